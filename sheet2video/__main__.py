@@ -1,0 +1,3 @@
+from sheet2video.cli import main
+
+main()
