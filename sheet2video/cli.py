@@ -1,8 +1,187 @@
-"""Command line interface (placeholder until the commands land)."""
+"""The command line: a thin layer that parses options, calls the library and prints.
+
+Every user mistake ends as one clear line on stderr and a documented exit code, never a traceback:
+0 done, 1 some rows failed, 2 invalid input or configuration (nothing sent), 3 another run holds
+the lock, 4 authentication or service error.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import tempfile
+from pathlib import Path
 
 import click
 
+from sheet2video import __version__
+from sheet2video.errors import PreflightError, Sheet2VideoError
 
-@click.group()
+
+def _echo_err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def handle_errors(func):
+    """Turn library errors into one line each and the right exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except PreflightError as error:
+            for problem in error.problems:
+                _echo_err(f"error: {problem}")
+            _echo_err(f"{len(error.problems)} problem(s) found; nothing was sent or written.")
+            sys.exit(error.exit_code)
+        except Sheet2VideoError as error:
+            _echo_err(f"error: {error}")
+            sys.exit(error.exit_code)
+        except KeyboardInterrupt:
+            _echo_err("interrupted")
+            sys.exit(130)
+
+    return wrapper
+
+
+def sheet_options(func):
+    """The input options every command that reads a sheet shares (csvkit style)."""
+    options = [
+        click.option("--sheet", "sheet_name", metavar="NAME|INDEX", help="Worksheet of an .xlsx by name or 0-based index (default: the first)."),
+        click.option("--encoding", metavar="ENC", help="Encoding of a CSV (default UTF-8, with or without BOM; e.g. gbk)."),
+        click.option("--delimiter", metavar="CHAR", help="CSV delimiter (default: sniffed from the header among , ; TAB |)."),
+        click.option(
+            "--templates",
+            "templates",
+            default="script",
+            show_default=True,
+            metavar="script|grouped|PATH",
+            help="Template set: 'script' (one row = one job), 'grouped' (one row = one media group), or a folder.",
+        ),
+        click.option("--rows", "rows", metavar="SPEC", help="Only these spreadsheet rows, e.g. 2-40,55 (header is row 1)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _delimiter(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = {"\\t": "\t", "tab": "\t", "TAB": "\t"}.get(value, value)
+    if len(value) != 1:
+        raise click.BadParameter("must be a single character (use \\t for TAB)", param_hint="--delimiter")
+    return value
+
+
+def load_plan(path, sheet_name, encoding, delimiter, templates, rows):
+    """Read the sheet and preflight every selected row (shared by plan and run)."""
+    from sheet2video.campaign import parse_row_selection, plan_campaign
+    from sheet2video.sheet import read_sheet
+    from sheet2video.templating import load_template_set
+
+    selection = parse_row_selection(rows)
+    template_set = load_template_set(templates)
+    sheet = read_sheet(path, sheet=sheet_name, encoding=encoding, delimiter=_delimiter(delimiter))
+    return sheet, plan_campaign(sheet, template_set, selection)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="sheet2video")
+def cli() -> None:
+    """Turn a campaign spreadsheet into finished videos.
+
+    Each row of an Excel or CSV sheet becomes an Alibaba Cloud IMS
+    SubmitBatchMediaProducingJob ("one-click smart video creation"); the built-in
+    local engine renders the same jobs with FFmpeg when there is no cloud account.
+
+    \b
+    Start here:
+      sheet2video plan campaign.xlsx            check every row, show the jobs
+      sheet2video plan campaign.xlsx --out -    print the exact API parameters
+    """
+
+
+@cli.command()
+@click.argument("sheet", type=click.Path(path_type=Path))
+@sheet_options
+@click.option("--out", "out", metavar="DIR|-", help="Write one <job>.json per job into DIR, or JSON Lines to stdout with '-'.")
+@handle_errors
+def plan(sheet, sheet_name, encoding, delimiter, templates, rows, out):
+    """Check every row and build the exact IMS job parameters, sending nothing.
+
+    Every selected row is validated first; if any is invalid, every problem is
+    printed (one line each, naming the row and column) and nothing is written
+    (exit 2). Otherwise each job becomes one JSON object:
+    {"job": KEY, "rows": [...], "params": {"ClientToken": ..., "InputConfig": "...", ...}}.
+
+    \b
+    Examples:
+      sheet2video plan example_sheets/campaign_en.xlsx
+      sheet2video plan example_sheets/campaign_en.csv --out -
+      sheet2video plan example_sheets/grouped_zh.xlsx --templates grouped --out plans/
+      sheet2video plan big.xlsx --rows 2-40,55 --out -
+    """
+    sheet_data, planned = load_plan(sheet, sheet_name, encoding, delimiter, templates, rows)
+    for job in planned:
+        for warning in job.warnings:
+            _echo_err(f"warning: {warning}")
+    if out == "-":
+        stream = click.get_text_stream("stdout")
+        for job in planned:
+            stream.write(job.to_json() + "\n")
+        return
+    if out:
+        _write_plan_dir(Path(out), planned)
+        _echo_err(f"wrote {len(planned)} job file(s) to {out}")
+        return
+    _print_plan_summary(sheet_data, planned)
+
+
+def _write_plan_dir(folder: Path, planned) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for job in planned:
+        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in job.key) + ".json"
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(job.to_json() + "\n")
+        os.replace(tmp, folder / name)
+
+
+def _print_plan_summary(sheet_data, planned) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"{sheet_data.path.name} — {len(planned)} job(s), all rows valid")
+    for column in ("job", "rows", "mode", "groups", "titles", "speech", "videos", "output"):
+        table.add_column(column)
+    from sheet2video.ims.models import job_mode
+
+    total = 0
+    for job in planned:
+        inputs = job.parsed("InputConfig")
+        output = job.parsed("OutputConfig")
+        count = output.get("Count", 1)
+        total += count
+        table.add_row(
+            job.key,
+            ",".join(map(str, job.rows)),
+            job_mode(inputs),
+            str(len(inputs.get("MediaGroupArray") or [])),
+            str(len(inputs.get("TitleArray") or [])),
+            str(len(inputs.get("SpeechTextArray") or []) or sum(len(g.get("SpeechTextArray") or []) for g in inputs.get("MediaGroupArray") or [])),
+            str(count),
+            output.get("MediaURL", ""),
+        )
+    console.print(table)
+    console.print(f"{total} video(s) would be made. Use --out - to see the exact API parameters.")
+
+
 def main() -> None:
-    """sheet2video: campaign sheets to videos."""
+    cli(prog_name="sheet2video")
+
+
+if __name__ == "__main__":
+    main()

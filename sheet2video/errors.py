@@ -12,18 +12,21 @@ class Sheet2VideoError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str, *, row: int | None = None, column: str | None = None):
+    def __init__(self, message: str, *, row: int | None = None, column: str | None = None, field: str | None = None):
         self.message = message
         self.row = row
         self.column = column
+        self.field = field  # an API field path such as OutputConfig.Width, when there is one
         super().__init__(message)
 
     def __str__(self) -> str:
         where = []
         if self.row is not None:
             where.append(f"row {self.row}")
-        if self.column:
-            where.append(self.column)
+        if self.column and self.field:
+            where.append(f"{self.column} ({self.field})")
+        elif self.column or self.field:
+            where.append(self.column or self.field)
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
 

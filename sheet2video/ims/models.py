@@ -1,0 +1,409 @@
+"""Pydantic models of the SubmitBatchMediaProducingJob parameters and their documented limits.
+
+Sources: reference/ims-api.md §2.3–§2.10. Keys the models do not know pass through unchanged
+(the cloud has more fields than are documented), but a key that looks like a typo of a known one
+(``Titlearray``, ``MediaGroupArry``) is reported as a warning.
+
+``check_params`` is the entry point: it takes the five API parameters as Python objects (already
+parsed from their JSON strings) and returns every problem found, each with a dotted field path.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+MAX_GROUPS = 40
+MAX_MEDIA_PER_GROUP = 200
+MAX_TEXT_ITEMS = 50
+MAX_TITLE_CHARS = 50
+MAX_SCRIPT_CHARS = 1000
+MAX_GROUP_NAME_CHARS = 50
+MAX_USER_DATA_BYTES = 512
+MAX_COUNT = 100
+MIN_SIDE, MAX_SIDE, MAX_SHORT_SIDE = 128, 4096, 2160
+
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F]")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True, str_strip_whitespace=False)
+
+
+Volume = Field(default=None, ge=0, le=10)
+
+
+def _texts(max_chars: int):
+    """A validator for a list of non-empty strings of bounded length."""
+
+    def check(values: list[str] | None) -> list[str] | None:
+        if values is None:
+            return values
+        for i, text in enumerate(values):
+            if not text.strip():
+                raise ValueError(f"item {i + 1} is empty")
+            if len(text) > max_chars:
+                raise ValueError(f"item {i + 1} has {len(text)} characters, at most {max_chars} are allowed")
+        return values
+
+    return check
+
+
+# ---------------------------------------------------------------- InputConfig
+
+
+class MediaGroup(_Model):
+    GroupName: str = Field(min_length=1, max_length=MAX_GROUP_NAME_CHARS)
+    MediaArray: list[str] = Field(min_length=1, max_length=MAX_MEDIA_PER_GROUP)
+    SpeechTextArray: list[str] | None = Field(default=None, max_length=MAX_TEXT_ITEMS)
+    Duration: float | None = Field(default=None, gt=0)
+    Volume: float | None = Volume
+
+    _speech = field_validator("SpeechTextArray")(_texts(MAX_SCRIPT_CHARS))
+
+    @field_validator("GroupName")
+    @classmethod
+    def _no_emoji(cls, name: str) -> str:
+        if _EMOJI.search(name):
+            raise ValueError("a group name may not contain emoji")
+        return name
+
+    @field_validator("MediaArray")
+    @classmethod
+    def _media_refs(cls, refs: list[str]) -> list[str]:
+        for i, ref in enumerate(refs):
+            if not ref.strip():
+                raise ValueError(f"item {i + 1} is empty")
+        return refs
+
+
+class SubHeading(_Model):
+    Level: int = Field(ge=1, le=5)
+    TitleArray: list[str] = Field(min_length=1, max_length=MAX_TEXT_ITEMS)
+
+    _titles = field_validator("TitleArray")(_texts(MAX_TITLE_CHARS))
+
+
+class Sticker(_Model):
+    MediaId: str | None = None
+    MediaURL: str | None = None
+    X: float | None = None
+    Y: float | None = None
+    Width: float | None = Field(default=None, gt=0)
+    Height: float | None = Field(default=None, gt=0)
+    DyncFrames: int | None = Field(default=None, ge=0, le=100)
+    Opacity: float | None = Field(default=None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Sticker:
+        if not (self.MediaId or self.MediaURL):
+            raise ValueError("a sticker needs MediaId or MediaURL")
+        return self
+
+
+class InputConfig(_Model):
+    MediaGroupArray: list[MediaGroup] | None = Field(default=None, min_length=1, max_length=MAX_GROUPS)
+    MediaArray: list[str] | None = Field(default=None, min_length=1)
+    MediaSearchInput: dict[str, Any] | None = None
+    SceneInfo: dict[str, Any] | None = None
+    TitleArray: list[str] | None = Field(default=None, max_length=MAX_TEXT_ITEMS)
+    SubHeadingArray: list[SubHeading] | None = Field(default=None, max_length=5)
+    SpeechTextArray: list[str] | None = Field(default=None, max_length=MAX_TEXT_ITEMS)
+    BackgroundMusicArray: list[str] | None = Field(default=None, max_length=MAX_TEXT_ITEMS)
+    BackgroundImageArray: list[str] | None = Field(default=None, max_length=MAX_TEXT_ITEMS)
+    StickerArray: list[Sticker] | None = Field(default=None, max_length=MAX_TEXT_ITEMS)
+
+    _titles = field_validator("TitleArray")(_texts(MAX_TITLE_CHARS))
+    _speech = field_validator("SpeechTextArray")(_texts(MAX_SCRIPT_CHARS))
+
+    @model_validator(mode="after")
+    def _mode_rules(self) -> InputConfig:
+        if not (self.MediaGroupArray or self.MediaArray or self.MediaSearchInput):
+            raise ValueError("needs MediaGroupArray (script mode), MediaArray or MediaSearchInput (image-text mode)")
+        groups = self.MediaGroupArray or []
+        names = [g.GroupName for g in groups]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"group names must be unique; repeated: {', '.join(dupes)}")
+        if self.SpeechTextArray and any(g.SpeechTextArray for g in groups):
+            raise ValueError(
+                "grouped voice-over (MediaGroup.SpeechTextArray) cannot be combined with a global SpeechTextArray"
+            )
+        for g in groups:
+            if g.SpeechTextArray and g.Duration is not None:
+                raise ValueError(f"group {g.GroupName!r}: Duration applies only to a group without SpeechTextArray")
+        return self
+
+    @property
+    def mode(self) -> Literal["script-global", "script-grouped", "image-text"]:
+        """Which solution the cloud will run (reference §2.3)."""
+        if not self.MediaGroupArray:
+            return "image-text"
+        if self.SpeechTextArray:
+            return "script-global"
+        if any(g.SpeechTextArray or g.Duration is not None for g in self.MediaGroupArray):
+            return "script-grouped"
+        return "script-global"
+
+
+# ---------------------------------------------------------------- EditingConfig
+
+
+class MediaConfigModel(_Model):
+    Volume: float | None = Volume
+    MediaMetaDataArray: list[dict[str, Any]] | None = None
+
+
+class SpeechConfigModel(_Model):
+    Volume: float | None = Volume
+    Voice: str | None = None
+    SpeechRate: float | None = Field(default=None, ge=-500, le=500)
+    SpeechLanguage: str | None = None
+    Style: str | None = None
+    AsrConfig: dict[str, Any] | None = None
+
+
+class BackgroundMusicConfigModel(_Model):
+    Volume: float | None = Volume
+    Style: str | None = None
+
+
+class TitleConfigModel(_Model):
+    Font: str | None = None
+    FontSize: float | None = Field(default=None, gt=0)
+    FontColor: str | None = None
+    X: float | None = None
+    Y: float | None = None
+    Alignment: str | None = None
+
+
+class ProcessConfigModel(_Model):
+    SingleShotDuration: float | None = Field(default=None, gt=0)
+    AlignmentMode: Literal["AutoSpeed", "Cut"] | None = None
+    ImageDuration: float | None = Field(default=None, gt=0)
+    EnableClipDetection: bool | None = None
+    EnableTemporalOpt: bool | None = None
+    AllowTransition: bool | None = None
+    TransitionDuration: float | None = Field(default=None, ge=0)
+
+
+class EditingConfig(_Model):
+    MediaConfig: MediaConfigModel | None = None
+    SpeechConfig: SpeechConfigModel | None = None
+    BackgroundMusicConfig: BackgroundMusicConfigModel | None = None
+    TitleConfig: TitleConfigModel | None = None
+    SubHeadingConfig: dict[str, TitleConfigModel] | None = None
+    ProcessConfig: ProcessConfigModel | None = None
+
+    @field_validator("SubHeadingConfig")
+    @classmethod
+    def _levels(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        for level in value or {}:
+            if level not in {"1", "2", "3", "4", "5"}:
+                raise ValueError(f"keys are subheading levels 1-5, got {level!r}")
+        return value
+
+
+# ---------------------------------------------------------------- OutputConfig
+
+
+class VideoConfig(_Model):
+    Crf: int | None = Field(default=None, ge=0, le=51)
+
+
+class OutputConfig(_Model):
+    MediaURL: str
+    Count: int = Field(default=1, ge=1, le=MAX_COUNT)
+    MaxDuration: float | None = Field(default=None, gt=0)
+    FixedDuration: float | None = Field(default=None, gt=0)
+    Width: int | None = Field(default=None, ge=MIN_SIDE, le=MAX_SIDE)
+    Height: int | None = Field(default=None, ge=MIN_SIDE, le=MAX_SIDE)
+    Video: VideoConfig | None = None
+    GeneratePreviewOnly: bool | None = None
+
+    @field_validator("MediaURL")
+    @classmethod
+    def _index(cls, url: str) -> str:
+        if "{index}" not in url:
+            raise ValueError("must contain the placeholder {index} (one file per output)")
+        return url
+
+    @field_validator("Width", "Height")
+    @classmethod
+    def _even(cls, side: int | None) -> int | None:
+        if side is not None and side % 2:
+            raise ValueError(f"must be even for H.264 yuv420p, got {side}")
+        return side
+
+    @model_validator(mode="after")
+    def _short_side(self) -> OutputConfig:
+        if self.Width and self.Height and min(self.Width, self.Height) > MAX_SHORT_SIDE:
+            raise ValueError(f"the short side may be at most {MAX_SHORT_SIDE} px, got {self.Width}x{self.Height}")
+        return self
+
+
+# ---------------------------------------------------------------- UserData
+
+
+class UserData(_Model):
+    NotifyAddress: str | None = None
+
+    @field_validator("NotifyAddress")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if re.match(r"^https?://[^\s/]+", value) or value.startswith("ice-callback"):
+            return value
+        raise ValueError("must be an http(s) URL or an MNS queue name starting with 'ice-callback'")
+
+
+# ---------------------------------------------------------------- checking a whole job
+
+PARAMETERS = ("InputConfig", "EditingConfig", "OutputConfig", "UserData", "TemplateConfig")
+_MODELS: dict[str, type[BaseModel]] = {
+    "InputConfig": InputConfig,
+    "EditingConfig": EditingConfig,
+    "OutputConfig": OutputConfig,
+    "UserData": UserData,
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem in a job's parameters: ``path`` is dotted, e.g. ``InputConfig.TitleArray[2]``."""
+
+    path: str
+    message: str
+    level: Literal["error", "warning"] = "error"
+
+
+def _path(parameter: str, loc: tuple[Any, ...]) -> str:
+    out = parameter
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part not in ("function-after", "function-before") and not str(part).startswith(("list[", "dict[")):
+            out += f".{part}"
+    return out
+
+
+_MESSAGES = {
+    "greater_than_equal": "must be at least {ge}, got {input}",
+    "less_than_equal": "must be at most {le}, got {input}",
+    "greater_than": "must be greater than {gt}, got {input}",
+    "less_than": "must be less than {lt}, got {input}",
+    "too_short": "needs at least {min_length} item(s)",
+    "too_long": "may have at most {max_length} items, got {actual_length}",
+    "string_too_long": "may have at most {max_length} characters",
+    "string_too_short": "may not be empty",
+    "missing": "is required",
+}
+
+
+def _pydantic_issues(parameter: str, error: ValidationError) -> list[Issue]:
+    issues = []
+    for err in error.errors():
+        template = _MESSAGES.get(err["type"])
+        context = {**err.get("ctx", {}), "input": _short(err.get("input"))}
+        if isinstance(err.get("input"), (list, str)):
+            context.setdefault("actual_length", len(err["input"]))
+        try:
+            message = template.format(**context) if template else err["msg"].removeprefix("Value error, ")
+        except (KeyError, IndexError):
+            message = err["msg"]
+        issues.append(Issue(_path(parameter, tuple(err["loc"])), message))
+    return issues
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _near_misses(parameter: str, model: type[BaseModel], data: Any, prefix: str = "") -> list[Issue]:
+    """Warn about unknown keys that look like a known key spelt wrong."""
+    if not isinstance(data, dict):
+        return []
+    issues = []
+    known = list(model.model_fields)
+    lowered = {k.lower(): k for k in known}
+    for key, value in data.items():
+        path = f"{parameter}{prefix}.{key}"
+        if key in model.model_fields:
+            sub = _submodel(model, key)
+            if sub is not None:
+                items = value if isinstance(value, list) else [value]
+                for i, item in enumerate(items):
+                    index = f"[{i}]" if isinstance(value, list) else ""
+                    issues += _near_misses(parameter, sub, item, f"{prefix}.{key}{index}")
+            continue
+        guess = lowered.get(key.lower()) or next(iter(difflib.get_close_matches(key, known, n=1, cutoff=0.8)), None)
+        if guess:
+            issues.append(Issue(path, f"unknown key; did you mean {guess!r}? (sent as is)", "warning"))
+    return issues
+
+
+def _submodel(model: type[BaseModel], key: str) -> type[BaseModel] | None:
+    annotation = model.model_fields[key].annotation
+    for candidate in getattr(annotation, "__args__", ()) or (annotation,):
+        for inner in getattr(candidate, "__args__", ()) or (candidate,):
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                return inner
+    return None
+
+
+def check_params(params: dict[str, Any]) -> list[Issue]:
+    """Validate parsed API parameters; return every error and warning found (empty = fine)."""
+    issues: list[Issue] = []
+    for parameter, model in _MODELS.items():
+        data = params.get(parameter)
+        if data is None:
+            if parameter in ("InputConfig", "OutputConfig"):
+                issues.append(Issue(parameter, "is required"))
+            continue
+        if not isinstance(data, dict):
+            issues.append(Issue(parameter, f"must be a JSON object, got {type(data).__name__}"))
+            continue
+        try:
+            model.model_validate(data)
+        except ValidationError as error:
+            issues += _pydantic_issues(parameter, error)
+        issues += _near_misses(parameter, model, data)
+    issues += _cross_rules(params)
+    if "UserData" in params:
+        size = len(json.dumps(params["UserData"], ensure_ascii=False, separators=(",", ":")).encode())
+        if size > MAX_USER_DATA_BYTES:
+            issues.append(Issue("UserData", f"is {size} bytes as JSON, at most {MAX_USER_DATA_BYTES} are allowed"))
+    return issues
+
+
+def _cross_rules(params: dict[str, Any]) -> list[Issue]:
+    """Rules that span two parameters (reference §2.3 and the FAQ)."""
+    try:
+        inputs = InputConfig.model_validate(params.get("InputConfig") or {})
+        output = OutputConfig.model_validate(params.get("OutputConfig") or {})
+    except ValidationError:
+        return []  # already reported
+    issues = []
+    if output.FixedDuration is not None:
+        if inputs.mode == "script-grouped":
+            issues.append(Issue("OutputConfig.FixedDuration", "is not supported in grouped voice-over mode"))
+        elif inputs.SpeechTextArray:
+            issues.append(
+                Issue("OutputConfig.FixedDuration", "cannot be used with a global SpeechTextArray (speech sets the length)")
+            )
+    process = (params.get("EditingConfig") or {}).get("ProcessConfig") or {}
+    if process.get("AlignmentMode") and inputs.mode == "script-grouped":
+        issues.append(Issue("EditingConfig.ProcessConfig.AlignmentMode", "applies only to global voice-over mode", "warning"))
+    return issues
+
+
+def job_mode(input_config: dict[str, Any]) -> str:
+    """The solution the cloud runs for a (valid) InputConfig."""
+    return InputConfig.model_validate(input_config).mode

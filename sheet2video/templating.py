@@ -1,0 +1,182 @@
+"""Template sets: Jinja templates that turn a job's rows into the five IMS API parameters.
+
+A template set is a folder holding ``input_config.json.j2`` and ``output_config.json.j2`` (both
+required) and optionally ``editing_config.json.j2``, ``user_data.json.j2``,
+``template_config.json.j2`` and ``manifest.json`` (how rows form jobs, see ``TemplateSet``).
+
+Templates run in a sandboxed environment with StrictUndefined. Cell text reaches them only as
+data (``row.text(...)``, ``row.lines(...)``…) and leaves them only through ``tojson``: a cell is
+never template source, so ``{{ 7*7 }}`` in a cell stays that literal text.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from sheet2video.errors import Sheet2VideoError, TemplateError
+
+BUILTIN_DIR = Path(__file__).parent / "templates"
+TEMPLATE_FILES = {
+    "InputConfig": "input_config.json.j2",
+    "EditingConfig": "editing_config.json.j2",
+    "OutputConfig": "output_config.json.j2",
+    "UserData": "user_data.json.j2",
+    "TemplateConfig": "template_config.json.j2",
+}
+REQUIRED = ("InputConfig", "OutputConfig")
+
+
+def builtin_sets() -> list[str]:
+    return sorted(p.name for p in BUILTIN_DIR.iterdir() if (p / TEMPLATE_FILES["InputConfig"]).exists())
+
+
+@dataclass
+class TemplateSet:
+    """A loaded template set.
+
+    manifest.json keys (all optional):
+      ``key_column``  the column naming a job (default ``id``; blank → ``row<N>``)
+      ``group_by``    true: rows sharing ``key_column`` form one job, in sheet order (grouped sets)
+      ``required_columns``  columns the sheet must have
+      ``columns``     field path prefix → sheet column, so problems point at the right cell
+    """
+
+    name: str
+    folder: Path
+    key_column: str = "id"
+    group_by: bool = False
+    required_columns: list[str] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)
+    templates: dict[str, jinja2.Template] = field(default_factory=dict)
+
+    def render(self, context: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
+        """Render every template; return parameter → parsed JSON (None = omitted)."""
+        out: dict[str, Any] = {}
+        for parameter, template in self.templates.items():
+            filename = f"{self.name}/{TEMPLATE_FILES[parameter]}"
+            try:
+                text = template.render(context)
+            except Sheet2VideoError:
+                raise
+            except jinja2.TemplateError as error:
+                raise TemplateError(f"template {filename}{_line_of(error, template)}: {error}", row=row_number) from None
+            except Exception as error:  # a bug in a user template (e.g. dividing by zero)
+                raise TemplateError(
+                    f"template {filename}{_line_of(error, template)}: {type(error).__name__}: {error}", row=row_number
+                ) from None
+            if not text.strip():
+                out[parameter] = None
+                continue
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise TemplateError(
+                    f"template {filename} rendered invalid JSON ({error.msg} at line {error.lineno}, "
+                    f"column {error.colno} of its output; near {_excerpt(text, error.pos)!r})",
+                    row=row_number,
+                ) from None
+            out[parameter] = value if value not in (None, {}, [], "") else None
+        return out
+
+
+def _line_of(error: BaseException, template: jinja2.Template) -> str:
+    """' line N' of the template where a render error happened (Jinja rewrites tracebacks so we can)."""
+    lineno = getattr(error, "lineno", None)
+    if lineno is None:
+        for frame in reversed(traceback.extract_tb(error.__traceback__)):
+            if frame.filename == template.filename:
+                lineno = frame.lineno
+                break
+    return f" line {lineno}" if lineno else ""
+
+
+def _excerpt(text: str, pos: int) -> str:
+    return text[max(0, pos - 20) : pos + 20]
+
+
+def prune(value: Any) -> Any:
+    """Drop None, empty strings, lists and dicts, recursively (0 and false stay)."""
+    if isinstance(value, dict):
+        pruned = {k: prune(v) for k, v in value.items()}
+        return {k: v for k, v in pruned.items() if v not in (None, "", [], {})}
+    if isinstance(value, (list, tuple)):
+        pruned = [prune(v) for v in value]
+        return [v for v in pruned if v not in (None, "", [], {})]
+    return value
+
+
+def split_lines(value: Any) -> list[str]:
+    """A multi-value cell: one value per line, trimmed, blanks dropped."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [part.strip() for part in str(value).splitlines() if part.strip()]
+
+
+def make_environment(folder: Path) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        extensions=["jinja2.ext.do"],
+    )
+    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
+    env.filters["lines"] = split_lines
+    env.filters["prune"] = prune
+    return env
+
+
+def load_template_set(spec: str | Path) -> TemplateSet:
+    """Load a built-in set by name (``script``, ``grouped``) or a folder of templates."""
+    spec_text = str(spec)
+    candidate = Path(spec_text)
+    if candidate.is_dir():
+        folder = candidate
+        name = candidate.name
+    elif (BUILTIN_DIR / spec_text).is_dir() and "/" not in spec_text:
+        folder = BUILTIN_DIR / spec_text
+        name = spec_text
+    else:
+        raise TemplateError(
+            f"unknown template set {spec_text!r}: use one of {', '.join(builtin_sets())} or a folder of templates"
+        )
+    manifest: dict[str, Any] = {}
+    manifest_path = folder / "manifest.json"
+    if manifest_path.exists():
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise TemplateError(f"template {name}/manifest.json is not valid JSON: {error}") from None
+        if not isinstance(manifest, dict):
+            raise TemplateError(f"template {name}/manifest.json must hold a JSON object")
+    env = make_environment(folder)
+    templates = {}
+    for parameter, filename in TEMPLATE_FILES.items():
+        if not (folder / filename).exists():
+            if parameter in REQUIRED:
+                raise TemplateError(f"template set {name} has no {filename}")
+            continue
+        try:
+            templates[parameter] = env.get_template(filename)
+        except jinja2.TemplateSyntaxError as error:
+            raise TemplateError(f"template {name}/{filename} line {error.lineno}: {error.message}") from None
+        except UnicodeDecodeError:
+            raise TemplateError(f"template {name}/{filename} is not UTF-8 text") from None
+    return TemplateSet(
+        name=name,
+        folder=folder,
+        key_column=str(manifest.get("key_column", "id")).lower(),
+        group_by=bool(manifest.get("group_by", False)),
+        required_columns=[str(c).lower() for c in manifest.get("required_columns", [])],
+        columns={str(k): str(v).lower() for k, v in manifest.get("columns", {}).items()},
+        templates=templates,
+    )
