@@ -237,8 +237,8 @@ def _locate(path: str, message: str, job: Job, sheet: Sheet, template_set: Templ
     if group:
         index, field_name = int(group.group(1)), group.group(2)
         if template_set.group_by and index < len(job.rows):
-            row = job.rows[index].number
             column = template_set.columns.get(f"MediaGroup.{field_name}") if field_name else None
+            return ValidationError(message, row=job.rows[index].number, column=column, field=path)
         else:
             names = [g.get("GroupName") for g in (parsed.get("InputConfig") or {}).get("MediaGroupArray", []) if isinstance(g, dict)]
             if index < len(names):

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from sheet2video import __version__
-from sheet2video.errors import PreflightError, Sheet2VideoError
+from sheet2video.errors import ConfigError, PreflightError, Sheet2VideoError
 
 
 def _echo_err(message: str) -> None:
@@ -71,7 +71,7 @@ def _delimiter(value: str | None) -> str | None:
         return None
     value = {"\\t": "\t", "tab": "\t", "TAB": "\t"}.get(value, value)
     if len(value) != 1:
-        raise click.BadParameter("must be a single character (use \\t for TAB)", param_hint="--delimiter")
+        raise ConfigError(f"--delimiter must be a single character, got {value!r} (use \\t for TAB)")
     return value
 
 
@@ -128,9 +128,8 @@ def plan(sheet, sheet_name, encoding, delimiter, templates, rows, out):
         for warning in job.warnings:
             _echo_err(f"warning: {warning}")
     if out == "-":
-        stream = click.get_text_stream("stdout")
         for job in planned:
-            stream.write(job.to_json() + "\n")
+            click.echo(job.to_json())
         return
     if out:
         _write_plan_dir(Path(out), planned)

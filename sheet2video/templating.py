@@ -121,6 +121,13 @@ def split_lines(value: Any) -> list[str]:
     return [part.strip() for part in str(value).splitlines() if part.strip()]
 
 
+def _json_default(value: Any) -> Any:
+    """tojson met something that is not JSON: name an undefined variable instead of a TypeError."""
+    if isinstance(value, jinja2.Undefined):
+        value._fail_with_undefined_error()
+    raise TypeError(f"a {type(value).__name__} cannot be written as JSON")
+
+
 def make_environment(folder: Path) -> SandboxedEnvironment:
     env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(folder)),
@@ -129,7 +136,7 @@ def make_environment(folder: Path) -> SandboxedEnvironment:
         keep_trailing_newline=True,
         extensions=["jinja2.ext.do"],
     )
-    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
+    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False, "default": _json_default}
     env.filters["lines"] = split_lines
     env.filters["prune"] = prune
     return env
@@ -177,6 +184,6 @@ def load_template_set(spec: str | Path) -> TemplateSet:
         key_column=str(manifest.get("key_column", "id")).lower(),
         group_by=bool(manifest.get("group_by", False)),
         required_columns=[str(c).lower() for c in manifest.get("required_columns", [])],
-        columns={str(k): str(v).lower() for k, v in manifest.get("columns", {}).items()},
+        columns={str(k): str(v) for k, v in manifest.get("columns", {}).items()},
         templates=templates,
     )

@@ -73,6 +73,12 @@ class MediaGroup(_Model):
             raise ValueError("a group name may not contain emoji")
         return name
 
+    @model_validator(mode="after")
+    def _duration_or_speech(self) -> MediaGroup:
+        if self.SpeechTextArray and self.Duration is not None:
+            raise ValueError("Duration applies only to a group without SpeechTextArray (speech sets its length)")
+        return self
+
     @field_validator("MediaArray")
     @classmethod
     def _media_refs(cls, refs: list[str]) -> list[str]:
@@ -134,9 +140,6 @@ class InputConfig(_Model):
             raise ValueError(
                 "grouped voice-over (MediaGroup.SpeechTextArray) cannot be combined with a global SpeechTextArray"
             )
-        for g in groups:
-            if g.SpeechTextArray and g.Duration is not None:
-                raise ValueError(f"group {g.GroupName!r}: Duration applies only to a group without SpeechTextArray")
         return self
 
     @property

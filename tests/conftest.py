@@ -1,0 +1,40 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture
+def write_csv(tmp_path):
+    """Write CSV text (exactly as given, e.g. with a BOM or CRLF) and return the path."""
+
+    def write(text: str, name: str = "campaign.csv", encoding: str = "utf-8") -> Path:
+        path = tmp_path / name
+        path.write_bytes(text.encode(encoding))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def write_xlsx(tmp_path):
+    """Write rows (first = header) to an .xlsx with openpyxl and return the path."""
+
+    def write(rows, name: str = "campaign.xlsx", title: str = "Campaign") -> Path:
+        import openpyxl
+
+        workbook = openpyxl.Workbook()
+        sheet = workbook.active
+        sheet.title = title
+        for row in rows:
+            sheet.append(list(row))
+        path = tmp_path / name
+        workbook.save(path)
+        return path
+
+    return write
