@@ -178,6 +178,49 @@ def _print_plan_summary(sheet_data, planned) -> None:
     console.print(f"{total} video(s) would be made. Use --out - to see the exact API parameters.")
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind. Anything but loopback exposes the engine to the network.")
+@click.option("--port", default=8090, show_default=True, type=int, help="Port to listen on (0: any free port).")
+@click.option("--data", "data", default=".sheet2video-engine", show_default=True, type=click.Path(path_type=Path), help="Folder for the job store, caches and rendered outputs.")
+@click.option("--media-root", default=".", show_default=True, type=click.Path(path_type=Path, file_okay=False), help="Only media under this folder can be read (besides http(s) URLs).")
+@click.option("--workers", type=click.IntRange(1, 64), help="Videos rendered at once (default: the CPU count).")
+@click.option("--key-id", envvar="SHEET2VIDEO_ENGINE_KEY_ID", help="AccessKey id clients sign with [env SHEET2VIDEO_ENGINE_KEY_ID].")
+@click.option("--key-secret", envvar="SHEET2VIDEO_ENGINE_KEY_SECRET", help="Its secret [env SHEET2VIDEO_ENGINE_KEY_SECRET]; prefer the variable.")
+@click.option("--qps", type=click.FloatRange(min=0.1), help="Per-key request limit; beyond it answer Throttling.User as the cloud does.")
+@click.option("--callback-auth-key", envvar="SHEET2VIDEO_CALLBACK_AUTH_KEY", help="Sign callbacks with X-ICE-SIGNATURE using this key.")
+@handle_errors
+def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callback_auth_key):
+    """Run the local IMS-compatible render engine as a server.
+
+    It speaks the IMS RPC protocol (SubmitBatchMediaProducingJob, GetBatchMediaProducingJob,
+    ListBatchMediaProducingJobs, RegisterMediaInfo, GetMediaInfo) with signed requests,
+    renders with FFmpeg and serves the videos under /outputs/. Without a key pair it
+    creates one and stores it in DATA/engine-key.json (readable by you only).
+
+    \b
+    Examples:
+      sheet2video serve --media-root ~/campaign-media
+      SHEET2VIDEO_ENGINE_KEY_ID=team SHEET2VIDEO_ENGINE_KEY_SECRET=... sheet2video serve --port 9000
+      sheet2video run campaign.xlsx --endpoint http://127.0.0.1:8090   # (credentials: the same pair)
+    """
+    from sheet2video.engine.server import Engine, EngineConfig, load_or_create_keys
+
+    if bool(key_id) != bool(key_secret):
+        raise ConfigError("give both the key id and the key secret, or neither")
+    keys, where = ({key_id: key_secret}, None) if key_id else load_or_create_keys(data)
+    config = EngineConfig(data=data, media_root=media_root, keys=keys, qps=qps, callback_auth_key=callback_auth_key)
+    if workers:
+        config.workers = workers
+    engine = Engine(config)
+    for kid in keys:
+        _echo_err(f"access key id: {kid}" + (f" (secret stored in {where})" if where else ""))
+    _echo_err(f"media root: {media_root.resolve()}   data: {data.resolve()}   workers: {config.workers}")
+    try:
+        engine.serve_forever(host, port, lambda url: _echo_err(f"listening on {url}  (Ctrl+C to stop)"))
+    except OSError as error:
+        raise ConfigError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+
+
 def main() -> None:
     cli(prog_name="sheet2video")
 

@@ -1,0 +1,379 @@
+"""A batch job's configuration → one RenderTask per output (which media, texts, durations).
+
+Semantics follow reference/ims-api.md §2.3–§2.8:
+
+* Script mode, global voice-over: per output, one shot per media group in group order; long
+  videos are split into shots of ``SingleShotDuration``; the output lasts as long as the chosen
+  script's speech (extra shots from the middle groups while the video is shorter), then
+  ``AlignmentMode`` AutoSpeed scales the video track to the speech, Cut truncates it. Without
+  speech: ``FixedDuration``, else ``SingleShotDuration × groups`` capped by ``MaxDuration``.
+* Script mode, grouped voice-over: each group lasts its speech (or ``Duration``, default 5 s) and
+  is filled with that group's shots; if every voiced group has the same number of scripts the
+  N-th scripts go together, otherwise one is drawn per group.
+* Image-text mode (``MediaArray``) is an approximation, documented as such: the script is split
+  into sentences, media are assigned to sentences in order, each held for its share of the speech.
+
+``Count`` outputs differ from each other (distinct shot combinations while there are enough) and
+every random choice comes from a seed derived from the job's parameters, so the same job renders
+the same twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from sheet2video.engine.media import MediaResolver
+from sheet2video.engine.probe import MediaInfo, probe
+from sheet2video.engine.render import Music, RenderTask, Shot, SpeechClip, Sticker, TextOverlay
+from sheet2video.engine.tts import SpeechSynthesizer
+from sheet2video.errors import RenderError
+
+DEFAULT_SHOT = 3.0            # SingleShotDuration when none is given
+DEFAULT_GROUP_DURATION = 5.0  # a grouped-mode group without speech (reference §2.3)
+DEFAULT_WIDTH, DEFAULT_HEIGHT = 1080, 1920
+DEFAULT_CRF = 27
+FPS = 25
+MAX_AUTOSPEED = 2.0           # AutoSpeed never plays the video faster or slower than this
+_SENTENCE = re.compile(r"(?<=[.!?。！？；;])\s*")
+
+
+@dataclass
+class Candidate:
+    """One possible shot: a slice of a source."""
+
+    path: str
+    info: MediaInfo
+    start: float
+    length: float  # seconds available from start (images: unbounded)
+
+    def shot(self, duration: float, volume: float, speed: float = 1.0) -> Shot:
+        if self.info.kind == "image":
+            return Shot(self.path, "image", 0.0, duration, duration, 0.0, False)
+        source = min(duration * speed, self.length)
+        return Shot(self.path, "video", round(self.start, 3), round(source, 3), round(duration, 3), volume, self.info.has_audio)
+
+
+class JobPlanner:
+    def __init__(self, resolver: MediaResolver, speech: SpeechSynthesizer, probe_fn: Callable[[str], MediaInfo] = probe):
+        self.resolver = resolver
+        self.speech = speech
+        self._probe = probe_fn
+        self._infos: dict[str, MediaInfo] = {}
+
+    # ------------------------------------------------------------ helpers
+
+    def media(self, reference: str) -> tuple[str, MediaInfo]:
+        path = str(self.resolver.resolve(reference))
+        if path not in self._infos:
+            self._infos[path] = self._probe(path)
+        info = self._infos[path]
+        if info.kind == "audio":
+            raise RenderError(f"{reference} is audio, not a video or image", code="InvalidMaterial.Type")
+        return path, info
+
+    def audio(self, reference: str) -> str:
+        path = str(self.resolver.resolve(reference))
+        if path not in self._infos:
+            self._infos[path] = self._probe(path)
+        if not self._infos[path].has_audio:
+            raise RenderError(f"{reference} has no audio track", code="InvalidMaterial.Type")
+        return path
+
+    def candidates(self, references: list[str], shot: float) -> list[Candidate]:
+        out = []
+        for reference in references:
+            path, info = self.media(reference)
+            if info.kind == "image":
+                out.append(Candidate(path, info, 0.0, math.inf))
+                continue
+            pieces = max(1, int(info.duration // shot))
+            for i in range(pieces):
+                start = i * shot
+                out.append(Candidate(path, info, start, max(0.04, info.duration - start)))
+        return out
+
+    # ------------------------------------------------------------ the plan
+
+    def plan(self, params: dict[str, Any], output_paths: list[str]) -> list[RenderTask]:
+        inputs = params.get("InputConfig") or {}
+        editing = params.get("EditingConfig") or {}
+        output = params.get("OutputConfig") or {}
+        rng = random.Random(seed_of(params))
+        count = len(output_paths)
+        process = editing.get("ProcessConfig") or {}
+        ctx = _Context(
+            shot=float(process.get("SingleShotDuration") or DEFAULT_SHOT),
+            image=float(process.get("ImageDuration") or process.get("SingleShotDuration") or DEFAULT_SHOT),
+            media_volume=float((editing.get("MediaConfig") or {}).get("Volume", 0) or 0),
+            speech_volume=float((editing.get("SpeechConfig") or {}).get("Volume", 1)),
+            voice=(editing.get("SpeechConfig") or {}).get("Voice"),
+            rate=(editing.get("SpeechConfig") or {}).get("SpeechRate"),
+            align=process.get("AlignmentMode") or "AutoSpeed",
+            max_duration=output.get("MaxDuration"),
+            fixed_duration=output.get("FixedDuration"),
+        )
+        if inputs.get("MediaGroupArray"):
+            groups = inputs["MediaGroupArray"]
+            grouped = not inputs.get("SpeechTextArray") and any(
+                g.get("SpeechTextArray") or g.get("Duration") is not None for g in groups
+            )
+            timelines = (self._grouped if grouped else self._global)(groups, inputs, ctx, rng, count)
+        elif inputs.get("MediaArray"):
+            timelines = self._image_text(inputs, ctx, rng, count)
+        elif inputs.get("MediaSearchInput"):
+            raise RenderError("MediaSearchInput needs the cloud's media search library; the local engine cannot search",
+                              code="InvalidParameter.MediaSearchInput")
+        else:
+            raise RenderError("InputConfig has no MediaGroupArray or MediaArray", code="InvalidParameter")
+
+        titles = _spread(inputs.get("TitleArray") or [], count, rng)
+        subheads = [(int(s.get("Level", 1)), _spread(s.get("TitleArray") or [], count, rng)) for s in inputs.get("SubHeadingArray") or []]
+        music = _spread(inputs.get("BackgroundMusicArray") or [], count, rng)
+        backgrounds = _spread(inputs.get("BackgroundImageArray") or [], count, rng)
+        stickers = _spread(inputs.get("StickerArray") or [], count, rng)
+        width = int(output.get("Width") or DEFAULT_WIDTH)
+        height = int(output.get("Height") or DEFAULT_HEIGHT)
+        crf = int((output.get("Video") or {}).get("Crf", DEFAULT_CRF))
+        title_style = editing.get("TitleConfig") or {}
+        sub_styles = editing.get("SubHeadingConfig") or {}
+        music_volume = float((editing.get("BackgroundMusicConfig") or {}).get("Volume", 0.3))
+
+        tasks = []
+        for i, (timeline, path) in enumerate(zip(timelines, output_paths)):
+            overlays = []
+            if titles:
+                overlays.append(TextOverlay(titles[i], 0, dict(title_style)))
+            for level, texts in subheads:
+                if texts:
+                    overlays.append(TextOverlay(texts[i], level, dict(sub_styles.get(str(level)) or {})))
+            task = RenderTask(
+                output=path,
+                width=width,
+                height=height,
+                duration=timeline.duration,
+                shots=timeline.shots,
+                fps=FPS,
+                crf=crf,
+                titles=overlays,
+                speech=timeline.speech,
+                music=Music(self.audio(music[i]), music_volume, True) if music and music_volume > 0 else None,
+                stickers=[self._sticker(stickers[i], width, height)] if stickers else [],
+                background_image=self.media(backgrounds[i])[0] if backgrounds else None,
+            )
+            tasks.append(task)
+        return tasks
+
+    # ------------------------------------------------------------ modes
+
+    def _global(self, groups, inputs, ctx: _Context, rng: random.Random, count: int) -> list[_Timeline]:
+        pools = [self.candidates(g["MediaArray"], ctx.shot) for g in groups]
+        volumes = [float(g["Volume"]) if g.get("Volume") is not None else ctx.media_volume for g in groups]
+        combos = _distinct_combinations([len(p) for p in pools], count, rng)
+        scripts = _spread(inputs.get("SpeechTextArray") or [], count, rng)
+        timelines = []
+        for i, combo in enumerate(combos):
+            picks = [(pools[g][c], volumes[g], self._length(pools[g][c], ctx)) for g, c in enumerate(combo)]
+            speech: list[SpeechClip] = []
+            if scripts:
+                spoken = self.speech.synthesize(scripts[i], ctx.voice, ctx.rate)
+                target = spoken.duration
+                speech = [SpeechClip(spoken.path, 0.0, spoken.duration, ctx.speech_volume)]
+            elif ctx.fixed_duration:
+                target = float(ctx.fixed_duration)
+            else:
+                target = sum(p[2] for p in picks)
+            if ctx.max_duration:
+                target = min(target, float(ctx.max_duration))
+            # too short for the voice-over or the fixed length: extra shots from the middle groups
+            middle = list(range(1, len(pools) - 1)) or list(range(len(pools)))
+            guard = 0
+            while sum(p[2] for p in picks) < target - 0.05 and guard < 200:
+                g = rng.choice(middle)
+                cand = rng.choice(pools[g])
+                picks.insert(len(picks) - 1 if len(picks) > 1 else len(picks), (cand, volumes[g], self._length(cand, ctx)))
+                guard += 1
+            shots = _fit(picks, target, scale=bool(scripts) and ctx.align == "AutoSpeed")
+            timelines.append(_Timeline(shots, round(target, 3), speech))
+        return timelines
+
+    def _grouped(self, groups, inputs, ctx: _Context, rng: random.Random, count: int) -> list[_Timeline]:
+        pools = [self.candidates(g["MediaArray"], ctx.shot) for g in groups]
+        volumes = [float(g["Volume"]) if g.get("Volume") is not None else ctx.media_volume for g in groups]
+        voiced = [g.get("SpeechTextArray") or [] for g in groups]
+        sizes = {len(s) for s in voiced if s}
+        aligned = len(sizes) == 1  # every voiced group has N scripts: the n-th go together
+        aligned_pick = _spread(list(range(next(iter(sizes)))), count, rng) if aligned else []
+        per_group = [_spread(s, count, rng) if s else [] for s in voiced]
+        combos = _distinct_combinations([len(p) for p in pools], count, rng)
+        timelines = []
+        for i, combo in enumerate(combos):
+            shots: list[Shot] = []
+            speech: list[SpeechClip] = []
+            clock = 0.0
+            for g, group in enumerate(groups):
+                if voiced[g]:
+                    text = voiced[g][aligned_pick[i]] if aligned else per_group[g][i]
+                    spoken = self.speech.synthesize(text, ctx.voice, ctx.rate)
+                    length = spoken.duration
+                    speech.append(SpeechClip(spoken.path, round(clock, 3), spoken.duration, ctx.speech_volume))
+                else:
+                    length = float(group.get("Duration") or DEFAULT_GROUP_DURATION)
+                first = pools[g][combo[g]]
+                picks = [(first, volumes[g], self._length(first, ctx))]
+                others = [c for c in pools[g] if c is not first]
+                rng.shuffle(others)
+                while sum(p[2] for p in picks) < length - 0.05 and others:
+                    cand = others.pop()
+                    picks.append((cand, volumes[g], self._length(cand, ctx)))
+                shots += _fit(picks, length, scale=False)
+                clock += length
+            if ctx.max_duration and clock > float(ctx.max_duration):
+                clock = float(ctx.max_duration)
+                shots = _trim(shots, clock)
+            timelines.append(_Timeline(shots, round(clock, 3), speech))
+        return timelines
+
+    def _image_text(self, inputs, ctx: _Context, rng: random.Random, count: int) -> list[_Timeline]:
+        """Approximation of image-text matching: media assigned to speech sentences in order."""
+        pool = self.candidates(inputs["MediaArray"], ctx.shot)
+        scripts = _spread(inputs.get("SpeechTextArray") or [], count, rng)
+        timelines = []
+        for i in range(count):
+            order = pool[:]
+            rng.shuffle(order)
+            if scripts:
+                spoken = self.speech.synthesize(scripts[i], ctx.voice, ctx.rate)
+                sentences = [s for s in _SENTENCE.split(scripts[i]) if s.strip()] or [scripts[i]]
+                total_chars = sum(len(s) for s in sentences)
+                lengths = [spoken.duration * len(s) / total_chars for s in sentences]
+                speech = [SpeechClip(spoken.path, 0.0, spoken.duration, ctx.speech_volume)]
+                target = spoken.duration
+            else:
+                lengths = [ctx.shot] * len(order)
+                speech = []
+                target = float(ctx.fixed_duration or min(sum(lengths), float(ctx.max_duration or sum(lengths))))
+            shots = []
+            for n, length in enumerate(lengths):
+                cand = order[n % len(order)]
+                shots += _fit([(cand, ctx.media_volume, self._length(cand, ctx))], length, scale=False)
+            timelines.append(_Timeline(_trim(shots, target), round(target, 3), speech))
+        return timelines
+
+    # ------------------------------------------------------------ pieces
+
+    def _length(self, candidate: Candidate, ctx: _Context) -> float:
+        return ctx.image if candidate.info.kind == "image" else min(ctx.shot, candidate.length)
+
+    def _sticker(self, sticker: dict[str, Any], width: int, height: int) -> Sticker:
+        reference = sticker.get("MediaId") or sticker.get("MediaURL")
+        path, info = self.media(reference)
+
+        def size(value, whole, default):
+            if value is None:
+                return default
+            value = float(value)
+            return int(round(value * whole)) if value < 1 else int(round(value))
+
+        w = size(sticker.get("Width"), width, max(2, width // 6))
+        h = size(sticker.get("Height"), height, max(2, round(w * info.height / max(1, info.width))))
+        x = size(sticker.get("X"), width, width - w - width // 20)
+        y = size(sticker.get("Y"), height, height // 20)
+        return Sticker(path, x, y, max(2, w), max(2, h), float(sticker.get("Opacity", 1)))
+
+
+@dataclass
+class _Context:
+    shot: float
+    image: float
+    media_volume: float
+    speech_volume: float
+    voice: str | None
+    rate: float | None
+    align: str
+    max_duration: float | None
+    fixed_duration: float | None
+
+
+@dataclass
+class _Timeline:
+    shots: list[Shot]
+    duration: float
+    speech: list[SpeechClip]
+
+
+def seed_of(params: dict[str, Any]) -> int:
+    text = json.dumps([params.get(k) for k in ("InputConfig", "EditingConfig", "OutputConfig")], sort_keys=True, ensure_ascii=False)
+    return int(hashlib.sha256(text.encode()).hexdigest()[:16], 16)
+
+
+def _spread(items: list, count: int, rng: random.Random) -> list:
+    """``count`` picks that use every item before repeating any (titles, scripts, music…)."""
+    if not items:
+        return []
+    out: list = []
+    while len(out) < count:
+        batch = list(items)
+        rng.shuffle(batch)
+        out += batch
+    return out[:count]
+
+
+def _distinct_combinations(sizes: list[int], count: int, rng: random.Random) -> list[tuple[int, ...]]:
+    """``count`` choices of one index per pool, all different while the pools allow it."""
+    total = math.prod(sizes)
+    if total <= 4096:
+        every = list(itertools.product(*(range(n) for n in sizes)))
+        rng.shuffle(every)
+        return [every[i % total] for i in range(count)]
+    seen: set[tuple[int, ...]] = set()
+    out = []
+    while len(out) < count:
+        combo = tuple(rng.randrange(n) for n in sizes)
+        if combo not in seen:
+            seen.add(combo)
+            out.append(combo)
+    return out
+
+
+def _fit(picks: list[tuple[Candidate, float, float]], target: float, *, scale: bool) -> list[Shot]:
+    """Shots filling exactly ``target`` seconds: scaled (AutoSpeed) or cut at the end."""
+    natural = sum(p[2] for p in picks)
+    if scale and natural > 0:
+        factor = target / natural
+        speed = 1 / factor
+        if 1 / MAX_AUTOSPEED <= speed <= MAX_AUTOSPEED:
+            return [c.shot(length * factor, vol, speed) for c, vol, length in picks]
+        # beyond a watchable speed: every shot keeps its share of the time at normal speed
+        return _trim([c.shot(length * factor, vol) for c, vol, length in picks], target)
+    shots = [c.shot(length, vol) for c, vol, length in picks]
+    total = sum(s.duration for s in shots)
+    if total < target and shots:  # not enough material: hold the last shot longer
+        last = shots[-1]
+        last.duration = round(last.duration + target - total, 3)
+    return _trim(shots, target)
+
+
+def _trim(shots: list[Shot], target: float) -> list[Shot]:
+    out, clock = [], 0.0
+    for shot in shots:
+        if clock >= target - 1e-3:
+            break
+        if clock + shot.duration > target:
+            keep = round(target - clock, 3)
+            ratio = keep / shot.duration
+            shot = Shot(shot.path, shot.kind, shot.start, round(shot.source_duration * ratio, 3), keep, shot.volume, shot.has_audio)
+        out.append(shot)
+        clock += shot.duration
+    return out
+
+
+def output_paths_for(data_outputs: Path, relpaths: list[str]) -> list[str]:
+    return [str(data_outputs / r) for r in relpaths]

@@ -1,0 +1,249 @@
+"""The engine's state in SQLite: batch jobs, their sub-jobs, registered media and used nonces.
+
+One connection guarded by a lock (the engine's threads are few and each statement is short);
+WAL mode so a reader never waits for a render to finish writing. Everything a restart needs to
+resume a job is here: a job still ``Init`` or ``Processing`` is picked up again on start.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id          TEXT UNIQUE NOT NULL,
+    client_token    TEXT,
+    key_id          TEXT NOT NULL,
+    job_type        TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    input_config    TEXT,
+    editing_config  TEXT,
+    output_config   TEXT,
+    user_data       TEXT,
+    template_config TEXT,
+    extend          TEXT NOT NULL DEFAULT '{}',
+    create_time     TEXT NOT NULL,
+    modified_time   TEXT NOT NULL,
+    complete_time   TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_token ON jobs(key_id, client_token) WHERE client_token IS NOT NULL;
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status);
+CREATE TABLE IF NOT EXISTS subjobs (
+    job_id        TEXT PRIMARY KEY,
+    parent_id     TEXT NOT NULL REFERENCES jobs(job_id),
+    idx           INTEGER NOT NULL,
+    status        TEXT NOT NULL,
+    output_path   TEXT NOT NULL,
+    media_id      TEXT,
+    duration      REAL,
+    error_code    TEXT,
+    error_message TEXT
+);
+CREATE INDEX IF NOT EXISTS subjobs_parent ON subjobs(parent_id, idx);
+CREATE TABLE IF NOT EXISTS media (
+    media_id     TEXT PRIMARY KEY,
+    input_url    TEXT NOT NULL,
+    media_type   TEXT,
+    title        TEXT,
+    business_type TEXT,
+    status       TEXT NOT NULL,
+    create_time  TEXT NOT NULL,
+    client_token TEXT,
+    extra        TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS media_url ON media(input_url);
+CREATE TABLE IF NOT EXISTS nonces (
+    nonce   TEXT PRIMARY KEY,
+    seen_at REAL NOT NULL
+);
+"""
+
+JOB_FIELDS = ("InputConfig", "EditingConfig", "OutputConfig", "UserData", "TemplateConfig")
+_COLUMN = {
+    "InputConfig": "input_config",
+    "EditingConfig": "editing_config",
+    "OutputConfig": "output_config",
+    "UserData": "user_data",
+    "TemplateConfig": "template_config",
+}
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Store:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._nonce_writes = 0
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _execute(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+        with self._lock:
+            return self._db.execute(sql, args)
+
+    # ------------------------------------------------------------ nonces
+
+    def use_nonce(self, nonce: str, window: float = 1800) -> bool:
+        """Record a signature nonce; False when it was already used within the window."""
+        now = time.time()
+        with self._lock:
+            self._nonce_writes += 1
+            if self._nonce_writes % 500 == 0:
+                self._db.execute("DELETE FROM nonces WHERE seen_at < ?", (now - window,))
+            try:
+                self._db.execute("INSERT INTO nonces VALUES (?, ?)", (nonce, now))
+                return True
+            except sqlite3.IntegrityError:
+                row = self._db.execute("SELECT seen_at FROM nonces WHERE nonce = ?", (nonce,)).fetchone()
+                if row and row["seen_at"] < now - window:
+                    self._db.execute("UPDATE nonces SET seen_at = ? WHERE nonce = ?", (now, nonce))
+                    return True
+                return False
+
+    # ------------------------------------------------------------ jobs
+
+    def create_job(
+        self, key_id: str, client_token: str | None, job_type: str, params: dict[str, str | None], output_paths: list[str]
+    ) -> tuple[str, bool]:
+        """Insert a job and its sub-jobs; with a known ClientToken return the existing job instead.
+
+        Returns (job id, created)."""
+        now = utc_now()
+        with self._lock:
+            if client_token:
+                row = self._db.execute(
+                    "SELECT job_id FROM jobs WHERE key_id = ? AND client_token = ?", (key_id, client_token)
+                ).fetchone()
+                if row:
+                    return row["job_id"], False
+            job_id = new_id()
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "INSERT INTO jobs (job_id, client_token, key_id, job_type, status, input_config, editing_config,"
+                    " output_config, user_data, template_config, create_time, modified_time)"
+                    " VALUES (?, ?, ?, ?, 'Init', ?, ?, ?, ?, ?, ?, ?)",
+                    (job_id, client_token, key_id, job_type, *(params.get(f) for f in JOB_FIELDS), now, now),
+                )
+                for index, output_path in enumerate(output_paths):
+                    self._db.execute(
+                        "INSERT INTO subjobs (job_id, parent_id, idx, status, output_path) VALUES (?, ?, ?, 'Init', ?)",
+                        (new_id(), job_id, index, output_path),
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            return job_id, True
+
+    def job(self, job_id: str) -> dict[str, Any] | None:
+        row = self._execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        return dict(row) if row else None
+
+    def subjobs(self, job_id: str) -> list[dict[str, Any]]:
+        rows = self._execute("SELECT * FROM subjobs WHERE parent_id = ? ORDER BY idx", (job_id,)).fetchall()
+        return [dict(r) for r in rows]
+
+    def unfinished_jobs(self) -> list[str]:
+        rows = self._execute("SELECT job_id FROM jobs WHERE status IN ('Init', 'Processing') ORDER BY seq").fetchall()
+        return [r["job_id"] for r in rows]
+
+    def set_job_status(self, job_id: str, status: str, extend: dict[str, Any] | None = None) -> None:
+        now = utc_now()
+        complete = now if status in ("Finished", "Failed") else None
+        self._execute(
+            "UPDATE jobs SET status = ?, modified_time = ?, complete_time = COALESCE(?, complete_time),"
+            " extend = COALESCE(?, extend) WHERE job_id = ?",
+            (status, now, complete, json.dumps(extend, ensure_ascii=False) if extend is not None else None, job_id),
+        )
+
+    def set_subjob(self, subjob_id: str, status: str, **fields: Any) -> None:
+        allowed = {"media_id", "duration", "error_code", "error_message"}
+        sets = ", ".join(f"{k} = ?" for k in fields if k in allowed)
+        values = [fields[k] for k in fields if k in allowed]
+        self._execute(
+            f"UPDATE subjobs SET status = ?{', ' + sets if sets else ''} WHERE job_id = ?", (status, *values, subjob_id)
+        )
+
+    def list_jobs(
+        self,
+        *,
+        job_id: str | None = None,
+        job_type: str | None = None,
+        status: str | None = None,
+        start_time: str | None = None,
+        end_time: str | None = None,
+        ascending: bool = False,
+        after_seq: int | None = None,
+        limit: int = 10,
+    ) -> list[dict[str, Any]]:
+        where, args = [], []
+        for column, value in (("job_id", job_id), ("job_type", job_type), ("status", status)):
+            if value:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if start_time:
+            where.append("create_time >= ?")
+            args.append(start_time)
+        if end_time:
+            where.append("create_time <= ?")
+            args.append(end_time)
+        if after_seq is not None:
+            where.append("seq > ?" if ascending else "seq < ?")
+            args.append(after_seq)
+        sql = "SELECT * FROM jobs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY seq {'ASC' if ascending else 'DESC'} LIMIT ?"
+        args.append(limit)
+        return [dict(r) for r in self._execute(sql, tuple(args)).fetchall()]
+
+    def count_jobs(self) -> int:
+        return self._execute("SELECT COUNT(*) FROM jobs").fetchone()[0]
+
+    # ------------------------------------------------------------ media
+
+    def register_media(self, input_url: str, media_type: str, *, title: str | None, business_type: str | None,
+                       client_token: str | None, overwrite: bool = False, extra: dict | None = None) -> str:
+        with self._lock:
+            existing = self._db.execute("SELECT media_id FROM media WHERE input_url = ?", (input_url,)).fetchone()
+            if existing and not overwrite:
+                return existing["media_id"]
+            if existing:
+                self._db.execute("DELETE FROM media WHERE media_id = ?", (existing["media_id"],))
+            media_id = new_id()
+            self._db.execute(
+                "INSERT INTO media VALUES (?, ?, ?, ?, ?, 'Normal', ?, ?, ?)",
+                (media_id, input_url, media_type, title, business_type, utc_now(), client_token,
+                 json.dumps(extra or {}, ensure_ascii=False)),
+            )
+            return media_id
+
+    def media(self, media_id: str | None = None, input_url: str | None = None) -> dict[str, Any] | None:
+        if media_id:
+            row = self._execute("SELECT * FROM media WHERE media_id = ?", (media_id,)).fetchone()
+        else:
+            row = self._execute("SELECT * FROM media WHERE input_url = ?", (input_url,)).fetchone()
+        return dict(row) if row else None
