@@ -213,7 +213,7 @@ def render_job(sheet: Sheet, template_set: TemplateSet, job: Job) -> PlannedJob:
         cell_problems.append(SheetError("no media given; fill at least one media column", row=first, column=template_set.columns.get("InputConfig")))
     issues = check_params(parsed)
     located = [
-        _locate(i.path, i.message, job, sheet, template_set, parsed)
+        locate(i.path, i.message, job.rows, sheet, template_set, parsed)
         for i in issues
         if i.level == "error" and not (i.path == "InputConfig" and parsed.get("InputConfig") is None)
     ]
@@ -225,28 +225,27 @@ def render_job(sheet: Sheet, template_set: TemplateSet, job: Job) -> PlannedJob:
     params = {p: canonical_json(parsed[p]) for p in PARAMETERS if parsed.get(p) is not None}
     content_hash = hashlib.sha256(canonical_json(params).encode()).hexdigest()
     token = client_token(sheet_identity(sheet), job.key, content_hash)
-    warnings = [str(_locate(i.path, i.message, job, sheet, template_set, parsed)) for i in issues if i.level == "warning"]
+    warnings = [str(locate(i.path, i.message, job.rows, sheet, template_set, parsed)) for i in issues if i.level == "warning"]
     return PlannedJob(job.key, job.row_numbers, {"ClientToken": token, **params}, content_hash, warnings)
 
 
-def _locate(path: str, message: str, job: Job, sheet: Sheet, template_set: TemplateSet, parsed: dict[str, Any]) -> ValidationError:
-    """Point a field problem at the sheet cell it came from, as well as we can."""
-    row = job.rows[0].number
-    column = None
+def locate(path: str, message: str, rows: list[Row], sheet: Sheet, template_set: TemplateSet, parsed: dict[str, Any]) -> ValidationError:
+    """Point a problem with API field ``path`` at the sheet cell it came from, as well as we can."""
     group = re.match(r"InputConfig\.MediaGroupArray\[(\d+)\](?:\.(\w+))?", path)
     if group:
         index, field_name = int(group.group(1)), group.group(2)
-        if template_set.group_by and index < len(job.rows):
+        if template_set.group_by and index < len(rows):
             column = template_set.columns.get(f"MediaGroup.{field_name}") if field_name else None
-            return ValidationError(message, row=job.rows[index].number, column=column, field=path)
-        else:
-            names = [g.get("GroupName") for g in (parsed.get("InputConfig") or {}).get("MediaGroupArray", []) if isinstance(g, dict)]
-            if index < len(names):
-                column = next((h for h in sheet.headers if h.lower() == f"{MEDIA_PREFIX}{str(names[index]).lower()}"), None)
-    if column is None:
-        prefixes = sorted((p for p in template_set.columns if path == p or path.startswith(p + ".") or path.startswith(p + "[")), key=len)
-        column = template_set.columns[prefixes[-1]] if prefixes else None
-    return ValidationError(message, row=row, column=column, field=path)
+            return ValidationError(message, row=rows[index].number, column=column, field=path)
+        groups = (parsed.get("InputConfig") or {}).get("MediaGroupArray", [])
+        if index < len(groups) and isinstance(groups[index], dict):
+            wanted = f"{MEDIA_PREFIX}{str(groups[index].get('GroupName')).lower()}"
+            column = next((h for h in sheet.headers if h.lower() == wanted), None)
+            if column:
+                return ValidationError(message, row=rows[0].number, column=column, field=path)
+    prefixes = sorted((p for p in template_set.columns if path == p or path.startswith((p + ".", p + "["))), key=len)
+    column = template_set.columns[prefixes[-1]] if prefixes else None
+    return ValidationError(message, row=rows[0].number, column=column, field=path)
 
 
 def plan_campaign(sheet: Sheet, template_set: TemplateSet, selection: set[int] | None = None) -> list[PlannedJob]:

@@ -178,6 +178,128 @@ def _print_plan_summary(sheet_data, planned) -> None:
     console.print(f"{total} video(s) would be made. Use --out - to see the exact API parameters.")
 
 
+def backend_options(func):
+    options = [
+        click.option("--backend", type=click.Choice(["local", "aliyun"]), default="local", show_default=True,
+                     help="local: the embedded engine renders on this machine; aliyun: Alibaba Cloud IMS."),
+        click.option("--region", help="Alibaba Cloud region for --backend aliyun, e.g. cn-shanghai."),
+        click.option("--endpoint", metavar="URL", help="Any IMS-compatible endpoint, e.g. a shared 'sheet2video serve'."),
+        click.option("--profile", envvar="ALIBABA_CLOUD_PROFILE", help="Credentials profile (~/.alibabacloud/credentials or aliyun CLI)."),
+        click.option("--data", type=click.Path(path_type=Path), help="Embedded engine data folder (default: .sheet2video/engine next to the sheet)."),
+        click.option("--workers", type=click.IntRange(1, 64), help="Embedded engine: videos rendered at once (default: CPU count)."),
+        click.option("--qps", type=click.FloatRange(min=0.1), default=5.0, show_default=True, help="At most this many API calls per second."),
+        click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results on stdout."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress lines (errors and the summary still print)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _run_options(**kw):
+    from sheet2video.campaign import parse_row_selection
+    from sheet2video.runner import RunOptions
+
+    options = RunOptions(
+        templates=kw["templates"], sheet_name=kw["sheet_name"], encoding=kw["encoding"], delimiter=_delimiter(kw["delimiter"]),
+        rows=parse_row_selection(kw["rows"]), backend=kw["backend"], region=kw["region"], endpoint=kw["endpoint"],
+        profile=kw["profile"], data=kw["data"], qps=kw["qps"], workers=kw["workers"],
+    )
+    for name in ("chunk_size", "max_in_flight", "retry_failed", "force", "callback_url", "callback_auth_key", "timeout"):
+        if kw.get(name) is not None:
+            setattr(options, name, kw[name])
+    return options
+
+
+def _finish_run(summary, as_json: bool) -> None:
+    import json as _json
+
+    from sheet2video.progress import print_summary
+
+    if as_json:
+        click.echo(_json.dumps(summary.to_dict(), ensure_ascii=False))
+    else:
+        print_summary(summary)
+    sys.exit(summary.exit_code)
+
+
+@cli.command()
+@click.argument("sheet", type=click.Path(path_type=Path))
+@sheet_options
+@backend_options
+@click.option("--chunk-size", type=click.IntRange(1, 1000), default=10, show_default=True, help="Jobs per chunk; the sheet is updated after each chunk.")
+@click.option("--max-in-flight", type=click.IntRange(1, 10000), default=50, show_default=True, help="At most this many jobs submitted and not yet finished.")
+@click.option("--no-wait", "no_wait", is_flag=True, help="Submit and exit; collect results later with 'sheet2video sync'.")
+@click.option("--dry-run", is_flag=True, help="Only plan and validate (same as 'sheet2video plan').")
+@click.option("--retry-failed", is_flag=True, help="Submit again the rows whose job failed.")
+@click.option("--force", is_flag=True, help="Submit every selected row again, even finished ones (new jobs, billed again).")
+@click.option("--callback-url", metavar="URL", help="Listen here for job-complete callbacks instead of polling often (http://HOST:PORT/path).")
+@click.option("--callback-auth-key", envvar="SHEET2VIDEO_CALLBACK_AUTH_KEY", help="Verify X-ICE-SIGNATURE of callbacks with this key.")
+@click.option("--timeout", type=click.FloatRange(min=1), help="Stop waiting after this many seconds (jobs go on; use sync).")
+@handle_errors
+def run(sheet, no_wait, dry_run, as_json, quiet, **kw):
+    """Make the videos of a campaign sheet and write the results back into it.
+
+    Every selected row is validated first (exit 2, nothing sent, if any is
+    invalid). Jobs are submitted in chunks within the QPS limit; the run waits
+    for them and writes job_id, status, videos, media_ids, durations, error
+    and updated_at into columns after yours. A ledger next to the sheet makes
+    reruns safe: only new, changed (and with --retry-failed, failed) rows are
+    submitted, never a finished row twice.
+
+    \b
+    Exit codes: 0 all done, 1 some rows failed, 2 invalid input (nothing sent),
+                3 another run holds the sheet, 4 authentication or service error.
+
+    \b
+    Examples:
+      sheet2video run campaign.xlsx                      # render locally, fill in the sheet
+      sheet2video run campaign.csv --rows 2-20 --json    # some rows, machine-readable result
+      sheet2video run campaign.xlsx --backend aliyun --region cn-shanghai
+      sheet2video run campaign.xlsx --endpoint http://render-box:8090 --no-wait   # cron: submit…
+      sheet2video sync campaign.xlsx --endpoint http://render-box:8090            # …collect later
+    """
+    if dry_run:
+        sheet_data, planned = load_plan(sheet, kw["sheet_name"], kw["encoding"], kw["delimiter"], kw["templates"], kw["rows"])
+        _print_plan_summary(sheet_data, planned)
+        return
+    from sheet2video.progress import make_reporter
+    from sheet2video.runner import run_sheet
+
+    options = _run_options(**kw)
+    options.wait = not no_wait
+    summary = run_sheet(sheet, options, make_reporter(quiet or as_json))
+    _finish_run(summary, as_json)
+
+
+@cli.command()
+@click.argument("sheet", type=click.Path(path_type=Path))
+@sheet_options
+@backend_options
+@click.option("--wait/--no-wait", default=None, help="Wait until every job ends (default: wait with the embedded engine, which only renders while running).")
+@click.option("--timeout", type=click.FloatRange(min=1), help="Stop waiting after this many seconds.")
+@handle_errors
+def sync(sheet, wait, as_json, quiet, **kw):
+    """Collect the results of submitted jobs and write them into the sheet; submit nothing new.
+
+    The cron pattern: 'run --no-wait' submits, 'sync' later fills in statuses and
+    video links. A submission a crash interrupted is completed with the same
+    ClientToken (the same job, never a second one).
+
+    \b
+    Examples:
+      sheet2video sync campaign.xlsx --endpoint http://render-box:8090
+      sheet2video sync campaign.xlsx --backend aliyun --region cn-shanghai --json
+    """
+    from sheet2video.progress import make_reporter
+    from sheet2video.runner import run_sheet
+
+    options = _run_options(**kw)
+    options.wait = wait if wait is not None else (options.backend == "local" and not options.endpoint)
+    summary = run_sheet(sheet, options, make_reporter(quiet or as_json), submit=False)
+    _finish_run(summary, as_json)
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind. Anything but loopback exposes the engine to the network.")
 @click.option("--port", default=8090, show_default=True, type=int, help="Port to listen on (0: any free port).")

@@ -60,6 +60,7 @@ class EngineConfig:
     callback_auth_key: str | None = None
     render_outputs: bool = True               # False: plan only (benchmarks of the API itself)
     public_url: str | None = None             # base for MediaURL in answers (default: where we listen)
+    outputs: Path | None = None               # where rendered videos go (default: DATA/outputs)
 
 
 class TokenBucket:
@@ -85,8 +86,8 @@ class Engine:
     def __init__(self, config: EngineConfig):
         self.config = config
         config.data.mkdir(parents=True, exist_ok=True)
-        self.outputs = (config.data / "outputs").resolve()
-        self.outputs.mkdir(exist_ok=True)
+        self.outputs = (config.outputs or config.data / "outputs").resolve()
+        self.outputs.mkdir(parents=True, exist_ok=True)
         self.store = Store(config.data / "engine.sqlite3")
         self.resolver = MediaResolver(config.media_root, config.data / "cache" / "downloads", self.store,
                                       extra_roots=[self.outputs])

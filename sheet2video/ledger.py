@@ -1,0 +1,168 @@
+"""The ledger: what was submitted for each job of a sheet, committed before and after every submit.
+
+It lives next to the sheet (``.sheet2video/<sheet file>.ledger.sqlite3``) and is what makes a
+rerun safe: a job is written as ``Submitting`` with its ClientToken *before* the request leaves,
+and with its JobId right after. A crash in between leaves ``Submitting``; the next run sends the
+same ClientToken again, which IMS (and the local engine) answer with the same JobId — so no row is
+ever billed twice. Secrets are never stored here.
+
+``SheetLock`` keeps two runs off one sheet: an OS file lock, released by the kernel even when the
+process is killed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sheet2video.errors import LockedError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    backend       TEXT NOT NULL,
+    job_key       TEXT NOT NULL,
+    rows          TEXT NOT NULL,
+    content_hash  TEXT NOT NULL,
+    attempt       INTEGER NOT NULL,
+    client_token  TEXT NOT NULL,
+    job_id        TEXT,
+    status        TEXT NOT NULL,
+    videos        TEXT NOT NULL DEFAULT '[]',
+    media_ids     TEXT NOT NULL DEFAULT '[]',
+    durations     TEXT NOT NULL DEFAULT '[]',
+    error         TEXT NOT NULL DEFAULT '',
+    submitted_at  TEXT,
+    updated_at    TEXT NOT NULL,
+    PRIMARY KEY (backend, job_key)
+);
+"""
+
+SUBMITTING = "Submitting"
+FINAL = ("Finished", "Failed")
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def state_dir(sheet_path: Path) -> Path:
+    return sheet_path.resolve().parent / ".sheet2video"
+
+
+@dataclass
+class Entry:
+    backend: str
+    job_key: str
+    rows: list[int]
+    content_hash: str
+    attempt: int
+    client_token: str
+    job_id: str | None
+    status: str
+    videos: list[str] = field(default_factory=list)
+    media_ids: list[str] = field(default_factory=list)
+    durations: list[float] = field(default_factory=list)
+    error: str = ""
+    submitted_at: str | None = None
+    updated_at: str = ""
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL
+
+
+class Ledger:
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # a committed submit must survive a power cut
+        self._db.executescript(SCHEMA)
+
+    @classmethod
+    def for_sheet(cls, sheet_path: Path) -> Ledger:
+        return cls(state_dir(sheet_path) / f"{sheet_path.name}.ledger.sqlite3")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def get(self, backend: str, job_key: str) -> Entry | None:
+        row = self._db.execute("SELECT * FROM jobs WHERE backend = ? AND job_key = ?", (backend, job_key)).fetchone()
+        return _entry(row) if row else None
+
+    def all(self, backend: str) -> list[Entry]:
+        rows = self._db.execute("SELECT * FROM jobs WHERE backend = ? ORDER BY rowid", (backend,)).fetchall()
+        return [_entry(r) for r in rows]
+
+    def begin_submit(self, backend: str, job_key: str, rows: list[int], content_hash: str, attempt: int, token: str) -> None:
+        """Record the intent to submit (before the request leaves)."""
+        stamp = now_iso()
+        self._db.execute(
+            "INSERT INTO jobs (backend, job_key, rows, content_hash, attempt, client_token, job_id, status, videos,"
+            " media_ids, durations, error, submitted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, '[]', '[]', '[]', '', ?, ?)"
+            " ON CONFLICT (backend, job_key) DO UPDATE SET rows = excluded.rows, content_hash = excluded.content_hash,"
+            " attempt = excluded.attempt, client_token = excluded.client_token, job_id = NULL, status = excluded.status,"
+            " videos = '[]', media_ids = '[]', durations = '[]', error = '', submitted_at = excluded.submitted_at,"
+            " updated_at = excluded.updated_at",
+            (backend, job_key, json.dumps(rows), content_hash, attempt, token, SUBMITTING, stamp, stamp),
+        )
+
+    def submitted(self, backend: str, job_key: str, job_id: str) -> None:
+        self._db.execute(
+            "UPDATE jobs SET job_id = ?, status = 'Init', updated_at = ? WHERE backend = ? AND job_key = ?",
+            (job_id, now_iso(), backend, job_key),
+        )
+
+    def update(self, backend: str, job_key: str, *, status: str, videos: list[str] | None = None,
+               media_ids: list[str] | None = None, durations: list[float] | None = None, error: str = "") -> None:
+        self._db.execute(
+            "UPDATE jobs SET status = ?, videos = COALESCE(?, videos), media_ids = COALESCE(?, media_ids),"
+            " durations = COALESCE(?, durations), error = ?, updated_at = ? WHERE backend = ? AND job_key = ?",
+            (status, _dump(videos), _dump(media_ids), _dump(durations), error, now_iso(), backend, job_key),
+        )
+
+
+def _dump(value: list | None) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _entry(row: sqlite3.Row) -> Entry:
+    data = dict(row)
+    for name in ("rows", "videos", "media_ids", "durations"):
+        data[name] = json.loads(data[name])
+    return Entry(**data)
+
+
+class SheetLock:
+    """An exclusive, non-blocking lock on one sheet; raises LockedError when another run holds it."""
+
+    def __init__(self, sheet_path: Path):
+        self.path = state_dir(sheet_path) / f"{sheet_path.name}.lock"
+        self._fd: int | None = None
+
+    def __enter__(self) -> SheetLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 64).decode(errors="replace").strip()
+            os.close(fd)
+            raise LockedError(f"another run is working on this sheet{f' (pid {holder})' if holder else ''}; try again when it ends") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None

@@ -1,0 +1,523 @@
+"""``sheet2video run`` / ``sync``: plan → ledger → submit in chunks → wait → write results back.
+
+The flow for one sheet:
+
+1. read and preflight every selected row (nothing is sent while any row is invalid);
+2. take the sheet's lock, open its ledger, start or reach the backend;
+3. decide per job: submit (new, changed, ``--retry-failed``, ``--force``), resend a submission a
+   crash interrupted (same ClientToken → same JobId), follow a job still in flight, or skip;
+4. submit in chunks under a token-bucket QPS limit and a cap on jobs in flight, the ledger
+   committed before and after every submit, statuses written back after every chunk;
+5. poll (with backoff) or take callbacks until every job ends, then write the results back.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import unquote, urlsplit
+
+from sheet2video.campaign import PlannedJob, client_token, locate, plan_campaign, sheet_identity
+from sheet2video.errors import ConfigError, ImsError, PreflightError, Sheet2VideoError, ValidationError
+from sheet2video.ims.client import ImsClient, region_endpoint
+from sheet2video.ims.credentials import Credentials, resolve_credentials
+from sheet2video.ledger import FINAL, SUBMITTING, Entry, Ledger, SheetLock, now_iso, state_dir
+from sheet2video.sheet import Sheet, read_sheet
+from sheet2video.templating import TemplateSet, load_template_set
+from sheet2video.writeback import RowUpdate, WriteOutcome, write_back
+
+# errors that mean "this run cannot talk to the service", not "this row is wrong"
+FATAL_CODES = re.compile(r"^(Signature|IncompleteSignature|InvalidAccessKeyId|InvalidTimeStamp|Forbidden|"
+                         r"InvalidSecurityToken|ConnectionError|ReadTimeout|RequestFailed|InvalidVersion|InvalidApi)")
+MEDIA_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass
+class RunOptions:
+    templates: str = "script"
+    sheet_name: str | int | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    rows: set[int] | None = None
+    backend: str = "local"                 # local (embedded engine) | aliyun
+    region: str | None = None
+    endpoint: str | None = None
+    profile: str | None = None
+    data: Path | None = None               # embedded engine data (default: .sheet2video/engine next to the sheet)
+    chunk_size: int = 10
+    qps: float = 5.0
+    max_in_flight: int = 50
+    wait: bool = True
+    retry_failed: bool = False
+    force: bool = False
+    poll_min: float = 0.5
+    poll_max: float = 10.0
+    timeout: float | None = None           # give up waiting after this many seconds (jobs keep running)
+    callback_url: str | None = None
+    callback_auth_key: str | None = None
+    workers: int | None = None             # embedded engine render workers
+
+
+@dataclass
+class RowResult:
+    job: str
+    rows: list[int]
+    status: str
+    videos: list[str]
+    error: str
+
+
+@dataclass
+class RunSummary:
+    sheet: Path
+    ledger: Path
+    rows: int = 0
+    jobs: int = 0
+    submitted: int = 0
+    skipped: int = 0
+    finished: int = 0
+    failed: int = 0
+    pending: int = 0
+    videos: int = 0
+    results: list[RowResult] = field(default_factory=list)
+    written: WriteOutcome | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sheet": str(self.sheet), "ledger": str(self.ledger), "rows": self.rows, "jobs": self.jobs,
+            "submitted": self.submitted, "skipped": self.skipped, "finished": self.finished, "failed": self.failed,
+            "pending": self.pending, "videos": self.videos,
+            "written": str(self.written.path) if self.written else None,
+            "results_copy": bool(self.written and self.written.results_copy),
+            "errors": [{"job": r.job, "rows": r.rows, "error": r.error} for r in self.results if r.error],
+            "jobs_detail": [{"job": r.job, "rows": r.rows, "status": r.status, "videos": r.videos} for r in self.results],
+        }
+
+
+class Reporter:
+    """What the runner tells a person or a log; the CLI supplies a rich or a plain one."""
+
+    def info(self, message: str) -> None: ...
+
+    def progress(self, counts: dict[str, int], total: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class TokenBucket:
+    """Blocking token bucket: at most ``rate`` calls per second, no bursts beyond one second's worth."""
+
+    def __init__(self, rate: float, sleep: Callable[[float], None] = time.sleep):
+        self.rate = rate
+        self.capacity = max(1.0, rate)
+        self.tokens = 1.0
+        self.stamp = time.monotonic()
+        self.sleep = sleep
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self.lock:
+            while True:
+                now = time.monotonic()
+                self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+                self.stamp = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                self.sleep((1 - self.tokens) / self.rate)
+
+
+# ---------------------------------------------------------------- backends
+
+
+class Backend:
+    """A client plus how to present a finished video (a local path or a URL)."""
+
+    def __init__(self, name: str, client: ImsClient, engine=None, outputs: Path | None = None, sheet_dir: Path | None = None):
+        self.name = name
+        self.client = client
+        self.engine = engine
+        self.outputs = outputs
+        self.sheet_dir = sheet_dir
+
+    def video_ref(self, media_url: str) -> str:
+        if self.engine is None or not media_url:
+            return media_url
+        marker = "/outputs/"
+        path = urlsplit(media_url).path
+        if marker not in path:
+            return media_url
+        local = self.outputs / unquote(path.split(marker, 1)[1])
+        try:
+            return local.relative_to(self.sheet_dir).as_posix()
+        except ValueError:
+            return str(local)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.engine is not None:
+            self.engine.close()
+
+
+def open_backend(sheet_path: Path, options: RunOptions) -> Backend:
+    if options.backend == "aliyun":
+        if not options.region and not options.endpoint:
+            raise ConfigError("--backend aliyun needs --region (e.g. cn-shanghai) or --endpoint")
+        endpoint = options.endpoint or region_endpoint(options.region)
+        creds = resolve_credentials(options.profile)
+        return Backend(f"aliyun:{endpoint}", ImsClient(endpoint, creds))
+    if options.endpoint:
+        creds = resolve_credentials(options.profile)
+        return Backend(f"endpoint:{options.endpoint.rstrip('/')}", ImsClient(options.endpoint, creds))
+    from sheet2video.engine.server import Engine, EngineConfig, ephemeral_keys
+
+    sheet_dir = sheet_path.resolve().parent
+    data = (options.data or state_dir(sheet_path) / "engine").resolve()
+    keys = ephemeral_keys()
+    config = EngineConfig(data=data, media_root=sheet_dir, keys=keys, outputs=sheet_dir / "videos",
+                          callback_auth_key=options.callback_auth_key)
+    if options.workers:
+        config.workers = options.workers
+    engine = Engine(config)
+    endpoint = engine.start()
+    key_id, secret = next(iter(keys.items()))
+    return Backend(f"local:{data}", ImsClient(endpoint, Credentials(key_id, secret)), engine, engine.outputs, sheet_dir)
+
+
+# ---------------------------------------------------------------- cloud preflight
+
+
+def cloud_problems(planned: list[PlannedJob], sheet: Sheet, template_set: TemplateSet, region: str | None) -> list[ValidationError]:
+    """What the cloud would refuse: local media paths, outputs that are not OSS URLs of the region."""
+    oss = re.compile(r"^https?://[\w.-]+\.oss-(?P<region>[\w-]+?)(?:-internal)?\.aliyuncs\.com/", re.I)
+    by_number = {r.number: r for r in sheet.rows}
+    problems = []
+
+    def check(reference: str, path: str, job: PlannedJob, parsed: dict[str, Any], what: str) -> None:
+        if MEDIA_ID.match(reference):
+            return
+        match = oss.match(reference)
+        if match and (region is None or match.group("region") == region):
+            return
+        reason = (f"is in region {match.group('region')}, not {region}" if match
+                  else "is not an IMS media ID or an OSS URL")
+        problems.append(locate(path, f"{what} {reference!r} {reason}; the cloud cannot read it",
+                               [by_number[n] for n in job.rows], sheet, template_set, parsed))
+
+    for job in planned:
+        parsed = {k: job.parsed(k) for k in ("InputConfig", "OutputConfig")}
+        inputs = parsed["InputConfig"] or {}
+        for g, group in enumerate(inputs.get("MediaGroupArray") or []):
+            for ref in group.get("MediaArray") or []:
+                check(ref, f"InputConfig.MediaGroupArray[{g}].MediaArray", job, parsed, "media")
+        for name in ("MediaArray", "BackgroundMusicArray", "BackgroundImageArray"):
+            for ref in inputs.get(name) or []:
+                check(ref, f"InputConfig.{name}", job, parsed, "media")
+        check((parsed["OutputConfig"] or {}).get("MediaURL", ""), "OutputConfig.MediaURL", job, parsed, "output")
+    return problems
+
+
+# ---------------------------------------------------------------- the run
+
+
+class Runner:
+    def __init__(self, sheet_path: Path, options: RunOptions, reporter: Reporter | None = None):
+        self.sheet_path = sheet_path
+        self.options = options
+        self.reporter = reporter or Reporter()
+
+    def prepare(self) -> tuple[Sheet, TemplateSet, list[PlannedJob]]:
+        o = self.options
+        template_set = load_template_set(o.templates)
+        sheet = read_sheet(self.sheet_path, sheet=o.sheet_name, encoding=o.encoding, delimiter=o.delimiter)
+        planned = plan_campaign(sheet, template_set, o.rows)
+        if o.backend == "aliyun":
+            problems = cloud_problems(planned, sheet, template_set, o.region)
+            if problems:
+                raise PreflightError(problems)
+        return sheet, template_set, planned
+
+    def run(self, *, submit: bool = True) -> RunSummary:
+        sheet, template_set, planned = self.prepare()
+        self._identity = sheet_identity(sheet)
+        with SheetLock(self.sheet_path):
+            ledger = Ledger.for_sheet(self.sheet_path)
+            summary = RunSummary(sheet=self.sheet_path, ledger=ledger.path, jobs=len(planned),
+                                 rows=sum(len(j.rows) for j in planned))
+            self.reporter.info(f"ledger: {ledger.path}")
+            try:
+                backend = open_backend(self.sheet_path, self.options)
+            except Sheet2VideoError:
+                ledger.close()
+                raise
+            try:
+                self._run(sheet, template_set, planned, ledger, backend, summary, submit)
+            finally:
+                backend.close()
+                ledger.close()
+                self.reporter.close()
+        return summary
+
+    def _run(self, sheet, template_set, planned, ledger, backend, summary, submit) -> None:
+        o = self.options
+        to_submit: list[tuple[PlannedJob, int]] = []   # (job, attempt)
+        follow: list[PlannedJob] = []
+        for job in planned:
+            entry = ledger.get(backend.name, job.key)
+            action, attempt = decide(entry, job, o, submit)
+            if action == "submit":
+                to_submit.append((job, attempt))
+            elif action == "follow":
+                follow.append(job)
+            else:
+                summary.skipped += 1
+        in_flight: dict[str, PlannedJob] = {}
+        for job in follow:
+            entry = ledger.get(backend.name, job.key)
+            if entry.status == SUBMITTING:  # a crash between intent and answer: same token, same job
+                to_submit.insert(0, (job, entry.attempt))
+            else:
+                in_flight[job.key] = job
+
+        wake = threading.Event()
+        receiver = CallbackReceiver(o.callback_url, o.callback_auth_key, wake) if o.callback_url and o.wait else None
+        try:
+            self._loop(sheet, template_set, planned, ledger, backend, summary, to_submit, in_flight, wake)
+        finally:
+            if receiver:
+                receiver.close()
+
+    def _loop(self, sheet, template_set, planned, ledger, backend, summary, to_submit, in_flight, wake) -> None:
+        o = self.options
+        bucket = TokenBucket(o.qps)
+        total = len(planned)
+        self.reporter.info(f"{total} job(s): {len(to_submit)} to submit, {len(in_flight)} in flight, {summary.skipped} already done")
+        queue = list(to_submit)
+        chunk: list[PlannedJob] = []
+        started = time.monotonic()
+        delay = o.poll_min
+        while queue or (in_flight and o.wait):
+            # submit while there is room
+            while queue and len(in_flight) < o.max_in_flight:
+                job, attempt = queue.pop(0)
+                if self._submit(job, attempt, ledger, backend, bucket):
+                    summary.submitted += 1
+                    in_flight[job.key] = job
+                chunk.append(job)
+                if len(chunk) >= o.chunk_size or not queue:
+                    self._write(sheet, template_set, planned, ledger, backend)  # statuses after every chunk
+                    chunk = []
+            if not o.wait:
+                break
+            changed = self._poll(in_flight, ledger, backend, bucket)
+            self._report(ledger, backend, planned)
+            if o.timeout and time.monotonic() - started > o.timeout:
+                self.reporter.info(f"stopped waiting after {o.timeout:.0f} s; the jobs go on — collect them with sync")
+                break
+            if in_flight and not changed:
+                wake.wait(delay)  # a callback ends the wait early
+                wake.clear()
+                delay = min(o.poll_max, delay * 1.5)
+            else:
+                delay = o.poll_min
+        if not o.wait and in_flight:
+            self._poll(in_flight, ledger, backend, bucket)  # one look, so the sheet shows the latest status
+        summary.written = self._write(sheet, template_set, planned, ledger, backend)
+        self._summarise(summary, planned, ledger, backend)
+
+    def _submit(self, job: PlannedJob, attempt: int, ledger: Ledger, backend: Backend, bucket: TokenBucket) -> bool:
+        token = client_token(self._identity, job.key, job.content_hash, attempt) if attempt else job.params["ClientToken"]
+        ledger.begin_submit(backend.name, job.key, job.rows, job.content_hash, attempt, token)
+        params = {k: v for k, v in job.params.items() if k != "ClientToken"}
+        if self.options.callback_url:
+            params["UserData"] = _with_notify(params.get("UserData"), self.options.callback_url)
+        bucket.wait()
+        try:
+            job_id = backend.client.submit_batch_job(
+                input_config=params["InputConfig"], editing_config=params.get("EditingConfig"),
+                output_config=params["OutputConfig"], user_data=params.get("UserData"),
+                template_config=params.get("TemplateConfig"), client_token=token,
+            )
+        except ImsError as error:
+            if FATAL_CODES.match(error.code or ""):
+                raise ServiceError(error) from None
+            ledger.update(backend.name, job.key, status="Failed", error=f"{error.code}: {error.message}")
+            self.reporter.info(f"job {job.key} (row {job.rows[0]}) refused: {error.code}: {error.message}")
+            return False
+        ledger.submitted(backend.name, job.key, job_id)
+        self.reporter.info(f"submitted {job.key} (row {', '.join(map(str, job.rows))}) → {job_id}")
+        return True
+
+    def _poll(self, in_flight: dict[str, PlannedJob], ledger: Ledger, backend: Backend, bucket: TokenBucket) -> bool:
+        changed = False
+        for key in list(in_flight):
+            entry = ledger.get(backend.name, key)
+            bucket.wait()
+            try:
+                job = backend.client.get_batch_job(entry.job_id)
+            except ImsError as error:
+                if FATAL_CODES.match(error.code or ""):
+                    raise ServiceError(error) from None
+                ledger.update(backend.name, key, status="Failed", error=f"{error.code}: {error.message}")
+                in_flight.pop(key)
+                changed = True
+                continue
+            status = job.get("Status", "Processing")
+            subjobs = job.get("SubJobList") or []
+            ok = [s for s in subjobs if s.get("Status") == "Success"]
+            videos = [backend.video_ref(s.get("MediaURL", "")) for s in ok if s.get("MediaURL")]
+            error = _job_error(job)
+            if status != entry.status or videos != entry.videos:
+                changed = True
+            ledger.update(backend.name, key, status=status, videos=videos,
+                          media_ids=[s.get("MediaId", "") for s in ok],
+                          durations=[float(s.get("Duration") or 0) for s in ok], error=error)
+            if status in FINAL:
+                in_flight.pop(key)
+                self.reporter.info(f"{key}: {status}" + (f" — {error}" if error else f", {len(videos)} video(s)"))
+        return changed
+
+    def _report(self, ledger: Ledger, backend: Backend, planned: list[PlannedJob]) -> None:
+        counts: dict[str, int] = {}
+        keys = {j.key for j in planned}
+        for entry in ledger.all(backend.name):
+            if entry.job_key in keys:
+                counts[entry.status] = counts.get(entry.status, 0) + 1
+        self.reporter.progress(counts, len(planned))
+
+    def _write(self, sheet: Sheet, template_set: TemplateSet, planned, ledger: Ledger, backend: Backend) -> WriteOutcome:
+        updates = []
+        for job in planned:
+            entry = ledger.get(backend.name, job.key)
+            if entry is None:
+                continue
+            values = result_values(entry)
+            for number in job.rows:
+                updates.append(RowUpdate(row=number, key=job.key, values=values))
+        return write_back(self.sheet_path, updates, sheet=self.options.sheet_name, key_column=template_set.key_column,
+                          encoding=self.options.encoding, delimiter=self.options.delimiter)
+
+    def _summarise(self, summary: RunSummary, planned, ledger: Ledger, backend: Backend) -> None:
+        for job in planned:
+            entry = ledger.get(backend.name, job.key)
+            status = entry.status if entry else "NotSubmitted"
+            if status == "Finished":
+                summary.finished += 1
+            elif status == "Failed":
+                summary.failed += 1
+            else:
+                summary.pending += 1
+            videos = entry.videos if entry else []
+            summary.videos += len(videos)
+            summary.results.append(RowResult(job.key, job.rows, status, videos, entry.error if entry else ""))
+
+
+class CallbackReceiver:
+    """Receives BatchProduceMediaComplete callbacks on --callback-url and wakes the poller.
+
+    The job itself is then read with Get, so a forged callback can at most cause an early poll;
+    with an auth key, callbacks whose X-ICE-SIGNATURE does not verify are refused anyway."""
+
+    def __init__(self, url: str, auth_key: str | None, wake: threading.Event):
+        from werkzeug.serving import make_server
+        from werkzeug.wrappers import Request, Response
+
+        from sheet2video.ims.signing import verify_callback
+
+        parts = urlsplit(url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise ConfigError(f"--callback-url must be an http:// URL this machine listens on, got {url!r}")
+        self.received: list[dict[str, Any]] = []
+
+        def app(environ, start_response):
+            request = Request(environ)
+            if request.method != "POST" or (auth_key and not verify_callback(url, request.headers, auth_key)):
+                return Response("forbidden", status=403)(environ, start_response)
+            try:
+                self.received.append(json.loads(request.get_data(as_text=True) or "{}"))
+            except json.JSONDecodeError:
+                return Response("bad json", status=400)(environ, start_response)
+            wake.set()
+            return Response("ok")(environ, start_response)
+
+        try:
+            self._server = make_server(parts.hostname, parts.port or 80, app, threaded=True)
+        except OSError as error:
+            raise ConfigError(f"cannot listen for callbacks on {parts.hostname}:{parts.port}: {error.strerror}") from None
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="callbacks")
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def decide(entry: Entry | None, job: PlannedJob, options: RunOptions, submit: bool) -> tuple[str, int]:
+    """What to do with one job on this run: ("submit", attempt) / ("follow", _) / ("skip", _)."""
+    if entry is None:
+        return ("submit", 0) if submit else ("skip", 0)
+    if entry.content_hash != job.content_hash:  # the row changed: a new job, a new token
+        return ("submit", entry.attempt + 1) if submit else ("skip", 0)
+    if not entry.final:
+        return "follow", entry.attempt
+    if submit and (options.force or (options.retry_failed and entry.status == "Failed")):
+        return "submit", entry.attempt + 1
+    return "skip", 0
+
+
+def result_values(entry: Entry) -> dict[str, str]:
+    return {
+        "job_id": entry.job_id or "",
+        "status": entry.status,
+        "videos": "\n".join(entry.videos),
+        "media_ids": "\n".join(entry.media_ids),
+        "durations": "\n".join(f"{d:.2f}" for d in entry.durations),
+        "error": entry.error,
+        "updated_at": entry.updated_at,
+    }
+
+
+def _job_error(job: dict[str, Any]) -> str:
+    try:
+        extend = json.loads(job.get("Extend") or "{}")
+    except json.JSONDecodeError:
+        extend = {}
+    if isinstance(extend, dict) and extend.get("ErrorCode"):
+        return f"{extend['ErrorCode']}: {extend.get('ErrorMessage', '')}".strip()
+    failed = [s for s in job.get("SubJobList") or [] if s.get("Status") == "Failed"]
+    if failed:
+        first = failed[0]
+        return f"{len(failed)} of {len(job['SubJobList'])} video(s) failed — {first.get('ErrorCode')}: {first.get('ErrorMessage', '')}"
+    return ""
+
+
+def _with_notify(user_data: str | None, url: str) -> str:
+    data = json.loads(user_data) if user_data else {}
+    data["NotifyAddress"] = url
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+class ServiceError(Sheet2VideoError):
+    """The service refused this run as a whole (credentials, signature, unreachable): exit 4."""
+
+    exit_code = 4
+
+    def __init__(self, error: ImsError):
+        self.ims = error
+        super().__init__(str(error))
+
+
+def run_sheet(sheet_path: Path, options: RunOptions, reporter: Reporter | None = None, *, submit: bool = True) -> RunSummary:
+    return Runner(sheet_path, options, reporter).run(submit=submit)
+
+
+__all__ = ["RunOptions", "RunSummary", "Runner", "run_sheet", "now_iso"]
