@@ -128,16 +128,16 @@ def _read_excel(path: Path, data: bytes, sheet: str | int | None) -> tuple[str, 
     except Exception as error:  # openpyxl raises many types for broken files
         raise SheetError(f"{path}: cannot open the workbook ({type(error).__name__}: {error})") from None
     try:
-        worksheet = _pick_sheet(path, workbook, sheet)
+        worksheet = pick_sheet(path, workbook, sheet)
         records = []
         for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
-            records.append((number, [_cell_text(v) for v in values]))
+            records.append((number, [cell_text(v) for v in values]))
         return worksheet.title, records
     finally:
         workbook.close()
 
 
-def _pick_sheet(path: Path, workbook, sheet: str | int | None):
+def pick_sheet(path: Path, workbook, sheet: str | int | None):
     names = workbook.sheetnames
     if sheet is None:
         return workbook[names[0]]
@@ -154,7 +154,7 @@ def _pick_sheet(path: Path, workbook, sheet: str | int | None):
     raise SheetError(f"{path}: no sheet named {sheet!r}; sheets: {', '.join(names)}")
 
 
-def _cell_text(value: object) -> str:
+def cell_text(value: object) -> str:
     """A cell's value as the user reads it."""
     if value is None:
         return ""

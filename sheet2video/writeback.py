@@ -38,7 +38,7 @@ from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
 from sheet2video.errors import SheetError
-from sheet2video.sheet import CSV_SUFFIXES, EXCEL_SUFFIXES, OLE_MAGIC, _cell_text, _pick_sheet, sniff_delimiter
+from sheet2video.sheet import CSV_SUFFIXES, EXCEL_SUFFIXES, OLE_MAGIC, cell_text, pick_sheet, sniff_delimiter
 
 RESULT_COLUMNS = ("job_id", "status", "videos", "media_ids", "durations", "error", "updated_at")
 
@@ -192,7 +192,7 @@ class _Job:
         from openpyxl.cell.cell import MergedCell
         from openpyxl.workbook.properties import CalcProperties
 
-        ws = _pick_sheet(source, workbook, self.sheet)
+        ws = pick_sheet(source, workbook, self.sheet)
         if not hasattr(ws, "_cells"):
             raise SheetError(f"{source}: sheet {ws.title!r} is a chart sheet, not a table")
 
@@ -216,7 +216,7 @@ class _Job:
                 if not cached:
                     cached.append(_cached_values_sheet(data, ws.title))
                 return cached[0].get((r, c), "")
-            return _cell_text(cell.value)
+            return cell_text(cell.value)
 
         # the header is the first row that is not blank, as sheet.read_sheet takes it
         header_row = next((r for r in sorted(used) if any(text(r, c).strip() for c in used[r])), 1)
@@ -504,7 +504,7 @@ def _cached_values_sheet(data: bytes, title: str) -> dict[tuple[int, int], str]:
         for r, row in enumerate(workbook[title].iter_rows(values_only=True), start=1):
             for c, value in enumerate(row, start=1):
                 if value is not None:
-                    values[(r, c)] = _cell_text(value)
+                    values[(r, c)] = cell_text(value)
         return values
     finally:
         workbook.close()
