@@ -289,7 +289,13 @@ class Runner:
                 in_flight[job.key] = job
 
         wake = threading.Event()
-        receiver = CallbackReceiver(o.callback_url, o.callback_auth_key, wake) if o.callback_url and o.wait else None
+        receiver = None
+        if o.callback_url and o.wait:
+            def heard(event: dict) -> None:
+                body = event.get("MessageBody") or {}
+                self.reporter.info(f"callback: job {body.get('JobId')} {body.get('Status')}")
+
+            receiver = CallbackReceiver(o.callback_url, o.callback_auth_key, wake, heard)
         try:
             self._loop(sheet, template_set, planned, ledger, backend, summary, to_submit, in_flight, wake)
         finally:
@@ -427,7 +433,7 @@ class CallbackReceiver:
     The job itself is then read with Get, so a forged callback can at most cause an early poll;
     with an auth key, callbacks whose X-ICE-SIGNATURE does not verify are refused anyway."""
 
-    def __init__(self, url: str, auth_key: str | None, wake: threading.Event):
+    def __init__(self, url: str, auth_key: str | None, wake: threading.Event, on_event: Callable[[dict], None] = lambda e: None):
         from werkzeug.serving import make_server
         from werkzeug.wrappers import Request, Response
 
@@ -443,9 +449,11 @@ class CallbackReceiver:
             if request.method != "POST" or (auth_key and not verify_callback(url, request.headers, auth_key)):
                 return Response("forbidden", status=403)(environ, start_response)
             try:
-                self.received.append(json.loads(request.get_data(as_text=True) or "{}"))
+                event = json.loads(request.get_data(as_text=True) or "{}")
             except json.JSONDecodeError:
                 return Response("bad json", status=400)(environ, start_response)
+            self.received.append(event)
+            on_event(event)
             wake.set()
             return Response("ok")(environ, start_response)
 
