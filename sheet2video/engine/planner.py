@@ -27,7 +27,6 @@ import math
 import random
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
 
 from sheet2video.engine.media import MediaResolver
@@ -310,7 +309,9 @@ class _Timeline:
 
 
 def seed_of(params: dict[str, Any]) -> int:
-    text = json.dumps([params.get(k) for k in ("InputConfig", "EditingConfig", "OutputConfig")], sort_keys=True, ensure_ascii=False)
+    """The job's random seed: its content, not where the videos go (renaming outputs changes nothing)."""
+    output = {k: v for k, v in (params.get("OutputConfig") or {}).items() if k != "MediaURL"}
+    text = json.dumps([params.get("InputConfig"), params.get("EditingConfig"), output], sort_keys=True, ensure_ascii=False)
     return int(hashlib.sha256(text.encode()).hexdigest()[:16], 16)
 
 
@@ -374,6 +375,3 @@ def _trim(shots: list[Shot], target: float) -> list[Shot]:
         clock += shot.duration
     return out
 
-
-def output_paths_for(data_outputs: Path, relpaths: list[str]) -> list[str]:
-    return [str(data_outputs / r) for r in relpaths]

@@ -88,6 +88,8 @@ class Engine:
         config.data.mkdir(parents=True, exist_ok=True)
         self.outputs = (config.outputs or config.data / "outputs").resolve()
         self.outputs.mkdir(parents=True, exist_ok=True)
+        for stale in [*self.outputs.rglob(".*.part"), *self.outputs.rglob(".*.filtergraph")]:
+            stale.unlink(missing_ok=True)  # left by renders a crash interrupted; their jobs resume
         self.store = Store(config.data / "engine.sqlite3")
         self.resolver = MediaResolver(config.media_root, config.data / "cache" / "downloads", self.store,
                                       extra_roots=[self.outputs])
@@ -155,7 +157,10 @@ class Engine:
         request_id = str(uuid.uuid4()).upper()
         try:
             if request.method == "GET" and request.path.startswith("/outputs/"):
-                response = send_from_directory(self.outputs, request.path[len("/outputs/"):], environ)
+                name = request.path[len("/outputs/"):]
+                if any(part.startswith(".") for part in name.split("/")):  # renders in progress, hidden files
+                    raise ApiError("InvalidApi.NotFound", "No such output.", 404)
+                response = send_from_directory(self.outputs, name, environ)
             elif request.method == "GET" and request.path == "/health":
                 response = Response('{"Status":"ok"}', content_type="application/json")
             elif request.method != "POST" or request.path != "/":

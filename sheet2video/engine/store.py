@@ -99,9 +99,13 @@ class Store:
         with self._lock:
             self._db.close()
 
-    def _execute(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+    def _execute(self, sql: str, args: tuple = ()) -> None:
         with self._lock:
-            return self._db.execute(sql, args)
+            self._db.execute(sql, args)
+
+    def _query(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
+        with self._lock:  # fetch under the lock too: the connection is shared by threads
+            return self._db.execute(sql, args).fetchall()
 
     # ------------------------------------------------------------ nonces
 
@@ -159,15 +163,15 @@ class Store:
             return job_id, True
 
     def job(self, job_id: str) -> dict[str, Any] | None:
-        row = self._execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
-        return dict(row) if row else None
+        rows = self._query("SELECT * FROM jobs WHERE job_id = ?", (job_id,))
+        return dict(rows[0]) if rows else None
 
     def subjobs(self, job_id: str) -> list[dict[str, Any]]:
-        rows = self._execute("SELECT * FROM subjobs WHERE parent_id = ? ORDER BY idx", (job_id,)).fetchall()
+        rows = self._query("SELECT * FROM subjobs WHERE parent_id = ? ORDER BY idx", (job_id,))
         return [dict(r) for r in rows]
 
     def unfinished_jobs(self) -> list[str]:
-        rows = self._execute("SELECT job_id FROM jobs WHERE status IN ('Init', 'Processing') ORDER BY seq").fetchall()
+        rows = self._query("SELECT job_id FROM jobs WHERE status IN ('Init', 'Processing') ORDER BY seq")
         return [r["job_id"] for r in rows]
 
     def set_job_status(self, job_id: str, status: str, extend: dict[str, Any] | None = None) -> None:
@@ -218,10 +222,10 @@ class Store:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY seq {'ASC' if ascending else 'DESC'} LIMIT ?"
         args.append(limit)
-        return [dict(r) for r in self._execute(sql, tuple(args)).fetchall()]
+        return [dict(r) for r in self._query(sql, tuple(args))]
 
     def count_jobs(self) -> int:
-        return self._execute("SELECT COUNT(*) FROM jobs").fetchone()[0]
+        return self._query("SELECT COUNT(*) FROM jobs")[0][0]
 
     # ------------------------------------------------------------ media
 
@@ -243,7 +247,7 @@ class Store:
 
     def media(self, media_id: str | None = None, input_url: str | None = None) -> dict[str, Any] | None:
         if media_id:
-            row = self._execute("SELECT * FROM media WHERE media_id = ?", (media_id,)).fetchone()
+            rows = self._query("SELECT * FROM media WHERE media_id = ?", (media_id,))
         else:
-            row = self._execute("SELECT * FROM media WHERE input_url = ?", (input_url,)).fetchone()
-        return dict(row) if row else None
+            rows = self._query("SELECT * FROM media WHERE input_url = ?", (input_url,))
+        return dict(rows[0]) if rows else None
