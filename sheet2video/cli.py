@@ -187,6 +187,7 @@ def backend_options(func):
         click.option("--profile", envvar="ALIBABA_CLOUD_PROFILE", help="Credentials profile (~/.alibabacloud/credentials or aliyun CLI)."),
         click.option("--data", type=click.Path(path_type=Path), help="Embedded engine data folder (default: .sheet2video/engine next to the sheet)."),
         click.option("--workers", type=click.IntRange(1, 64), help="Embedded engine: videos rendered at once (default: CPU count)."),
+        click.option("--media-root", type=click.Path(path_type=Path, file_okay=False), help="Embedded engine: media may be read only under this folder (default: the sheet's folder)."),
         click.option("--qps", type=click.FloatRange(min=0.1), default=5.0, show_default=True, help="At most this many API calls per second."),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results on stdout."),
         click.option("--quiet", "-q", is_flag=True, help="No progress lines (errors and the summary still print)."),
@@ -203,7 +204,7 @@ def _run_options(**kw):
     options = RunOptions(
         templates=kw["templates"], sheet_name=kw["sheet_name"], encoding=kw["encoding"], delimiter=_delimiter(kw["delimiter"]),
         rows=parse_row_selection(kw["rows"]), backend=kw["backend"], region=kw["region"], endpoint=kw["endpoint"],
-        profile=kw["profile"], data=kw["data"], qps=kw["qps"], workers=kw["workers"],
+        profile=kw["profile"], data=kw["data"], qps=kw["qps"], workers=kw["workers"], media_root=kw["media_root"],
     )
     for name in ("chunk_size", "max_in_flight", "retry_failed", "force", "callback_url", "callback_auth_key", "timeout"):
         if kw.get(name) is not None:
@@ -268,6 +269,8 @@ def run(sheet, no_wait, dry_run, as_json, quiet, **kw):
 
     options = _run_options(**kw)
     options.wait = not no_wait
+    if no_wait and options.backend == "local" and not options.endpoint:
+        _echo_err("note: the embedded engine renders only while sheet2video runs; 'sheet2video sync' finishes the jobs")
     summary = run_sheet(sheet, options, make_reporter(quiet or as_json))
     _finish_run(summary, as_json)
 

@@ -35,7 +35,7 @@ class RichReporter(Reporter):
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self.console = Console(stderr=True)
+        self.console = Console(stderr=True, log_path=False)
         self._progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[detail]}"),
             TimeElapsedColumn(), console=self.console, transient=False,
@@ -48,7 +48,7 @@ class RichReporter(Reporter):
     def progress(self, counts: dict[str, int], total: int) -> None:
         if self._task is None:
             self._progress.start()
-            self._task = self._progress.add_task("videos", total=total, detail="")
+            self._task = self._progress.add_task("jobs", total=total, detail="")
         done = counts.get("Finished", 0) + counts.get("Failed", 0)
         detail = (f"submitted {counts.get('Init', 0) + counts.get('Submitting', 0)} · rendering {counts.get('Processing', 0)}"
                   f" · done {counts.get('Finished', 0)} · failed {counts.get('Failed', 0)}")

@@ -61,6 +61,7 @@ class RunOptions:
     callback_url: str | None = None
     callback_auth_key: str | None = None
     workers: int | None = None             # embedded engine render workers
+    media_root: Path | None = None         # embedded engine: where media may be read (default: the sheet's folder)
 
 
 @dataclass
@@ -183,7 +184,10 @@ def open_backend(sheet_path: Path, options: RunOptions) -> Backend:
     sheet_dir = sheet_path.resolve().parent
     data = (options.data or state_dir(sheet_path) / "engine").resolve()
     keys = ephemeral_keys()
-    config = EngineConfig(data=data, media_root=sheet_dir, keys=keys, outputs=sheet_dir / "videos",
+    media_root = (options.media_root or sheet_dir).resolve()
+    if not media_root.is_dir():
+        raise ConfigError(f"--media-root {media_root} is not a folder")
+    config = EngineConfig(data=data, media_root=media_root, keys=keys, outputs=sheet_dir / "videos",
                           callback_auth_key=options.callback_auth_key)
     if options.workers:
         config.workers = options.workers

@@ -312,12 +312,28 @@ def _wrap(text: str, size: int, max_width: float) -> list[str]:
     return [ln.strip() for ln in lines if ln.strip()]
 
 
+def _balanced(text: str, size: int, max_width: float) -> list[str]:
+    """Wrap, then narrow the measure as far as the line count allows, so no line is left with a
+    lone word or character (titles read better as lines of similar length)."""
+    lines = _wrap(text, size, max_width)
+    if len(lines) < 2:
+        return lines
+    low, high = max_width / 2, max_width
+    for _ in range(12):  # binary search for the narrowest measure with the same number of lines
+        mid = (low + high) / 2
+        if len(_wrap(text, size, mid)) <= len(lines):
+            high = mid
+        else:
+            low = mid
+    return _wrap(text, size, high)
+
+
 def _layout(text: str, size: int, width: int, max_lines: int) -> tuple[int, list[str]]:
     """Wrap to 90 % of the width; shrink (down to half size) while it takes more than max_lines."""
     max_width = width * 0.9
     floor = max(8, size // 2)
     while True:
-        lines = _wrap(text, size, max_width)
+        lines = _balanced(text, size, max_width)
         if len(lines) <= max_lines or size <= floor:
             return size, lines
         size = max(floor, int(size * 0.9))
