@@ -17,6 +17,7 @@ import json
 import re
 import threading
 import time
+from datetime import datetime, timedelta
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -35,6 +36,7 @@ from sheet2video.writeback import RowUpdate, WriteOutcome, write_back
 FATAL_CODES = re.compile(r"^(Signature|IncompleteSignature|InvalidAccessKeyId|InvalidTimeStamp|Forbidden|"
                          r"InvalidSecurityToken|ConnectionError|ReadTimeout|RequestFailed|InvalidVersion|InvalidApi)")
 MEDIA_ID = re.compile(r"^[0-9a-f]{32}$")
+LIST_SCREEN_MIN = 10  # above this many jobs in flight, poll with List pages instead of one Get per job
 
 
 @dataclass
@@ -368,9 +370,21 @@ class Runner:
         return True
 
     def _poll(self, in_flight: dict[str, PlannedJob], ledger: Ledger, backend: Backend, bucket: TokenBucket) -> bool:
+        """Bring the ledger up to date for the jobs in flight; True when anything changed.
+
+        With many jobs in flight, a few List calls say which ones changed status, and only those
+        are read with Get: polling costs pages of 100, not one call per job."""
         changed = False
+        screened = self._screen(in_flight, ledger, backend, bucket) if len(in_flight) > LIST_SCREEN_MIN else None
         for key in list(in_flight):
             entry = ledger.get(backend.name, key)
+            if screened is not None:
+                listed = screened.get(entry.job_id)
+                if listed not in FINAL:
+                    if listed and listed != entry.status:
+                        ledger.update(backend.name, key, status=listed, error=entry.error)
+                        changed = True
+                    continue
             bucket.wait()
             try:
                 job = backend.client.get_batch_job(entry.job_id)
@@ -395,6 +409,30 @@ class Runner:
                 in_flight.pop(key)
                 self.reporter.info(f"{key}: {status}" + (f" — {error}" if error else f", {len(videos)} video(s)"))
         return changed
+
+    def _screen(self, in_flight, ledger: Ledger, backend: Backend, bucket: TokenBucket) -> dict[str, str]:
+        """JobId → status for every job listed since the oldest submission in flight."""
+        entries = [ledger.get(backend.name, key) for key in in_flight]
+        since = min(e.submitted_at or e.updated_at for e in entries)
+        since = (datetime.strptime(since, "%Y-%m-%dT%H:%M:%SZ") - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        statuses: dict[str, str] = {}
+        for status in ("Finished", "Failed", "Processing"):
+            token = None
+            while True:
+                bucket.wait()
+                try:
+                    page = backend.client.list_batch_jobs(Status=status, StartTime=since, MaxResults=100,
+                                                          **({"NextToken": token} if token else {}))
+                except ImsError as error:
+                    if FATAL_CODES.match(error.code or ""):
+                        raise ServiceError(error) from None
+                    return {e.job_id: "Finished" for e in entries}  # List unavailable: Get every job this round
+                for job in page.get("EditingBatchJobList") or []:
+                    statuses[job.get("JobId")] = job.get("Status")
+                token = page.get("NextToken")
+                if not token:
+                    break
+        return statuses
 
     def _report(self, ledger: Ledger, backend: Backend, planned: list[PlannedJob]) -> None:
         counts: dict[str, int] = {}

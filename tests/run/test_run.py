@@ -270,3 +270,33 @@ def test_cloud_shaped_job_media_ids_and_oss_output_through_a_server(campaign, se
     import requests
 
     assert requests.get(row["videos"], timeout=10).content[4:8] == b"ftyp"  # a real MP4 behind the URL
+
+
+def test_many_jobs_in_flight_are_polled_with_list_pages(campaign, tmp_path, monkeypatch):
+    """15 jobs in flight: the runner screens them with List and reads only changed ones with Get."""
+    from sheet2video.engine.server import Engine, EngineConfig
+    from sheet2video.runner import RunOptions, run_sheet
+
+    sheet = campaign(rows=15)
+    engine = Engine(EngineConfig(data=tmp_path / "engine", media_root=tmp_path, keys={"kid": "ksecret"}, workers=2))
+    actions = []
+    serve = engine.wsgi
+
+    def counting(environ, start_response):
+        actions.append(environ.get("HTTP_X_ACS_ACTION"))
+        return serve(environ, start_response)
+
+    engine.wsgi = counting
+    url = engine.start()
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "kid")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ksecret")
+    try:
+        summary = run_sheet(sheet, RunOptions(endpoint=url, qps=100, poll_min=0.2))
+    finally:
+        engine.close()
+    assert summary.finished == 15
+    assert all(r["status"] == "Finished" and r["videos"] for r in read_csv_rows(sheet))
+    assert actions.count("SubmitBatchMediaProducingJob") == 15
+    assert actions.count("ListBatchMediaProducingJobs") > 0
+    # one Get per job once it is final (plus a few while fewer than the threshold remain in flight)
+    assert actions.count("GetBatchMediaProducingJob") < 15 * 3
