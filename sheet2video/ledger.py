@@ -17,10 +17,10 @@ import json
 import os
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from sheet2video.errors import LockedError
+from sheet2video.ims.signing import format_timestamp as now_iso
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -46,8 +46,6 @@ SUBMITTING = "Submitting"
 FINAL = ("Finished", "Failed")
 
 
-def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def state_dir(sheet_path: Path) -> Path:

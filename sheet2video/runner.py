@@ -27,7 +27,8 @@ from sheet2video.campaign import PlannedJob, client_token, locate, plan_campaign
 from sheet2video.errors import ConfigError, ImsError, PreflightError, Sheet2VideoError, ValidationError
 from sheet2video.ims.client import ImsClient, region_endpoint
 from sheet2video.ims.credentials import Credentials, resolve_credentials
-from sheet2video.ledger import FINAL, SUBMITTING, Entry, Ledger, SheetLock, now_iso, state_dir
+from sheet2video.ledger import FINAL, SUBMITTING, Entry, Ledger, SheetLock, state_dir
+from sheet2video.ratelimit import TokenBucket
 from sheet2video.sheet import Sheet, read_sheet
 from sheet2video.templating import TemplateSet, load_template_set
 from sheet2video.writeback import RowUpdate, WriteOutcome, write_back
@@ -114,29 +115,6 @@ class Reporter:
     def progress(self, counts: dict[str, int], total: int) -> None: ...
 
     def close(self) -> None: ...
-
-
-class TokenBucket:
-    """Blocking token bucket: at most ``rate`` calls per second, no bursts beyond one second's worth."""
-
-    def __init__(self, rate: float, sleep: Callable[[float], None] = time.sleep):
-        self.rate = rate
-        self.capacity = max(1.0, rate)
-        self.tokens = 1.0
-        self.stamp = time.monotonic()
-        self.sleep = sleep
-        self.lock = threading.Lock()
-
-    def wait(self) -> None:
-        with self.lock:
-            while True:
-                now = time.monotonic()
-                self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-                self.stamp = now
-                if self.tokens >= 1:
-                    self.tokens -= 1
-                    return
-                self.sleep((1 - self.tokens) / self.rate)
 
 
 # ---------------------------------------------------------------- backends
@@ -310,7 +288,7 @@ class Runner:
 
     def _loop(self, sheet, template_set, planned, ledger, backend, summary, to_submit, in_flight, wake) -> None:
         o = self.options
-        bucket = TokenBucket(o.qps)
+        bucket = TokenBucket(o.qps, initial=1.0)  # no burst at start: the first second holds at most qps calls
         total = len(planned)
         self.reporter.info(f"{total} job(s): {len(to_submit)} to submit, {len(in_flight)} in flight, {summary.skipped} already done")
         queue = list(to_submit)
@@ -570,4 +548,4 @@ def run_sheet(sheet_path: Path, options: RunOptions, reporter: Reporter | None =
     return Runner(sheet_path, options, reporter).run(submit=submit)
 
 
-__all__ = ["RunOptions", "RunSummary", "Runner", "run_sheet", "now_iso"]
+__all__ = ["RunOptions", "RunSummary", "Runner", "TokenBucket", "run_sheet"]

@@ -12,9 +12,10 @@ import sqlite3
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from sheet2video.ims.signing import format_timestamp as utc_now  # IMS times: yyyy-MM-ddTHH:mm:ssZ
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -76,8 +77,6 @@ _COLUMN = {
 }
 
 
-def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def new_id() -> str:

@@ -3,7 +3,6 @@
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -11,7 +10,6 @@ import time
 import openpyxl
 import pytest
 
-from sheet2video.ledger import Ledger
 from tests.run.conftest import CLOUD_ENV, KEY_SECRET, cli
 
 
