@@ -11,6 +11,7 @@ parsed from their JSON strings) and returns every problem found, each with a dot
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -334,12 +335,10 @@ def _near_misses(parameter: str, model: type[BaseModel], data: Any, prefix: str 
     if not isinstance(data, dict):
         return []
     issues = []
-    known = list(model.model_fields)
-    lowered = {k.lower(): k for k in known}
+    known, lowered, submodels = _shape(model)
     for key, value in data.items():
-        path = f"{parameter}{prefix}.{key}"
-        if key in model.model_fields:
-            sub = _submodel(model, key)
+        if key in known:
+            sub = submodels.get(key)
             if sub is not None:
                 items = value if isinstance(value, list) else [value]
                 for i, item in enumerate(items):
@@ -348,22 +347,28 @@ def _near_misses(parameter: str, model: type[BaseModel], data: Any, prefix: str 
             continue
         guess = lowered.get(key.lower()) or next(iter(difflib.get_close_matches(key, known, n=1, cutoff=0.8)), None)
         if guess:
-            issues.append(Issue(path, f"unknown key; did you mean {guess!r}? (sent as is)", "warning"))
+            issues.append(Issue(f"{parameter}{prefix}.{key}", f"unknown key; did you mean {guess!r}? (sent as is)", "warning"))
     return issues
 
 
-def _submodel(model: type[BaseModel], key: str) -> type[BaseModel] | None:
-    annotation = model.model_fields[key].annotation
-    for candidate in getattr(annotation, "__args__", ()) or (annotation,):
-        for inner in getattr(candidate, "__args__", ()) or (candidate,):
-            if isinstance(inner, type) and issubclass(inner, BaseModel):
-                return inner
-    return None
+@functools.cache
+def _shape(model: type[BaseModel]) -> tuple[list[str], dict[str, str], dict[str, type[BaseModel]]]:
+    """A model's known keys, their lower-case spellings and the sub-models under them (computed once)."""
+    known = list(model.model_fields)
+    submodels = {}
+    for key in known:
+        annotation = model.model_fields[key].annotation
+        for candidate in getattr(annotation, "__args__", ()) or (annotation,):
+            for inner in getattr(candidate, "__args__", ()) or (candidate,):
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    submodels[key] = inner
+    return known, {k.lower(): k for k in known}, submodels
 
 
 def check_params(params: dict[str, Any]) -> list[Issue]:
     """Validate parsed API parameters; return every error and warning found (empty = fine)."""
     issues: list[Issue] = []
+    valid: dict[str, BaseModel] = {}
     for parameter, model in _MODELS.items():
         data = params.get(parameter)
         if data is None:
@@ -374,11 +379,12 @@ def check_params(params: dict[str, Any]) -> list[Issue]:
             issues.append(Issue(parameter, f"must be a JSON object, got {type(data).__name__}"))
             continue
         try:
-            model.model_validate(data)
+            valid[parameter] = model.model_validate(data)
         except ValidationError as error:
             issues += _pydantic_issues(parameter, error)
         issues += _near_misses(parameter, model, data)
-    issues += _cross_rules(params)
+    if "InputConfig" in valid and "OutputConfig" in valid:
+        issues += _cross_rules(valid["InputConfig"], valid["OutputConfig"], params)
     if "UserData" in params:
         size = len(json.dumps(params["UserData"], ensure_ascii=False, separators=(",", ":")).encode())
         if size > MAX_USER_DATA_BYTES:
@@ -386,13 +392,8 @@ def check_params(params: dict[str, Any]) -> list[Issue]:
     return issues
 
 
-def _cross_rules(params: dict[str, Any]) -> list[Issue]:
+def _cross_rules(inputs: InputConfig, output: OutputConfig, params: dict[str, Any]) -> list[Issue]:
     """Rules that span two parameters (reference §2.3 and the FAQ)."""
-    try:
-        inputs = InputConfig.model_validate(params.get("InputConfig") or {})
-        output = OutputConfig.model_validate(params.get("OutputConfig") or {})
-    except ValidationError:
-        return []  # already reported
     issues = []
     if output.FixedDuration is not None:
         if inputs.mode == "script-grouped":
