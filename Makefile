@@ -20,7 +20,11 @@ test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: install
+	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python -m bench
+
+soak: install
+	SHEET2VIDEO_SOAK=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/reliability
 
 clean:
 	rm -rf $(VENV) demo .sheet2video example_sheets/media

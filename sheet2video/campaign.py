@@ -23,6 +23,8 @@ MEDIA_PREFIX = "media:"
 FALSE_WORDS = {"no", "n", "false", "0", "off", "skip", "disabled", "否"}
 TRUE_WORDS = {"yes", "y", "true", "1", "on", "enabled", "是", ""}
 _UNSAFE_NAME = re.compile(r"[^\w.-]+")
+# what a spreadsheet shows for a formula that failed: never content for a video
+EXCEL_ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"}
 
 
 class RowView:
@@ -42,18 +44,28 @@ class RowView:
         self.problems.append(SheetError(message, row=self.sheet_row, column=column))
         return default
 
+    def _cell(self, column: str) -> str:
+        value = self._row.get(column)
+        if value.strip().upper() in EXCEL_ERRORS:
+            problem = SheetError(f"holds the spreadsheet error {value.strip()} (a formula that failed); fix or clear the cell",
+                                 row=self.sheet_row, column=column)
+            if not any(str(p) == str(problem) for p in self.problems):
+                self.problems.append(problem)
+            return ""
+        return value
+
     def has(self, column: str) -> bool:
-        return bool(self._row.get(column).strip())
+        return bool(self._cell(column).strip())
 
     def text(self, column: str, default: str = "") -> str:
-        value = self._row.get(column).strip()
+        value = self._cell(column).strip()
         return value if value else default
 
     def lines(self, column: str) -> list[str]:
-        return split_lines(self._row.get(column))
+        return split_lines(self._cell(column))
 
     def number(self, column: str, default: float | int | None = None) -> float | int | None:
-        raw = self._row.get(column).strip()
+        raw = self._cell(column).strip()
         if not raw:
             return default
         try:
@@ -71,7 +83,7 @@ class RowView:
         return self._bad(column, f"expected a whole number, got {self._row.get(column).strip()!r}", default)
 
     def flag(self, column: str, default: bool = True) -> bool:
-        raw = self._row.get(column).strip().lower()
+        raw = self._cell(column).strip().lower()
         if not raw:
             return default
         if raw in FALSE_WORDS:
@@ -157,7 +169,7 @@ def group_jobs(sheet: Sheet, template_set: TemplateSet, selection: set[int] | No
         view = RowView(row, sheet.headers, problems)
         if not view.flag("enabled"):
             continue
-        key = row.get(template_set.key_column).strip()
+        key = view.text(template_set.key_column)
         if template_set.group_by:
             if not key:
                 problems.append(SheetError("is empty; every row needs the job it belongs to", row=row.number, column=template_set.key_column))

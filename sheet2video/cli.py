@@ -313,8 +313,9 @@ def sync(sheet, wait, as_json, quiet, **kw):
 @click.option("--key-secret", envvar="SHEET2VIDEO_ENGINE_KEY_SECRET", help="Its secret [env SHEET2VIDEO_ENGINE_KEY_SECRET]; prefer the variable.")
 @click.option("--qps", type=click.FloatRange(min=0.1), help="Per-key request limit; beyond it answer Throttling.User as the cloud does.")
 @click.option("--callback-auth-key", envvar="SHEET2VIDEO_CALLBACK_AUTH_KEY", help="Sign callbacks with X-ICE-SIGNATURE using this key.")
+@click.option("--faults", metavar="SPEC", help="Testing only: inject seeded faults, e.g. seed=1,error=0.1,drop=0.05,crash=0.02 (see sheet2video/engine/faults.py).")
 @handle_errors
-def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callback_auth_key):
+def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callback_auth_key, faults):
     """Run the local IMS-compatible render engine as a server.
 
     It speaks the IMS RPC protocol (SubmitBatchMediaProducingJob, GetBatchMediaProducingJob,
@@ -333,13 +334,16 @@ def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callba
     if bool(key_id) != bool(key_secret):
         raise ConfigError("give both the key id and the key secret, or neither")
     keys, where = ({key_id: key_secret}, None) if key_id else load_or_create_keys(data)
-    config = EngineConfig(data=data, media_root=media_root, keys=keys, qps=qps, callback_auth_key=callback_auth_key)
+    config = EngineConfig(data=data, media_root=media_root, keys=keys, qps=qps, callback_auth_key=callback_auth_key,
+                          faults=faults)
     if workers:
         config.workers = workers
     engine = Engine(config)
     for kid in keys:
         _echo_err(f"access key id: {kid}" + (f" (secret stored in {where})" if where else ""))
     _echo_err(f"media root: {media_root.resolve()}   data: {data.resolve()}   workers: {config.workers}")
+    if faults:
+        _echo_err(f"fault injection is on (testing only): {faults}")
     try:
         engine.serve_forever(host, port, lambda url: _echo_err(f"listening on {url}  (Ctrl+C to stop)"))
     except OSError as error:

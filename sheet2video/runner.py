@@ -36,6 +36,10 @@ from sheet2video.writeback import RowUpdate, WriteOutcome, write_back
 # errors that mean "this run cannot talk to the service", not "this row is wrong"
 FATAL_CODES = re.compile(r"^(Signature|IncompleteSignature|InvalidAccessKeyId|InvalidTimeStamp|Forbidden|"
                          r"InvalidSecurityToken|ConnectionError|ReadTimeout|RequestFailed|InvalidVersion|InvalidApi)")
+# a failing or throttling service that outlasted the client's retries stops the run too (exit 4): the
+# ledger keeps the job as it was (Submitting: a rerun resends the same ClientToken) instead of marking
+# a row Failed for a hiccup, which --retry-failed would then submit again as a second, billed job
+TRANSIENT_CODES = re.compile(r"^(InternalError|ServiceUnavailable|Throttling|HTTP5\d\d)")
 MEDIA_ID = re.compile(r"^[0-9a-f]{32}$")
 LIST_SCREEN_MIN = 10  # above this many jobs in flight, poll with List pages instead of one Get per job
 
@@ -338,7 +342,7 @@ class Runner:
                 template_config=params.get("TemplateConfig"), client_token=token,
             )
         except ImsError as error:
-            if FATAL_CODES.match(error.code or ""):
+            if FATAL_CODES.match(error.code or "") or TRANSIENT_CODES.match(error.code or ""):
                 raise ServiceError(error) from None
             ledger.update(backend.name, job.key, status="Failed", error=f"{error.code}: {error.message}")
             self.reporter.info(f"job {job.key} (row {job.rows[0]}) refused: {error.code}: {error.message}")
@@ -367,7 +371,7 @@ class Runner:
             try:
                 job = backend.client.get_batch_job(entry.job_id)
             except ImsError as error:
-                if FATAL_CODES.match(error.code or ""):
+                if FATAL_CODES.match(error.code or "") or TRANSIENT_CODES.match(error.code or ""):
                     raise ServiceError(error) from None
                 ledger.update(backend.name, key, status="Failed", error=f"{error.code}: {error.message}")
                 in_flight.pop(key)

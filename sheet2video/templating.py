@@ -65,6 +65,9 @@ class TemplateSet:
                 text = template.render(context)
             except Sheet2VideoError:
                 raise
+            except jinja2.TemplateNotFound as error:
+                raise TemplateError(f"template {filename}{_line_of(error, template)}: includes {error.name!r},"
+                                    f" which is not a template in {self.folder}", row=row_number) from None
             except jinja2.TemplateError as error:
                 raise TemplateError(f"template {filename}{_line_of(error, template)}: {error}", row=row_number) from None
             except Exception as error:  # a bug in a user template (e.g. dividing by zero)

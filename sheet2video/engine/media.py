@@ -88,11 +88,15 @@ class MediaResolver:
         self._local(path, reference)
 
     def _local(self, path: Path, reference: str) -> Path:
-        full = (path if path.is_absolute() else self.media_root / path).resolve()
-        if not any(inside(root, full) for root in self.readable_roots):
-            raise RenderError(f"media outside the media root is not readable: {reference}", code="InvalidMaterial.Forbidden")
-        if not full.is_file():
-            raise RenderError(f"The specified media not found: {reference}", code="InvalidMaterial.NotFound")
+        try:
+            full = (path if path.is_absolute() else self.media_root / path).resolve()
+            if not any(inside(root, full) for root in self.readable_roots):
+                raise RenderError(f"media outside the media root is not readable: {reference}", code="InvalidMaterial.Forbidden")
+            if not full.is_file():
+                raise RenderError(f"The specified media not found: {reference}", code="InvalidMaterial.NotFound")
+        except (OSError, ValueError) as error:  # a name longer than the file system allows, a NUL byte
+            why = error.strerror if isinstance(error, OSError) else error
+            raise RenderError(f"cannot read media {reference[:200]!r}: {why}", code="InvalidMaterial.NotFound") from None
         return full
 
     def _download(self, url: str) -> Path:
@@ -143,6 +147,9 @@ def output_relpath(media_url: str, index: int) -> str:
         if part == "..":
             raise RenderError(f"OutputConfig.MediaURL may not contain '..': {media_url}", code="InvalidParameter")
         clean.append(_SAFE_PART.sub("_", part))
+        if len(clean[-1].encode()) > 200:  # room for the renderer's temp-file suffixes within 255
+            raise RenderError(f"OutputConfig.MediaURL has a file or folder name longer than 200 bytes: {media_url[:80]}…",
+                              code="InvalidParameter")
     if not clean:
         raise RenderError(f"OutputConfig.MediaURL names no file: {media_url}", code="InvalidParameter")
     if not clean[-1].lower().endswith(".mp4"):

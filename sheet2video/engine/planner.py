@@ -41,6 +41,7 @@ DEFAULT_WIDTH, DEFAULT_HEIGHT = 1080, 1920
 DEFAULT_CRF = 27
 FPS = 25
 MAX_AUTOSPEED = 2.0           # AutoSpeed never plays the video faster or slower than this
+MAX_OUTPUT_SECONDS = 3600     # one output may last at most this long (a typo must not mean a day-long render)
 _SENTENCE = re.compile(r"(?<=[.!?。！？；;])\s*")
 
 
@@ -132,6 +133,11 @@ class JobPlanner:
                               code="InvalidParameter.MediaSearchInput")
         else:
             raise RenderError("InputConfig has no MediaGroupArray or MediaArray", code="InvalidParameter")
+        longest = max((t.duration for t in timelines), default=0)
+        if longest > MAX_OUTPUT_SECONDS:
+            raise RenderError(f"an output would last {longest:g} s, longer than the engine's limit of {MAX_OUTPUT_SECONDS} s;"
+                              " check SingleShotDuration, ImageDuration, Duration, FixedDuration and MaxDuration",
+                              code="InvalidParameter.Duration")
 
         titles = _spread(inputs.get("TitleArray") or [], count, rng)
         subheads = [(int(s.get("Level", 1)), _spread(s.get("TitleArray") or [], count, rng)) for s in inputs.get("SubHeadingArray") or []]

@@ -14,7 +14,6 @@ import logging
 import os
 import secrets
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from werkzeug.serving import make_server
 from werkzeug.utils import send_from_directory
 from werkzeug.wrappers import Request, Response
 
+from sheet2video.engine.faults import Faults
 from sheet2video.engine.jobs import JobRunner, LocalExecutor, default_workers
 from sheet2video.engine.media import MediaResolver, media_type_of, output_relpath
 from sheet2video.engine.planner import JobPlanner
@@ -33,6 +33,7 @@ from sheet2video.engine.tts import EspeakSynthesizer
 from sheet2video.errors import ImsError, RenderError
 from sheet2video.ims.models import check_params
 from sheet2video.ims.signing import SignatureError, verify_request
+from sheet2video.ratelimit import TokenBucket
 
 log = logging.getLogger("sheet2video.engine")
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per poll
@@ -61,25 +62,7 @@ class EngineConfig:
     render_outputs: bool = True               # False: plan only (benchmarks of the API itself)
     public_url: str | None = None             # base for MediaURL in answers (default: where we listen)
     outputs: Path | None = None               # where rendered videos go (default: DATA/outputs)
-
-
-class TokenBucket:
-    def __init__(self, rate: float, burst: float | None = None):
-        self.rate = rate
-        self.capacity = burst or max(1.0, rate)
-        self.tokens = self.capacity
-        self.stamp = time.monotonic()
-        self.lock = threading.Lock()
-
-    def take(self) -> bool:
-        with self.lock:
-            now = time.monotonic()
-            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return True
-            return False
+    faults: str | None = None                 # fault injection for reliability tests (engine/faults.py)
 
 
 class Engine:
@@ -98,6 +81,7 @@ class Engine:
                                 self.outputs, callback_auth_key=config.callback_auth_key,
                                 render_outputs=config.render_outputs)
         self._buckets: dict[str, TokenBucket] = {}
+        self.faults = Faults.parse(config.faults) if config.faults else None
         self._server = None
         self._thread: threading.Thread | None = None
         self.base_url = config.public_url or ""
@@ -111,9 +95,14 @@ class Engine:
 
     # ------------------------------------------------------------ lifecycle
 
+    @property
+    def app(self):
+        """The WSGI app served: ``wsgi`` (as set on this instance), behind fault injection when configured."""
+        return self.faults.wrap(self.wsgi) if self.faults else self.wsgi
+
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve in a background thread; return the endpoint URL. Resumes unfinished jobs."""
-        self._server = make_server(host, port, self.wsgi, threaded=True)
+        self._server = make_server(host, port, self.app, threaded=True)
         self._server.daemon_threads = True
         bound_port = self._server.server_port
         self.base_url = self.config.public_url or f"http://{host}:{bound_port}"
@@ -126,7 +115,7 @@ class Engine:
 
     def serve_forever(self, host: str, port: int, announce: Callable[[str], None] = lambda url: None) -> None:
         """Serve in this thread until interrupted; ``announce`` gets the URL once listening."""
-        self._server = make_server(host, port, self.wsgi, threaded=True)
+        self._server = make_server(host, port, self.app, threaded=True)
         self.base_url = self.config.public_url or f"http://{host}:{self._server.server_port}"
         announce(self.base_url)
         self.runner.resume()
@@ -234,6 +223,8 @@ class Engine:
         job_id, created = self.store.create_job(key_id, params.get("ClientToken") or None, job_type, stored, relpaths)
         if created:
             self.runner.dispatch(job_id)
+            if self.faults:
+                self.faults.after_submit()
         return {"JobId": job_id}
 
     def get(self, key_id: str, params: dict[str, str]) -> dict[str, Any]:

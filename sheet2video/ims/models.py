@@ -402,8 +402,9 @@ def _cross_rules(inputs: InputConfig, output: OutputConfig, params: dict[str, An
             issues.append(
                 Issue("OutputConfig.FixedDuration", "cannot be used with a global SpeechTextArray (speech sets the length)")
             )
-    process = (params.get("EditingConfig") or {}).get("ProcessConfig") or {}
-    if process.get("AlignmentMode") and inputs.mode == "script-grouped":
+    editing = params.get("EditingConfig")
+    process = editing.get("ProcessConfig") if isinstance(editing, dict) else None  # not an object: already reported
+    if isinstance(process, dict) and process.get("AlignmentMode") and inputs.mode == "script-grouped":
         issues.append(Issue("EditingConfig.ProcessConfig.AlignmentMode", "applies only to global voice-over mode", "warning"))
     return issues
 
