@@ -41,6 +41,7 @@ FATAL_CODES = re.compile(r"^(Signature|IncompleteSignature|InvalidAccessKeyId|In
 # a row Failed for a hiccup, which --retry-failed would then submit again as a second, billed job
 TRANSIENT_CODES = re.compile(r"^(InternalError|ServiceUnavailable|Throttling|HTTP5\d\d)")
 MEDIA_ID = re.compile(r"^[0-9a-f]{32}$")
+QPS_MARGIN = 0.98
 LIST_SCREEN_MIN = 10  # above this many jobs in flight, poll with List pages instead of one Get per job
 
 
@@ -292,7 +293,9 @@ class Runner:
 
     def _loop(self, sheet, template_set, planned, ledger, backend, summary, to_submit, in_flight, wake) -> None:
         o = self.options
-        bucket = TokenBucket(o.qps, initial=1.0)  # no burst at start: the first second holds at most qps calls
+        # paced, no bursts, 2 % under the limit: no 1-second window ever holds more than qps calls, even
+        # after a pause or with a little network jitter between our clock and the service's
+        bucket = TokenBucket(o.qps * QPS_MARGIN, burst=1)
         total = len(planned)
         self.reporter.info(f"{total} job(s): {len(to_submit)} to submit, {len(in_flight)} in flight, {summary.skipped} already done")
         queue = list(to_submit)
