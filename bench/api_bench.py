@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 from bench import engine_util
 from bench.common import ROOT, WORK, Result, log, stats

@@ -25,13 +25,13 @@ import sys
 import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
-from tests.reliability.conftest import FIGURES, SEED, TIMEOUT, base_env, soak, tree
+from tests.reliability.conftest import FIGURES, TIMEOUT, base_env, tree
 
 HERE = Path(__file__).parent
 FORBIDDEN = [Path("/etc/passwd"), Path("/etc/shadow")]
