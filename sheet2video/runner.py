@@ -401,22 +401,14 @@ class Runner:
         since = min(e.submitted_at or e.updated_at for e in entries)
         since = (datetime.strptime(since, "%Y-%m-%dT%H:%M:%SZ") - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
         statuses: dict[str, str] = {}
-        for status in ("Finished", "Failed", "Processing"):
-            token = None
-            while True:
-                bucket.wait()
-                try:
-                    page = backend.client.list_batch_jobs(Status=status, StartTime=since, MaxResults=100,
-                                                          **({"NextToken": token} if token else {}))
-                except ImsError as error:
-                    if FATAL_CODES.match(error.code or ""):
-                        raise ServiceError(error) from None
-                    return {e.job_id: "Finished" for e in entries}  # List unavailable: Get every job this round
-                for job in page.get("EditingBatchJobList") or []:
+        try:
+            for status in ("Finished", "Failed", "Processing"):
+                for job in backend.client.iter_batch_jobs(before_page=bucket.wait, Status=status, StartTime=since):
                     statuses[job.get("JobId")] = job.get("Status")
-                token = page.get("NextToken")
-                if not token:
-                    break
+        except ImsError as error:
+            if FATAL_CODES.match(error.code or ""):
+                raise ServiceError(error) from None
+            return {e.job_id: "Finished" for e in entries}  # List unavailable: Get every job this round
         return statuses
 
     def _report(self, ledger: Ledger, backend: Backend, planned: list[PlannedJob]) -> None:

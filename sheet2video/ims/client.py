@@ -21,7 +21,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -284,6 +284,19 @@ class ImsClient:
         (``EditingBatchJobList``, ``NextToken``, ``MaxResults``, ``RequestId``)."""
         query = _named_params(filters, _LIST_FILTERS, "list_batch_jobs")
         return self.call("ListBatchMediaProducingJobs", query=query)
+
+    def iter_batch_jobs(self, *, before_page: Callable[[], None] | None = None, **filters: Any) -> Iterator[dict]:
+        """Every job matching ``filters``, following NextToken page by page (100 per page unless
+        ``MaxResults`` says otherwise); ``before_page`` runs before each request (e.g. a rate limit)."""
+        filters = {"MaxResults": 100, **filters}
+        while True:
+            if before_page is not None:
+                before_page()
+            page = self.list_batch_jobs(**filters)
+            yield from page.get("EditingBatchJobList") or []
+            if not page.get("NextToken"):
+                return
+            filters["NextToken"] = page["NextToken"]
 
     def register_media_info(self, input_url: str, **extra: Any) -> str:
         """RegisterMediaInfo (all parameters in the query); returns the MediaId. ``extra`` by API

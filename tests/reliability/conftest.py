@@ -309,13 +309,7 @@ class Serve:
 
     def all_jobs(self, client=None) -> list[dict]:
         client = client or self.client(max_retries=30, backoff_base=0.05, backoff_max=1)
-        jobs, token = [], None
-        while True:
-            page = client.list_batch_jobs(MaxResults=100, **({"NextToken": token} if token else {}))
-            jobs += page["EditingBatchJobList"]
-            token = page.get("NextToken")
-            if not token:
-                return jobs
+        return list(client.iter_batch_jobs())
 
 
 @pytest.fixture

@@ -83,14 +83,7 @@ class Server:
         return ImsClient(self.url, Credentials(KEY_ID, KEY_SECRET))
 
     def all_jobs(self):
-        client = self.client()
-        jobs, token = [], None
-        while True:
-            page = client.list_batch_jobs(MaxResults=100, **({"NextToken": token} if token else {}))
-            jobs += page["EditingBatchJobList"]
-            token = page.get("NextToken")
-            if not token:
-                return jobs
+        return list(self.client().iter_batch_jobs())
 
     def stop(self):
         self.proc.kill()
