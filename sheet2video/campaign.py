@@ -34,6 +34,9 @@ class RowView:
     column's default is used, so one preflight reports every bad cell of every row at once.
     """
 
+    # the methods templates may call (the sandbox calls exactly these without its generic checks)
+    template_api = frozenset({"has", "text", "lines", "number", "integer", "flag", "media_groups"})
+
     def __init__(self, row: Row, headers: list[str], problems: list[SheetError] | None = None):
         self._row = row
         self._headers = headers

@@ -117,41 +117,123 @@ def _column_letter(index: int) -> str:
 
 
 def _read_excel(path: Path, data: bytes, sheet: str | int | None) -> tuple[str, list[tuple[int, list[str]]]]:
-    import openpyxl  # imported here: CSV users don't pay for it
+    title, grid = excel_grid(path, data, sheet)
+    return title, list(enumerate(grid, start=1))
+
+
+def excel_grid(path: Path, data: bytes, sheet: str | int | None) -> tuple[str, list[list[str]]]:
+    """(worksheet name, its cells as text from A1): formulas as cached values, errors as shown.
+
+    python-calamine (Rust) reads the grid ~10x faster than openpyxl's read-only mode, with the
+    same values (both guess dates from the number format); it reads error cells (``#REF!``) as
+    blanks, so those are taken from the sheet's XML, where they are rare enough to cost nothing.
+    """
+    import python_calamine  # imported here: CSV users don't pay for it
 
     if data[:4] == OLE_MAGIC:
         raise SheetError(f"{path}: the workbook is password-protected (encrypted) or an old .xls file; save an unprotected .xlsx")
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise SheetError(f"{path}: not a valid Excel workbook (the file is damaged or not .xlsx)")
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
-    except Exception as error:  # openpyxl raises many types for broken files
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as error:  # calamine raises its own types (ZipError, XmlError, ...) for broken files
         raise SheetError(f"{path}: cannot open the workbook ({type(error).__name__}: {error})") from None
     try:
-        worksheet = pick_sheet(path, workbook, sheet)
-        records = []
-        for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
-            records.append((number, [cell_text(v) for v in values]))
-        return worksheet.title, records
+        title = pick_sheet(path, workbook.sheet_names, sheet)
+        kind = next(m.typ for m in workbook.sheets_metadata if m.name == title)
+        if kind != python_calamine.SheetTypeEnum.WorkSheet:
+            raise SheetError(f"{path}: sheet {title!r} is a chart sheet, not a table")
+        try:
+            values = workbook.get_sheet_by_name(title).to_python(skip_empty_area=False)
+        except Exception as error:
+            raise SheetError(f"{path}: cannot read sheet {title!r} ({type(error).__name__}: {error})") from None
     finally:
         workbook.close()
+    grid = [[cell_text(v) for v in row] for row in values]
+    for (r, c), shown in _error_cells(data, title).items():
+        while len(grid) < r:
+            grid.append([])
+        cells = grid[r - 1]
+        cells.extend([""] * (c - len(cells)))
+        cells[c - 1] = shown
+    return title, grid
 
 
-def pick_sheet(path: Path, workbook, sheet: str | int | None):
-    names = workbook.sheetnames
+def pick_sheet(path: Path, names: list[str], sheet: str | int | None) -> str:
+    """The worksheet name ``--sheet`` means: a name (exact, then case-folded) or a 0-based index."""
     if sheet is None:
-        return workbook[names[0]]
+        return names[0]
     if isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit() and sheet not in names):
         index = int(sheet)
         if 0 <= index < len(names):
-            return workbook[names[index]]
+            return names[index]
         raise SheetError(f"{path}: there is no sheet number {index}; sheets (0-based): {', '.join(names)}")
     if sheet in names:
-        return workbook[sheet]
+        return sheet
     folded = {n.casefold(): n for n in names}
     if sheet.casefold() in folded:
-        return workbook[folded[sheet.casefold()]]
+        return folded[sheet.casefold()]
     raise SheetError(f"{path}: no sheet named {sheet!r}; sheets: {', '.join(names)}")
+
+
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _error_cells(data: bytes, title: str) -> dict[tuple[int, int], str]:
+    """(row, column) → error text (``#DIV/0!``) of the worksheet's error cells, 1-based."""
+    from xml.etree import ElementTree
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        part = _worksheet_part(archive, title)
+        if part is None:
+            return {}
+        xml = archive.read(part)
+    if b't="e"' not in xml and b"t='e'" not in xml:
+        return {}
+    found: dict[tuple[int, int], str] = {}
+    row = column = 0
+    for event, element in ElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
+        tag = element.tag.rsplit("}", 1)[-1]
+        if event == "start":
+            if tag == "row":
+                row = int(element.get("r") or row + 1)
+                column = 0
+            continue
+        if tag == "c":
+            ref = element.get("r")
+            column = _column_index(ref) if ref else column + 1
+            if element.get("t") == "e":
+                value = next((child.text for child in element if child.tag.rsplit("}", 1)[-1] == "v"), None)
+                if value:
+                    found[(row, column)] = value
+            element.clear()
+    return found
+
+
+def _worksheet_part(archive: zipfile.ZipFile, title: str) -> str | None:
+    """The zip part holding the worksheet called ``title`` (via xl/workbook.xml and its rels)."""
+    from xml.etree import ElementTree
+
+    try:
+        workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError):
+        return None
+    rel_id = next((s.get(f"{_NS_REL}id") for s in workbook.iter() if s.tag.endswith("}sheet") and s.get("name") == title), None)
+    target = next((r.get("Target") for r in rels if r.get("Id") == rel_id), None)
+    if not target:
+        return None
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+
+
+def _column_index(ref: str) -> int:
+    """``"AB12"`` → 28."""
+    index = 0
+    for char in ref:
+        if not char.isalpha():
+            break
+        index = index * 26 + ord(char.upper()) - 64
+    return index
 
 
 def cell_text(value: object) -> str:

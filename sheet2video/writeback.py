@@ -38,7 +38,7 @@ from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
 from sheet2video.errors import SheetError
-from sheet2video.sheet import CSV_SUFFIXES, EXCEL_SUFFIXES, OLE_MAGIC, cell_text, pick_sheet, sniff_delimiter
+from sheet2video.sheet import CSV_SUFFIXES, EXCEL_SUFFIXES, OLE_MAGIC, cell_text, excel_grid, pick_sheet, sniff_delimiter
 
 RESULT_COLUMNS = ("job_id", "status", "videos", "media_ids", "durations", "error", "updated_at")
 
@@ -192,7 +192,7 @@ class _Job:
         from openpyxl.cell.cell import MergedCell
         from openpyxl.workbook.properties import CalcProperties
 
-        ws = pick_sheet(source, workbook, self.sheet)
+        ws = workbook[pick_sheet(source, workbook.sheetnames, self.sheet)]
         if not hasattr(ws, "_cells"):
             raise SheetError(f"{source}: sheet {ws.title!r} is a chart sheet, not a table")
 
@@ -495,19 +495,9 @@ def _close(workbook) -> None:
 
 
 def _cached_values_sheet(data: bytes, title: str) -> dict[tuple[int, int], str]:
-    """Cell text of formula results, read the way sheet.read_sheet reads them (cached values)."""
-    import openpyxl
-
-    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
-    try:
-        values = {}
-        for r, row in enumerate(workbook[title].iter_rows(values_only=True), start=1):
-            for c, value in enumerate(row, start=1):
-                if value is not None:
-                    values[(r, c)] = cell_text(value)
-        return values
-    finally:
-        workbook.close()
+    """Cell text of formula results, read exactly as sheet.read_sheet reads them (cached values)."""
+    _, grid = excel_grid(Path(title), data, title)
+    return {(r, c): text for r, cells in enumerate(grid, start=1) for c, text in enumerate(cells, start=1) if text}
 
 
 def _set_excel_text(cell, value: str, *, link: bool, folder: Path) -> None:

@@ -299,6 +299,9 @@ def _template_set(tmp_path, input_template):
         ('{\n{% if %}\n}', "tpl/input_config.json.j2 line 2: Expected an expression"),
         ('{\n"x": {{ nosuchvar | tojson }}\n}', "tpl/input_config.json.j2 line 2: 'nosuchvar' is undefined"),
         ('{{ cycler.__init__.__globals__ | tojson }}', "tpl/input_config.json.j2"),
+        # the row accessors skip the sandbox's generic checks; nothing else on a row may
+        ('{{ row._row.values | tojson }}', "access to attribute '_row' of 'RowView' object is unsafe"),
+        ('{{ row.text.__func__.__globals__ | tojson }}', "access to attribute '__func__' of 'method' object is unsafe"),
     ],
 )
 def test_broken_templates_are_reported_with_file_line_and_row(write_csv, tmp_path, template, fragment):

@@ -51,6 +51,65 @@ def test_formulas_come_out_as_their_cached_values(tmp_path, write_xlsx):
     assert read_sheet(patched).rows[0].get("count") == "2"
 
 
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def hand_written_xlsx(path, sheet_data: str, prefix: str = "x"):
+    """A minimal workbook whose one sheet holds ``sheet_data`` (elements written with ``prefix:``),
+    as generators such as the OpenXML SDK write it: namespace prefixes, cells without ``r``."""
+    pkg = "http://schemas.openxmlformats.org/package/2006"
+    parts = {
+        "[Content_Types].xml": f'<Types xmlns="{pkg}/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/data.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>',
+        "_rels/.rels": f'<Relationships xmlns="{pkg}/relationships"><Relationship Id="r1" Type="{REL_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<{prefix}:workbook xmlns:{prefix}="{MAIN_NS}" xmlns:r="{REL_NS}"><{prefix}:sheets><{prefix}:sheet name="Data" sheetId="1" r:id="rId7"/></{prefix}:sheets></{prefix}:workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{pkg}/relationships"><Relationship Id="rId7" Type="{REL_NS}/worksheet" Target="/xl/worksheets/data.xml"/></Relationships>',
+        "xl/worksheets/data.xml": f'<{prefix}:worksheet xmlns:{prefix}="{MAIN_NS}"><{prefix}:sheetData>{sheet_data}</{prefix}:sheetData></{prefix}:worksheet>',
+    }
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    return path
+
+
+def test_error_cells_read_as_shown_wherever_they_are(tmp_path):
+    def c(value, t="inlineStr", ref=""):
+        r = f' r="{ref}"' if ref else ""
+        if t == "inlineStr":
+            return f'<x:c{r} t="inlineStr"><x:is><x:t>{value}</x:t></x:is></x:c>'
+        return f'<x:c{r} t="{t}"><x:f>A1/0</x:f><x:v>{value}</x:v></x:c>'
+
+    rows = (
+        f'<x:row r="1">{c("id")}{c("count")}{c("titles")}</x:row>'
+        f'<x:row r="2">{c("a")}{c("#DIV/0!", "e")}{c("hello")}</x:row>'          # no r: implied columns
+        f'<x:row>{c("b", ref="A3")}{c("#REF!", "e", "C3")}</x:row>'              # no r on the row: the next one
+        f'<x:row r="6">{c("#N/A", "e", "E6")}</x:row>'                            # only an error, beyond the header
+    )
+    sheet = read_sheet(hand_written_xlsx(tmp_path / "sdk.xlsx", rows))
+    assert sheet.name == "Data"
+    assert [(r.number, r.values) for r in sheet.rows] == [
+        (2, {"id": "a", "count": "#DIV/0!", "titles": "hello"}),
+        (3, {"id": "b", "count": "", "titles": "#REF!"}),
+    ]
+
+
+def test_xlsx_times_durations_and_formats(write_xlsx):
+    path = write_xlsx([["id", "at", "took", "share", "big"], ["a", dt.time(12, 30), dt.timedelta(hours=30), 0.25, 12345678901]])
+    assert read_sheet(path).rows[0].values == {"id": "a", "at": "12:30:00", "took": "108000", "share": "0.25", "big": "12345678901"}
+
+
+def test_a_chart_sheet_is_refused_by_name(tmp_path):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["id"])
+    workbook.create_chartsheet("Chart")
+    path = tmp_path / "charts.xlsx"
+    workbook.save(path)
+    with pytest.raises(SheetError, match="sheet 'Chart' is a chart sheet, not a table"):
+        read_sheet(path, sheet="Chart")
+
+
 def test_sheet_by_name_and_index(tmp_path):
     import openpyxl
 
