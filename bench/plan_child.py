@@ -1,7 +1,8 @@
 """One measured step in a fresh process: ``python -m bench.plan_child MODE PATH``.
 
 MODE ``plan``: ``read_sheet`` + ``plan_campaign`` (what ``sheet2video plan`` does, in-process, no
-output written); ``pandas``: ``pandas.read_excel`` / ``pandas.read_csv`` of the same file. Imports
+output written); ``pandas``: ``pandas.read_excel`` (its default engine, openpyxl) / ``pandas.read_csv``
+of the same file; ``pandas-calamine``: ``pandas.read_excel(engine="calamine")``. Imports
 happen before the clock starts on both sides. Prints JSON: seconds, peak RSS of this process in MB
 (``VmHWM``, see ``_peak_mb``: interpreter + libraries + the work) and the RSS
 before the work began, so the work's own share can be told.
@@ -41,7 +42,8 @@ def _peak_mb() -> float:
 
 def main(mode: str, path: str) -> dict:
     sheet_path = Path(path)
-    import openpyxl  # noqa: F401  (both sides read xlsx through openpyxl)
+    import openpyxl  # noqa: F401  (imported on both sides before the clock)
+    import python_calamine  # noqa: F401
 
     if mode == "plan":
         from sheet2video.campaign import plan_campaign
@@ -57,13 +59,16 @@ def main(mode: str, path: str) -> dict:
         seconds = time.perf_counter() - start
         count = len(planned)
         extra = {"read_sheet_seconds": read_seconds}
-    elif mode == "pandas":
+    elif mode in ("pandas", "pandas-calamine"):
         import pandas
 
+        # the engine is named: pandas warns that its default for xlsx will become calamine, and the
+        # reference must not change meaning with the pandas version (openpyxl is today's default)
+        engine = "calamine" if mode == "pandas-calamine" else "openpyxl"
         before = _rss_mb()
         start = time.perf_counter()
         if sheet_path.suffix == ".xlsx":
-            frame = pandas.read_excel(sheet_path)
+            frame = pandas.read_excel(sheet_path, engine=engine)
         else:
             frame = pandas.read_csv(sheet_path)
         seconds = time.perf_counter() - start
