@@ -31,7 +31,7 @@ from sheet2video.ledger import FINAL, SUBMITTING, Entry, Ledger, SheetLock, stat
 from sheet2video.ratelimit import TokenBucket
 from sheet2video.sheet import Sheet, read_sheet
 from sheet2video.templating import TemplateSet, load_template_set
-from sheet2video.writeback import RowUpdate, WriteOutcome, write_back
+from sheet2video.writeback import RowUpdate, WriteOutcome, remove_leftover_temps, write_back
 
 # errors that mean "this run cannot talk to the service", not "this row is wrong"
 FATAL_CODES = re.compile(r"^(Signature|IncompleteSignature|InvalidAccessKeyId|InvalidTimeStamp|Forbidden|"
@@ -239,6 +239,8 @@ class Runner:
         sheet, template_set, planned = self.prepare()
         self._identity = sheet_identity(sheet)
         with SheetLock(self.sheet_path):
+            for leftover in remove_leftover_temps(self.sheet_path):
+                self.reporter.info(f"removed {leftover.name}, left by an interrupted save")
             ledger = Ledger.for_sheet(self.sheet_path)
             summary = RunSummary(sheet=self.sheet_path, ledger=ledger.path, jobs=len(planned),
                                  rows=sum(len(j.rows) for j in planned))

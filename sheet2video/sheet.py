@@ -266,11 +266,17 @@ def _read_csv(path: Path, data: bytes, encoding: str | None, delimiter: str | No
     text = decode_csv(path, data, encoding)
     if delimiter is None:
         delimiter = sniff_delimiter(text)
+    records: list[tuple[int, list[str]]] = []
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
-        return [(number, cells) for number, cells in enumerate(reader, start=1)]
+        for number, cells in enumerate(reader, start=1):
+            records.append((number, cells))
     except csv.Error as error:
-        raise SheetError(f"{path}: cannot parse the CSV ({error})") from None
+        row = len(records) + 1
+        if "field larger than field limit" in str(error):
+            raise SheetError(f"{path}: a cell is longer than {csv.field_size_limit():,} characters", row=row) from None
+        raise SheetError(f"{path}: cannot parse the CSV ({error})", row=row) from None
+    return records
 
 
 def decode_csv(path: Path, data: bytes, encoding: str | None) -> str:

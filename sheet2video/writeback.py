@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import glob
 import io
 import os
 import posixpath
@@ -698,6 +699,18 @@ def _lock_file(path: Path) -> Path | None:
         if lock.exists():
             return lock
     return None
+
+
+def remove_leftover_temps(path: str | os.PathLike) -> list[Path]:
+    """Delete the hidden ``.<name>.XXXXXXXX.tmp`` copies a killed save left next to the sheet (of the
+    sheet, its backup or its results copy); return them. Call it only while holding the sheet's
+    lock (``ledger.SheetLock``): then no save of this sheet is under way."""
+    real = Path(path).resolve()
+    names = (real.name, f"{real.stem}.bak{real.suffix}", f"{real.stem}.results{real.suffix}")
+    leftovers = [p for name in names for p in real.parent.glob(f".{glob.escape(name)}.*.tmp")]
+    for leftover in leftovers:
+        leftover.unlink(missing_ok=True)
+    return leftovers
 
 
 def _commit(target: Path, data: bytes, expected: bytes | None, watch: Path | None, mode: int) -> Path | None:

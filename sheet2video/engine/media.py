@@ -39,6 +39,18 @@ def media_type_of(reference: str) -> str:
     return "video"
 
 
+# schemes written without "//" (not any "x:" prefix: C:/clip.mp4 is a Windows path)
+_OPAQUE_SCHEMES = ("data:", "blob:", "javascript:", "mailto:")
+
+
+def url_scheme(reference: str) -> str:
+    """The reference's URL scheme, lower-case; "" for a path."""
+    if "://" in reference:
+        return urlsplit(reference).scheme.lower()
+    head = reference[:12].lower()
+    return next((s[:-1] for s in _OPAQUE_SCHEMES if head.startswith(s)), "")
+
+
 def inside(root: Path, candidate: Path) -> bool:
     try:
         candidate.relative_to(root)
@@ -68,18 +80,18 @@ class MediaResolver:
             if record is None:
                 raise RenderError(f"The specified media id not found: {reference}", code="InvalidMaterial.NotFound")
             return self.resolve(record["input_url"])
-        scheme = urlsplit(reference).scheme.lower() if "://" in reference else ""
+        scheme = url_scheme(reference)
         if scheme in ("http", "https"):
             return self._download(reference)
         if scheme == "file":
             return self._local(Path(unquote(urlsplit(reference).path)), reference)
         if scheme:
-            raise RenderError(f"unsupported media reference scheme {scheme!r}: {reference}", code="InvalidMaterial.Forbidden")
+            raise RenderError(f"unsupported media reference scheme {scheme!r}: {reference[:200]}", code="InvalidMaterial.Forbidden")
         return self._local(Path(reference), reference)
 
     def validate_input_url(self, reference: str) -> None:
         """Check a RegisterMediaInfo InputURL without fetching it."""
-        scheme = urlsplit(reference).scheme.lower() if "://" in reference else ""
+        scheme = url_scheme(reference)
         if scheme in ("http", "https"):
             return
         if scheme not in ("", "file"):

@@ -49,9 +49,13 @@ def test_local_references_stay_inside_the_media_root(roots, tmp_path):
     (media / "link.mp4").symlink_to(top / "secret.txt")
     with pytest.raises(RenderError, match="outside the media root"):
         resolver.resolve("link.mp4")  # a symlink out of the root is followed, then refused
-    for scheme in ("ftp://host/a.mp4", "gopher://host/a", "data:video/mp4;base64,AAAA"):
-        with pytest.raises(RenderError):
+    for scheme in ("ftp://host/a.mp4", "gopher://host/a", "data:video/mp4;base64,AAAA", "DATA:,x", "javascript:alert(1)"):
+        with pytest.raises(RenderError, match="unsupported media reference scheme") as caught:
             resolver.resolve(scheme)
+        assert caught.value.code == "InvalidMaterial.Forbidden", scheme
+    with pytest.raises(RenderError) as caught:
+        resolver.resolve("C:/clips/a.mp4")  # a Windows path is a (missing) path, not a scheme
+    assert caught.value.code == "InvalidMaterial.NotFound"
     with pytest.raises(RenderError) as caught:
         resolver.resolve("missing.mp4")
     assert caught.value.code == "InvalidMaterial.NotFound" and "missing.mp4" in caught.value.message

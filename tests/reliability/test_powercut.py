@@ -19,6 +19,7 @@ import time
 
 import openpyxl
 
+from sheet2video.writeback import remove_leftover_temps
 from tests.reliability.conftest import FIGURES, ROOT, SEED, campaign_rows, soak, write_workbook
 
 ROWS = 1500
@@ -114,6 +115,10 @@ def test_kill_during_save_leaves_original_or_complete_new_workbook(tmp_path, rng
         if backup.exists():
             assert sha(backup) == original_sha, (context, "the backup is not the complete original")
     litter = sorted(n for n in os.listdir(folder) if n.endswith(".tmp"))
+    # what the runner does under the sheet's lock before its first save: the litter goes, nothing else
+    others = sorted(n for n in os.listdir(folder) if not n.endswith(".tmp"))
+    assert sorted(p.name for p in remove_leftover_temps(sheet)) == litter
+    assert sorted(os.listdir(folder)) == others
     # whatever the kills left behind, the next save still works
     shutil.copy(pristine, sheet)
     proc = start_writer(sheet)

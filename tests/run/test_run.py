@@ -180,9 +180,15 @@ def test_no_wait_then_sync_with_a_server(campaign, server, tmp_path):
     engine = server(tmp_path)
     result, summary = run_json(sheet, "--endpoint", engine.url, "--no-wait", env=CLOUD_ENV)
     assert summary["submitted"] == 2
+    # temp copies a save killed earlier left behind: the next run removes its own sheet's, only those
+    leftovers = [sheet.parent / f".{sheet.name}.k1ll3d00.tmp", sheet.parent / f".{sheet.stem}.bak{sheet.suffix}.x9y8z7w6.tmp"]
+    unrelated = sheet.parent / f".other{sheet.name}.k1ll3d00.tmp"
+    for path in (*leftovers, unrelated):
+        path.write_text("half a save")
     deadline = time.monotonic() + 120
     while True:
         result = cli("sync", sheet, "--endpoint", engine.url, "--json", env=CLOUD_ENV)
+        assert not any(p.exists() for p in leftovers) and unrelated.exists()
         summary = json.loads(result.stdout)
         if summary["finished"] == 2 or time.monotonic() > deadline:
             break
