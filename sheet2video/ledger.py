@@ -12,15 +12,13 @@ process is killed.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sheet2video.errors import LockedError
 from sheet2video.ims.signing import format_timestamp as now_iso
+from sheet2video.locks import ExclusiveLock
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -138,29 +136,8 @@ def _entry(row: sqlite3.Row) -> Entry:
     return Entry(**data)
 
 
-class SheetLock:
-    """An exclusive, non-blocking lock on one sheet; raises LockedError when another run holds it."""
+def SheetLock(sheet_path: Path) -> ExclusiveLock:  # noqa: N802 (used like the class it was)
+    """An exclusive, non-blocking lock on one sheet; LockedError when another run holds it."""
+    return ExclusiveLock(state_dir(sheet_path) / f"{sheet_path.name}.lock", "another run is working on this sheet")
 
-    def __init__(self, sheet_path: Path):
-        self.path = state_dir(sheet_path) / f"{sheet_path.name}.lock"
-        self._fd: int | None = None
 
-    def __enter__(self) -> SheetLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 64).decode(errors="replace").strip()
-            os.close(fd)
-            raise LockedError(f"another run is working on this sheet{f' (pid {holder})' if holder else ''}; try again when it ends") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self._fd = fd
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None

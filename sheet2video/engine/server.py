@@ -9,6 +9,7 @@ default the runner uses — and ``sheet2video serve`` runs it in the foreground.
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
 import os
@@ -33,6 +34,7 @@ from sheet2video.engine.tts import EspeakSynthesizer
 from sheet2video.errors import ImsError, RenderError
 from sheet2video.ims.models import check_params
 from sheet2video.ims.signing import SignatureError, verify_request
+from sheet2video.locks import ExclusiveLock
 from sheet2video.ratelimit import TokenBucket
 
 log = logging.getLogger("sheet2video.engine")
@@ -68,12 +70,20 @@ class EngineConfig:
 class Engine:
     def __init__(self, config: EngineConfig):
         self.config = config
-        config.data.mkdir(parents=True, exist_ok=True)
+        # one engine per data folder: two would both resume (and render) the same unfinished jobs
+        self._lock = ExclusiveLock(config.data / "engine.lock", f"the engine data folder {config.data} is in use by another engine",
+                                   "try again when it ends, or give this one another data folder (--data)").acquire()
+        try:
+            self._open(config)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _open(self, config: EngineConfig) -> None:
         self.outputs = (config.outputs or config.data / "outputs").resolve()
         self.outputs.mkdir(parents=True, exist_ok=True)
-        for stale in [*self.outputs.rglob(".*.part"), *self.outputs.rglob(".*.filtergraph")]:
-            stale.unlink(missing_ok=True)  # left by renders a crash interrupted; their jobs resume
         self.store = Store(config.data / "engine.sqlite3")
+        self._remove_interrupted_renders()
         self.resolver = MediaResolver(config.media_root, config.data / "cache" / "downloads", self.store,
                                       extra_roots=[self.outputs])
         self.planner = JobPlanner(self.resolver, EspeakSynthesizer(config.data / "cache" / "speech"))
@@ -92,6 +102,17 @@ class Engine:
             "RegisterMediaInfo": self.register_media,
             "GetMediaInfo": self.get_media,
         }
+
+    def _remove_interrupted_renders(self) -> None:
+        """Temp files of renders a crash interrupted (their jobs resume). Only next to this store's
+        unfinished outputs: another engine writing into the same outputs folder keeps its own."""
+        for job_id in self.store.unfinished_jobs():
+            for subjob in self.store.subjobs(job_id):
+                target = self.outputs / subjob["output_path"]
+                pattern = f".{glob.escape(target.name)}.*"
+                for stale in target.parent.glob(pattern):
+                    if stale.suffix in (".part", ".filtergraph"):
+                        stale.unlink(missing_ok=True)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -131,6 +152,7 @@ class Engine:
             self._server.server_close()
             self._server = None
         self.runner.stop()
+        self._lock.release()
 
     def __enter__(self) -> Engine:
         return self

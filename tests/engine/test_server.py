@@ -35,7 +35,8 @@ from werkzeug.wrappers import Request, Response
 
 from sheet2video.engine.server import MAX_BODY_BYTES, Engine, EngineConfig, ephemeral_keys
 from sheet2video.engine.tts import EspeakSynthesizer
-from sheet2video.errors import ImsError
+from sheet2video.engine.store import Store
+from sheet2video.errors import ImsError, LockedError
 from sheet2video.ims import signing
 from sheet2video.ims.client import ImsClient
 from sheet2video.ims.credentials import Credentials
@@ -707,6 +708,33 @@ def test_restart_after_kill_resumes_the_job(tmp_path, media_root):
             second.proc.wait(15)
         except subprocess.TimeoutExpired:
             second.kill()
+
+
+def test_one_engine_per_data_folder_and_only_its_own_stale_renders_removed(tmp_path, media_root):
+    data, outputs = tmp_path / "data", tmp_path / "videos"
+    # a job a crash left unfinished in this store, with its render's temp files, and another
+    # engine's render in progress in the same outputs folder
+    store = Store(data / "engine.sqlite3")
+    store.create_job("k", None, "Script", {}, ["camp/a_0.mp4"])
+    store.close()
+    own = [outputs / "camp" / ".a_0.mp4.0123456789ab.part", outputs / "camp" / ".a_0.mp4.0123456789ab.filtergraph"]
+    other = outputs / "camp" / ".b_0.mp4.ba9876543210.part"
+    for path in (*own, other):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half a render")
+
+    def config() -> EngineConfig:
+        return EngineConfig(data=data, media_root=media_root, keys={"k": "s"}, outputs=outputs, workers=1)
+
+    first = Engine(config())
+    try:
+        assert not any(p.exists() for p in own) and other.exists()
+        with pytest.raises(LockedError, match=rf"the engine data folder {re.escape(str(data))} is in use by another "
+                                              rf"engine \(pid {os.getpid()}\); try again when it ends"):
+            Engine(config())
+    finally:
+        first.close()
+    Engine(config()).close()  # free again once the first is closed
 
 
 # ---------------------------------------------------------------------------------------------

@@ -153,12 +153,21 @@ def test_csv_round_trip_bom_semicolon_crlf(campaign, tmp_path):
 
 def test_lock_held_exits_3(campaign, tmp_path):
     from sheet2video.ledger import SheetLock
+    from sheet2video.locks import ExclusiveLock
 
     sheet = campaign(rows=1)
     with SheetLock(sheet):
         result = cli("run", sheet)
     assert result.returncode == 3
     assert "another run is working on this sheet" in result.stderr
+    # another sheet in the same folder: its run would share the embedded engine's data folder
+    other = campaign(rows=1, name="other.csv")
+    engine_folder = tmp_path / ".sheet2video" / "engine"
+    with ExclusiveLock(engine_folder / "engine.lock", "held by the test"):
+        result = cli("run", other)
+    assert result.returncode == 3, result.stderr
+    assert f"the engine data folder {engine_folder} is in use by another engine (pid {os.getpid()})" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_wrong_secret_exits_4_and_never_prints_it(campaign, server, tmp_path):
