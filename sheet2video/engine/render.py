@@ -17,11 +17,14 @@ the ``loop`` filter; stickers and the background image are decoded once too.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import functools
 import os
 import re
+import signal
 import subprocess
+import sys
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
@@ -768,6 +771,22 @@ def _unlink(path: str) -> None:
         pass
 
 
+# Linux: FFmpeg gets SIGKILL when the engine dies (kill -9, the OOM killer) instead of rendering on
+# as an orphan; its temp file is removed and the job rendered again when the engine restarts. (The
+# signal follows the thread that started FFmpeg; that thread waits for it, so only death sends it.)
+_PR_SET_PDEATHSIG = 1
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
+
+
+def _dies_with(parent: int):
+    def in_child() -> None:  # between fork and exec: no locks, no imports
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the engine died before the line above: nobody is left to signal us
+            os._exit(1)
+
+    return in_child
+
+
 def render(
     task: RenderTask,
     *,
@@ -790,7 +809,8 @@ def render(
             f.write(graph)
         try:
             proc = subprocess.run(
-                argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout
+                argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout,
+                preexec_fn=_dies_with(os.getpid()) if _PRCTL else None,
             )
         except subprocess.TimeoutExpired:
             raise RenderError(f"FFmpeg did not finish within {timeout} s", code="RenderFailed") from None

@@ -662,14 +662,39 @@ class ServeProcess:
         self.kill()
         pytest.fail("serve did not announce its URL:\n" + "".join(self.log))
 
-    def kill(self) -> None:
-        """SIGKILL the whole group (the server and any FFmpeg it runs), as a crash would."""
+    def kill(self, group: bool = True) -> None:
+        """SIGKILL the whole group (the server and any FFmpeg it runs), as a crash would; or only
+        the server, as ``kill -9 PID`` or the OOM killer would."""
         if self.proc.poll() is None:
             try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+                os.killpg(self.proc.pid, signal.SIGKILL) if group else self.proc.kill()
             except ProcessLookupError:
                 pass
         self.proc.wait(10)
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Pids of live processes whose command line contains ``text`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if text in cmdline and not dying_or_gone(int(entry.name)):
+                found.append(int(entry.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def dying_or_gone(pid: int) -> bool:
+    """The process has exited, or a SIGKILL is on its way (pending for it or its thread group)."""
+    try:
+        status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    sigkill = 1 << (signal.SIGKILL - 1)
+    pending = int(status["SigPnd"], 16) | int(status["ShdPnd"], 16)
+    return status["State"].split()[0] in ("Z", "X") or bool(pending & sigkill)
 
 
 def test_restart_after_kill_resumes_the_job(tmp_path, media_root):
@@ -688,9 +713,15 @@ def test_restart_after_kill_resumes_the_job(tmp_path, media_root):
         seen = wait_job(client, job_id, interval=0.02, until=lambda j: j["Status"] in ("Finished", "Failed") or (
             j["Status"] == "Processing" and any(s["Status"] == "Processing" for s in j["SubJobList"])))
         assert seen["Status"] == "Processing", seen
+        deadline = time.monotonic() + 30
+        while not (ffmpeg := processes_mentioning(str(data / "outputs"))):  # until FFmpeg renders into the outputs
+            assert time.monotonic() < deadline, "no FFmpeg ever rendered into the outputs"
+            time.sleep(0.01)
     finally:
-        first.kill()
+        first.kill(group=False)  # the server only (kill -9 PID, the OOM killer)
     client.close()
+    # its FFmpeg is killed with it, not left rendering on as an orphan
+    assert all(dying_or_gone(pid) for pid in ffmpeg), [Path(f"/proc/{p}/status").read_text()[:300] for p in ffmpeg]
     second = ServeProcess(data, media_root, key_id, secret)
     try:
         client = ImsClient(second.url, Credentials(key_id, secret))
