@@ -148,22 +148,22 @@ def _write_plan_dir(folder: Path, planned) -> None:
         os.replace(tmp, folder / name)
 
 
+SUMMARY_JOBS = 30  # a longer table is slow to draw and nobody reads it: --out shows everything
+
+
 def _print_plan_summary(sheet_data, planned) -> None:
     from rich.console import Console
     from rich.table import Table
+
+    from sheet2video.ims.models import job_mode
 
     console = Console()
     table = Table(title=f"{sheet_data.path.name} — {len(planned)} job(s), all rows valid")
     for column in ("job", "rows", "mode", "groups", "titles", "speech", "videos", "output"):
         table.add_column(column)
-    from sheet2video.ims.models import job_mode
-
-    total = 0
-    for job in planned:
+    for job in planned[:SUMMARY_JOBS]:
         inputs = job.parsed("InputConfig")
         output = job.parsed("OutputConfig")
-        count = output.get("Count", 1)
-        total += count
         table.add_row(
             job.key,
             ",".join(map(str, job.rows)),
@@ -171,10 +171,13 @@ def _print_plan_summary(sheet_data, planned) -> None:
             str(len(inputs.get("MediaGroupArray") or [])),
             str(len(inputs.get("TitleArray") or [])),
             str(len(inputs.get("SpeechTextArray") or []) or sum(len(g.get("SpeechTextArray") or []) for g in inputs.get("MediaGroupArray") or [])),
-            str(count),
+            str(output.get("Count", 1)),
             output.get("MediaURL", ""),
         )
+    if len(planned) > SUMMARY_JOBS:
+        table.caption = f"the first {SUMMARY_JOBS} of {len(planned)} jobs; --out - or --out DIR gives them all"
     console.print(table)
+    total = sum(job.parsed("OutputConfig").get("Count", 1) for job in planned)
     console.print(f"{total} video(s) would be made. Use --out - to see the exact API parameters.")
 
 

@@ -1,6 +1,7 @@
 """`sheet2video plan`: rows → validated IMS parameters, every problem before anything is written."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -170,6 +171,16 @@ def test_summary_without_out(write_csv):
     result = run("plan", write_csv("id,media:A,count\nx,a.mp4,3\n"))
     assert result.exit_code == 0
     assert "3 video(s) would be made" in result.stdout
+
+
+def test_summary_of_a_long_sheet_shows_the_first_jobs_and_counts_them_all(write_csv):
+    rows = "".join(f"job{i:03d},a.mp4,2\n" for i in range(45))
+    result = run("plan", write_csv("id,media:A,count\n" + rows))
+    assert result.exit_code == 0, result.output
+    shown = re.findall(r"job\d{3}", result.stdout)
+    assert shown == [f"job{i:03d}" for i in range(30)]
+    assert "the first 30 of 45 jobs; --out - or --out DIR gives them all" in result.stdout
+    assert "90 video(s) would be made" in result.stdout
 
 
 def test_row_selection_and_enabled(write_csv):
