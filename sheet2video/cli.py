@@ -148,14 +148,12 @@ def _write_plan_dir(folder: Path, planned) -> None:
         os.replace(tmp, folder / name)
 
 
-SUMMARY_JOBS = 30  # a longer table is slow to draw and nobody reads it: --out shows everything
-
-
 def _print_plan_summary(sheet_data, planned) -> None:
     from rich.console import Console
     from rich.table import Table
 
     from sheet2video.ims.models import job_mode
+    from sheet2video.progress import SUMMARY_JOBS
 
     console = Console()
     table = Table(title=f"{sheet_data.path.name} — {len(planned)} job(s), all rows valid")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 
 import click
 
@@ -65,6 +66,9 @@ def make_reporter(quiet: bool = False) -> Reporter:
     return PlainReporter(quiet)
 
 
+SUMMARY_JOBS = 30  # rows of a summary table: a longer one is slow to draw and nobody reads it
+
+
 def print_summary(summary: RunSummary) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -74,7 +78,14 @@ def print_summary(summary: RunSummary) -> None:
                         f"{summary.pending} pending, {summary.skipped} skipped")
     for column in ("job", "rows", "status", "videos", "error"):
         table.add_column(column, overflow="fold")
-    for result in summary.results:
+    results = summary.results
+    if len(results) > SUMMARY_JOBS:  # a long run: what needs attention first, the rest is in the sheet
+        results = sorted(results, key=lambda r: {"Failed": 0, "Finished": 2}.get(r.status, 1))
+        hidden = Counter(r.status.lower() for r in results[SUMMARY_JOBS:])
+        table.caption = (f"{sum(hidden.values())} more job(s) not shown ({', '.join(f'{n} {s}' for s, n in sorted(hidden.items()))});"
+                         " every row's result is in the sheet")
+        results = results[:SUMMARY_JOBS]
+    for result in results:
         table.add_row(result.job, ",".join(map(str, result.rows)), result.status,
                       "\n".join(result.videos[:3]) + (f"\n… {len(result.videos) - 3} more" if len(result.videos) > 3 else ""),
                       result.error)
