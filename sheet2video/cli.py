@@ -229,7 +229,7 @@ def _finish_run(summary, as_json: bool) -> None:
 @click.argument("sheet", type=click.Path(path_type=Path))
 @sheet_options
 @backend_options
-@click.option("--chunk-size", type=click.IntRange(1, 1000), default=10, show_default=True, help="Jobs per chunk; the sheet is updated after each chunk.")
+@click.option("--chunk-size", type=click.IntRange(1, 1000), default=10, show_default=True, help="Jobs per chunk; the sheet is updated after each chunk (less often when saving a big workbook would take more than a tenth of the run).")
 @click.option("--max-in-flight", type=click.IntRange(1, 10000), default=50, show_default=True, help="At most this many jobs submitted and not yet finished.")
 @click.option("--no-wait", "no_wait", is_flag=True, help="Submit and exit; collect results later with 'sheet2video sync'.")
 @click.option("--dry-run", is_flag=True, help="Only plan and validate (same as 'sheet2video plan').")

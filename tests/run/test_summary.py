@@ -1,4 +1,5 @@
-"""The end-of-run table: short runs in sheet order; long ones with what needs attention first."""
+"""The end-of-run table (short runs in sheet order; long ones with what needs attention first) and
+how often statuses are saved between chunks."""
 
 from pathlib import Path
 
@@ -33,3 +34,15 @@ def test_a_long_run_shows_failures_first_and_says_what_it_left_out(capsys):
     assert len(shown) == SUMMARY_JOBS
     assert shown[:5] == ["job043", "job044", "job040", "job041", "job042"]  # failed, then still rendering
     assert "15 more job(s) not shown (15 finished); every row's result is in the sheet" in " ".join(err.split())
+
+
+def test_saves_between_chunks_take_at_most_a_tenth_of_the_time():
+    from sheet2video.runner import SavePacer
+
+    pacer = SavePacer(share=0.1)
+    assert pacer.due(0.0)                      # nothing saved yet
+    pacer.saved(0.0, 0.01)                     # a small sheet: 10 ms
+    assert not pacer.due(0.05) and pacer.due(0.1)
+    pacer.saved(10.0, 16.0)                    # a 10,000-row workbook: 6 s
+    assert not pacer.due(16.0 + 53.9)
+    assert pacer.due(16.0 + 54.0)              # 54 s of work per 6 s of saving
