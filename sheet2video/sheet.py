@@ -192,21 +192,24 @@ def _error_cells(data: bytes, title: str) -> dict[tuple[int, int], str]:
         return {}
     found: dict[tuple[int, int], str] = {}
     row = column = 0
-    for event, element in ElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
-        tag = element.tag.rsplit("}", 1)[-1]
-        if event == "start":
-            if tag == "row":
-                row = int(element.get("r") or row + 1)
-                column = 0
-            continue
-        if tag == "c":
-            ref = element.get("r")
-            column = _column_index(ref) if ref else column + 1
-            if element.get("t") == "e":
-                value = next((child.text for child in element if child.tag.rsplit("}", 1)[-1] == "v"), None)
-                if value:
-                    found[(row, column)] = value
-            element.clear()
+    try:
+        for event, element in ElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
+            tag = element.tag.rsplit("}", 1)[-1]
+            if event == "start":
+                if tag == "row":
+                    row = int(element.get("r") or row + 1)
+                    column = 0
+                continue
+            if tag == "c":
+                ref = element.get("r")
+                column = _column_index(ref) if ref else column + 1
+                if element.get("t") == "e":
+                    value = next((child.text for child in element if child.tag.rsplit("}", 1)[-1] == "v"), None)
+                    if value:
+                        found[(row, column)] = value
+                element.clear()
+    except (ElementTree.ParseError, ValueError):
+        pass  # calamine read the sheet; what could be found here is all there is to add
     return found
 
 
