@@ -21,7 +21,7 @@ def _run_group(group: str, reps: int | None) -> list[Result]:
     if group == "render":
         from bench.render_bench import render_benchmarks
 
-        return render_benchmarks(reps=reps or 5, moviepy_reps=reps or 3)
+        return render_benchmarks(reps=reps or 3, moviepy_reps=reps or 3)
     if group == "batch":
         from bench.render_bench import batch_benchmark
 

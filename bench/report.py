@@ -7,7 +7,7 @@ from typing import Any
 
 WHAT = {
     "render_vs_ffmpeg": "engine `render()` of a typical output ÷ a hand-written single FFmpeg command (same inputs, libx264 same preset/CRF, AAC)",
-    "moviepy_vs_render": "the same composition, cut to 7.5 s on both sides, in MoviePy 2 ÷ engine `render()`",
+    "moviepy_vs_render": "the same composition (1080×1920, 15 s) made with MoviePy 2 ÷ engine `render()`",
     "batch_vs_single": "one 20-output job on the engine ÷ 20 × one output alone",
     "plan_vs_pandas": "`read_sheet` + `plan_campaign` of a 10,000-row xlsx ÷ `pandas.read_excel` (openpyxl, its default engine)",
     "plan_peak_mb": "peak RSS of the process planning the 10,000-row xlsx (MB)",
