@@ -173,7 +173,7 @@ def get_latency(reps: int = 3, pollers: int = 50, interval: float = 0.5, rounds:
     if saturated:
         s = saturated[0]
         detail["saturation_context"] = (
-            f"the same {pollers} pollers with no pause (closed loop, as fast as the server answers): "
+            f"The same {pollers} pollers with no pause (closed loop, as fast as the server answers): "
             f"{s['requests_per_second']:.0f} req/s, p50 {s['p50_ms']:.1f} ms, p99 {s['p99_ms']:.1f} ms — "
             "latency there is queueing (50 in flight / throughput), not service time")
     return Result("get_p99_ms", "<= 50", p99s, unit="ms", detail=detail)
