@@ -263,6 +263,23 @@ def locate(path: str, message: str, rows: list[Row], sheet: Sheet, template_set:
     return ValidationError(message, row=rows[0].number, column=column, field=path)
 
 
+def plan_warnings(sheet: Sheet, planned: list[PlannedJob]) -> list[str]:
+    """What a user should hear about a valid plan before it is sent (it does not stop anything)."""
+    hidden = hidden_rows_warning(sheet, planned)
+    return [w for job in planned for w in job.warnings] + ([hidden] if hidden else [])
+
+
+def hidden_rows_warning(sheet: Sheet, planned: list[PlannedJob]) -> str | None:
+    """Rows the workbook hides (or a filter leaves out) are sent like any other: say so once."""
+    planned_rows = {n for job in planned for n in job.rows}
+    hidden = [n for n in sheet.hidden_rows if n in planned_rows]
+    if not hidden:
+        return None
+    listed = ", ".join(map(str, hidden[:10])) + (f" and {len(hidden) - 10} more" if len(hidden) > 10 else "")
+    return (f"row{'s' if len(hidden) > 1 else ''} {listed} {'are' if len(hidden) > 1 else 'is'} hidden in the "
+            "workbook (or filtered out) and will be sent like any other; to skip a row, put no in an enabled column")
+
+
 def plan_campaign(sheet: Sheet, template_set: TemplateSet, selection: set[int] | None = None) -> list[PlannedJob]:
     """Preflight every selected row; return the planned jobs or raise PreflightError with every problem."""
     jobs, problems = group_jobs(sheet, template_set, selection)

@@ -76,15 +76,18 @@ def _delimiter(value: str | None) -> str | None:
 
 
 def load_plan(path, sheet_name, encoding, delimiter, templates, rows):
-    """Read the sheet and preflight every selected row (shared by plan and run)."""
-    from sheet2video.campaign import parse_row_selection, plan_campaign
+    """Read the sheet and preflight every selected row, warnings on stderr (shared by plan and run --dry-run)."""
+    from sheet2video.campaign import parse_row_selection, plan_campaign, plan_warnings
     from sheet2video.sheet import read_sheet
     from sheet2video.templating import load_template_set
 
     selection = parse_row_selection(rows)
     template_set = load_template_set(templates)
     sheet = read_sheet(path, sheet=sheet_name, encoding=encoding, delimiter=_delimiter(delimiter))
-    return sheet, plan_campaign(sheet, template_set, selection)
+    planned = plan_campaign(sheet, template_set, selection)
+    for warning in plan_warnings(sheet, planned):
+        _echo_err(f"warning: {warning}")
+    return sheet, planned
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -124,9 +127,6 @@ def plan(sheet, sheet_name, encoding, delimiter, templates, rows, out):
       sheet2video plan big.xlsx --rows 2-40,55 --out -
     """
     sheet_data, planned = load_plan(sheet, sheet_name, encoding, delimiter, templates, rows)
-    for job in planned:
-        for warning in job.warnings:
-            _echo_err(f"warning: {warning}")
     if out == "-":
         for job in planned:
             click.echo(job.to_json())

@@ -22,6 +22,9 @@ class PlainReporter(Reporter):
         if not self.quiet:
             click.echo(f"{time.strftime('%H:%M:%S')} {message}", err=True)
 
+    def warn(self, message: str) -> None:
+        click.echo(f"{time.strftime('%H:%M:%S')} warning: {message}", err=True)  # even when quiet
+
     def progress(self, counts: dict[str, int], total: int) -> None:
         line = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()))
         if line != self._last:

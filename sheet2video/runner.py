@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import unquote, urlsplit
 
-from sheet2video.campaign import PlannedJob, client_token, locate, plan_campaign, sheet_identity
+from sheet2video.campaign import PlannedJob, client_token, locate, plan_campaign, plan_warnings, sheet_identity
 from sheet2video.errors import ConfigError, ImsError, PreflightError, Sheet2VideoError, ValidationError
 from sheet2video.ims.client import ImsClient, region_endpoint
 from sheet2video.ims.credentials import Credentials, resolve_credentials
@@ -136,6 +136,10 @@ class Reporter:
     """What the runner tells a person or a log; the CLI supplies a rich or a plain one."""
 
     def info(self, message: str) -> None: ...
+
+    def warn(self, message: str) -> None:
+        """Something the user should know even with --quiet or --json (it stops nothing)."""
+        self.info(f"warning: {message}")
 
     def progress(self, counts: dict[str, int], total: int) -> None: ...
 
@@ -258,6 +262,8 @@ class Runner:
     def run(self, *, submit: bool = True) -> RunSummary:
         sheet, template_set, planned = self.prepare()
         self._identity = sheet_identity(sheet)
+        for warning in plan_warnings(sheet, planned):
+            self.reporter.warn(warning)
         with SheetLock(self.sheet_path):
             for leftover in remove_leftover_temps(self.sheet_path):
                 self.reporter.info(f"removed {leftover.name}, left by an interrupted save")

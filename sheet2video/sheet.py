@@ -41,6 +41,7 @@ class Sheet:
     headers: list[str]          # trimmed, as written
     rows: list[Row] = field(default_factory=list)
     fingerprint: str = ""       # sha256 of the file's bytes when read
+    hidden_rows: list[int] = field(default_factory=list)  # rows hidden (or filtered out) in the workbook
 
     @property
     def columns(self) -> list[str]:
@@ -62,8 +63,10 @@ def read_sheet(
         raise SheetError(f"{path}: is a folder, not a sheet")
     data = path.read_bytes()
     suffix = path.suffix.lower()
+    hidden: list[int] = []
     if suffix in EXCEL_SUFFIXES:
-        name, records = _read_excel(path, data, sheet)
+        name, grid, hidden = excel_grid(path, data, sheet)
+        records = list(enumerate(grid, start=1))
     elif suffix in CSV_SUFFIXES:
         name = path.name
         records = _read_csv(path, data, encoding, delimiter or ("\t" if suffix == ".tsv" else None))
@@ -73,6 +76,7 @@ def read_sheet(
         raise SheetError(f"{path}: unknown sheet type {suffix!r}; use .xlsx, .xlsm, .csv or .tsv")
     result = _to_sheet(path, name, records)
     result.fingerprint = hashlib.sha256(data).hexdigest()
+    result.hidden_rows = hidden
     return result
 
 
@@ -116,17 +120,14 @@ def _column_letter(index: int) -> str:
 # ---------------------------------------------------------------- Excel
 
 
-def _read_excel(path: Path, data: bytes, sheet: str | int | None) -> tuple[str, list[tuple[int, list[str]]]]:
-    title, grid = excel_grid(path, data, sheet)
-    return title, list(enumerate(grid, start=1))
-
-
-def excel_grid(path: Path, data: bytes, sheet: str | int | None) -> tuple[str, list[list[str]]]:
-    """(worksheet name, its cells as text from A1): formulas as cached values, errors as shown.
+def excel_grid(path: Path, data: bytes, sheet: str | int | None) -> tuple[str, list[list[str]], list[int]]:
+    """(worksheet name, its cells as text from A1, its hidden row numbers): formulas as cached
+    values, errors as shown.
 
     python-calamine (Rust) reads the grid ~10x faster than openpyxl's read-only mode, with the
-    same values (both guess dates from the number format); it reads error cells (``#REF!``) as
-    blanks, so those are taken from the sheet's XML, where they are rare enough to cost nothing.
+    same values (both guess dates from the number format). It reads error cells (``#REF!``) as
+    blanks and says nothing of hidden rows, so those two come from the sheet's XML, which is only
+    parsed when it holds either.
     """
     import python_calamine  # imported here: CSV users don't pay for it
 
@@ -150,13 +151,14 @@ def excel_grid(path: Path, data: bytes, sheet: str | int | None) -> tuple[str, l
     finally:
         workbook.close()
     grid = [[cell_text(v) for v in row] for row in values]
-    for (r, c), shown in _error_cells(data, title).items():
+    errors, hidden = _xml_extras(data, title)
+    for (r, c), shown in errors.items():
         while len(grid) < r:
             grid.append([])
         cells = grid[r - 1]
         cells.extend([""] * (c - len(cells)))
         cells[c - 1] = shown
-    return title, grid
+    return title, grid, hidden
 
 
 def pick_sheet(path: Path, names: list[str], sheet: str | int | None) -> str:
@@ -179,18 +181,23 @@ def pick_sheet(path: Path, names: list[str], sheet: str | int | None) -> str:
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
 
-def _error_cells(data: bytes, title: str) -> dict[tuple[int, int], str]:
-    """(row, column) → error text (``#DIV/0!``) of the worksheet's error cells, 1-based."""
+_XML_EXTRAS = (b't="e"', b"t='e'", b'hidden="1"', b"hidden='1'", b'hidden="true"', b"hidden='true'")
+
+
+def _xml_extras(data: bytes, title: str) -> tuple[dict[tuple[int, int], str], list[int]]:
+    """What calamine does not tell: (row, column) → error text (``#DIV/0!``) of the error cells,
+    and the numbers of the hidden rows (1-based, as in the spreadsheet)."""
     from xml.etree import ElementTree
 
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         part = _worksheet_part(archive, title)
         if part is None:
-            return {}
+            return {}, []
         xml = archive.read(part)
-    if b't="e"' not in xml and b"t='e'" not in xml:
-        return {}
-    found: dict[tuple[int, int], str] = {}
+    if not any(marker in xml for marker in _XML_EXTRAS):
+        return {}, []
+    errors: dict[tuple[int, int], str] = {}
+    hidden: list[int] = []
     row = column = 0
     try:
         for event, element in ElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
@@ -199,6 +206,8 @@ def _error_cells(data: bytes, title: str) -> dict[tuple[int, int], str]:
                 if tag == "row":
                     row = int(element.get("r") or row + 1)
                     column = 0
+                    if element.get("hidden") in ("1", "true"):
+                        hidden.append(row)
                 continue
             if tag == "c":
                 ref = element.get("r")
@@ -206,11 +215,11 @@ def _error_cells(data: bytes, title: str) -> dict[tuple[int, int], str]:
                 if element.get("t") == "e":
                     value = next((child.text for child in element if child.tag.rsplit("}", 1)[-1] == "v"), None)
                     if value:
-                        found[(row, column)] = value
+                        errors[(row, column)] = value
                 element.clear()
     except (ElementTree.ParseError, ValueError):
         pass  # calamine read the sheet; what could be found here is all there is to add
-    return found
+    return errors, hidden
 
 
 def _worksheet_part(archive: zipfile.ZipFile, title: str) -> str | None:

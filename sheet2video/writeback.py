@@ -497,7 +497,7 @@ def _close(workbook) -> None:
 
 def _cached_values_sheet(data: bytes, title: str) -> dict[tuple[int, int], str]:
     """Cell text of formula results, read exactly as sheet.read_sheet reads them (cached values)."""
-    _, grid = excel_grid(Path(title), data, title)
+    _, grid, _ = excel_grid(Path(title), data, title)
     return {(r, c): text for r, cells in enumerate(grid, start=1) for c, text in enumerate(cells, start=1) if text}
 
 

@@ -167,6 +167,24 @@ def test_out_dir_writes_one_file_per_job(write_csv, tmp_path):
     assert json.loads((out / "y_z.json").read_text())["job"] == "y/z"
 
 
+def test_hidden_rows_are_planned_with_one_warning(write_xlsx):
+    import openpyxl
+
+    rows = [["id", "media:A", "enabled"]] + [[f"r{i}", "a.mp4", "no" if i == 4 else "yes"] for i in range(2, 16)]
+    path = write_xlsx(rows)
+    workbook = openpyxl.load_workbook(path)
+    for number in (3, 4, *range(5, 15)):  # row 4 is also enabled=no
+        workbook.active.row_dimensions[number].hidden = True
+    workbook.save(path)
+    result = run("plan", path, "--out", "-")
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 13  # every enabled row, hidden or not
+    assert result.stderr.count("warning:") == 1
+    assert ("warning: rows 3, 5, 6, 7, 8, 9, 10, 11, 12, 13 and 1 more are hidden in the workbook (or filtered out) "
+            "and will be sent like any other; to skip a row, put no in an enabled column") in result.stderr
+    assert "warning" not in run("plan", path, "--rows", "2", "--out", "-").stderr
+
+
 def test_summary_without_out(write_csv):
     result = run("plan", write_csv("id,media:A,count\nx,a.mp4,3\n"))
     assert result.exit_code == 0

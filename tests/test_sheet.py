@@ -98,6 +98,20 @@ def test_xlsx_times_durations_and_formats(write_xlsx):
     assert read_sheet(path).rows[0].values == {"id": "a", "at": "12:30:00", "took": "108000", "share": "0.25", "big": "12345678901"}
 
 
+def test_hidden_rows_are_read_and_listed(tmp_path, write_xlsx):
+    import openpyxl
+
+    path = write_xlsx([["id", "media:A"], ["a", "x.mp4"], ["b", "y.mp4"], ["c", "z.mp4"], ["d", "w.mp4"]])
+    workbook = openpyxl.load_workbook(path)
+    for number in (3, 5):
+        workbook.active.row_dimensions[number].hidden = True  # as Excel's "Hide" or a filter leaves them
+    workbook.save(path)
+    sheet = read_sheet(path)
+    assert [r.get("id") for r in sheet.rows] == ["a", "b", "c", "d"]
+    assert sheet.hidden_rows == [3, 5]
+    assert read_sheet(write_xlsx([["id"], ["a"]], name="plain.xlsx")).hidden_rows == []
+
+
 def test_a_chart_sheet_is_refused_by_name(tmp_path):
     import openpyxl
 

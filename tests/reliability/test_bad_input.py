@@ -480,7 +480,7 @@ def test_gauntlet_each_bad_row_gets_its_own_clear_error(case_dir: Work):
 
 
 def test_workbook_gauntlet_hidden_rows_merged_cells_dates(case_dir: Work):
-    """Hidden rows are processed like any row (``enabled`` is how to skip one) and stay hidden;
+    """Hidden rows are processed like any row, with a warning (``enabled`` is how to skip one) and stay hidden;
     merged cells, dates and formula cells outside the used columns are kept as they were."""
     w = case_dir
     header = ["id", "media:A", "titles", "width", "height", "max_duration", "shot_duration", "note", "sum"]
@@ -500,6 +500,8 @@ def test_workbook_gauntlet_hidden_rows_merged_cells_dates(case_dir: Work):
     before = {c.coordinate: c.value for row in openpyxl.load_workbook(sheet).active.iter_rows() for c in row}
     result = audited(w, "run", sheet, "--json")
     assert result.returncode == 0, result.stderr[-3000:]
+    assert ("warning: row 3 is hidden in the workbook (or filtered out) and will be sent like any other; "
+            "to skip a row, put no in an enabled column") in result.stderr
     book = openpyxl.load_workbook(sheet)
     ws = book.active
     assert all(ws[k].value == v for k, v in before.items() if v is not None)
