@@ -191,7 +191,7 @@ def backend_options(func):
         click.option("--media-root", type=click.Path(path_type=Path, file_okay=False), help="Embedded engine: media may be read only under this folder (default: the sheet's folder)."),
         click.option("--qps", type=click.FloatRange(min=0.1), default=5.0, show_default=True, help="At most this many API calls per second."),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results on stdout."),
-        click.option("--quiet", "-q", is_flag=True, help="No progress lines (errors and the summary still print)."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress lines (errors, warnings and the summary still print)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -251,7 +251,8 @@ def run(sheet, no_wait, dry_run, as_json, quiet, **kw):
 
     \b
     Exit codes: 0 all done, 1 some rows failed, 2 invalid input (nothing sent),
-                3 another run holds the sheet, 4 authentication or service error.
+                3 another run holds the sheet (or the engine folder),
+                4 authentication or service error.
 
     \b
     Examples:
