@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -181,7 +182,8 @@ def pick_sheet(path: Path, names: list[str], sheet: str | int | None) -> str:
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
 
-_XML_EXTRAS = (b't="e"', b"t='e'", b'hidden="1"', b"hidden='1'", b'hidden="true"', b"hidden='true'")
+_ERROR_CELL = (b't="e"', b"t='e'")
+_HIDDEN_ROW = re.compile(rb"""<(?:\w+:)?row\b[^>]*\bhidden=["'](?:1|true)["']""")  # not hidden columns
 
 
 def _xml_extras(data: bytes, title: str) -> tuple[dict[tuple[int, int], str], list[int]]:
@@ -194,7 +196,7 @@ def _xml_extras(data: bytes, title: str) -> tuple[dict[tuple[int, int], str], li
         if part is None:
             return {}, []
         xml = archive.read(part)
-    if not any(marker in xml for marker in _XML_EXTRAS):
+    if not any(marker in xml for marker in _ERROR_CELL) and not _HIDDEN_ROW.search(xml):
         return {}, []
     errors: dict[tuple[int, int], str] = {}
     hidden: list[int] = []

@@ -82,7 +82,7 @@ def test_error_cells_read_as_shown_wherever_they_are(tmp_path):
     rows = (
         f'<x:row r="1">{c("id")}{c("count")}{c("titles")}</x:row>'
         f'<x:row r="2">{c("a")}{c("#DIV/0!", "e")}{c("hello")}</x:row>'          # no r: implied columns
-        f'<x:row>{c("b", ref="A3")}{c("#REF!", "e", "C3")}</x:row>'              # no r on the row: the next one
+        f'<x:row hidden="1">{c("b", ref="A3")}{c("#REF!", "e", "C3")}</x:row>'   # no r on the row: the next one
         f'<x:row r="6">{c("#N/A", "e", "E6")}</x:row>'                            # only an error, beyond the header
     )
     sheet = read_sheet(hand_written_xlsx(tmp_path / "sdk.xlsx", rows))
@@ -91,6 +91,7 @@ def test_error_cells_read_as_shown_wherever_they_are(tmp_path):
         (2, {"id": "a", "count": "#DIV/0!", "titles": "hello"}),
         (3, {"id": "b", "count": "", "titles": "#REF!"}),
     ]
+    assert sheet.hidden_rows == [3]
 
 
 def test_xlsx_times_durations_and_formats(write_xlsx):
