@@ -265,11 +265,11 @@ def locate(path: str, message: str, rows: list[Row], sheet: Sheet, template_set:
 
 def plan_warnings(sheet: Sheet, planned: list[PlannedJob]) -> list[str]:
     """What a user should hear about a valid plan before it is sent (it does not stop anything)."""
-    hidden = hidden_rows_warning(sheet, planned)
+    hidden = _hidden_rows_warning(sheet, planned)
     return [w for job in planned for w in job.warnings] + ([hidden] if hidden else [])
 
 
-def hidden_rows_warning(sheet: Sheet, planned: list[PlannedJob]) -> str | None:
+def _hidden_rows_warning(sheet: Sheet, planned: list[PlannedJob]) -> str | None:
     """Rows the workbook hides (or a filter leaves out) are sent like any other: say so once."""
     planned_rows = {n for job in planned for n in job.rows}
     hidden = [n for n in sheet.hidden_rows if n in planned_rows]

@@ -139,5 +139,3 @@ def _entry(row: sqlite3.Row) -> Entry:
 def SheetLock(sheet_path: Path) -> ExclusiveLock:  # noqa: N802 (used like the class it was)
     """An exclusive, non-blocking lock on one sheet; LockedError when another run holds it."""
     return ExclusiveLock(state_dir(sheet_path) / f"{sheet_path.name}.lock", "another run is working on this sheet")
-
-

@@ -20,10 +20,14 @@ class PlainReporter(Reporter):
 
     def info(self, message: str) -> None:
         if not self.quiet:
-            click.echo(f"{time.strftime('%H:%M:%S')} {message}", err=True)
+            self._line(message)
 
     def warn(self, message: str) -> None:
-        click.echo(f"{time.strftime('%H:%M:%S')} warning: {message}", err=True)  # even when quiet
+        self._line(f"warning: {message}")  # even when quiet
+
+    @staticmethod
+    def _line(message: str) -> None:
+        click.echo(f"{time.strftime('%H:%M:%S')} {message}", err=True)
 
     def progress(self, counts: dict[str, int], total: int) -> None:
         line = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()))

@@ -140,7 +140,7 @@ class _Job:
 
         target, base, source = self.real, original, self.given
         if reason is not None:
-            target = self.real.with_name(f"{self.real.stem}.results{self.real.suffix}")
+            target = results_path(self.real)
             reason = f"{reason}; results written to {target.name} instead"
             lock = _lock_file(target)
             if lock is not None:
@@ -215,7 +215,7 @@ class _Job:
                 return ""
             if cell.data_type == "f":
                 if not cached:
-                    cached.append(_cached_values_sheet(data, ws.title))
+                    cached.append(_cached_values_sheet(source, data, ws.title))
                 return cached[0].get((r, c), "")
             return cell_text(cell.value)
 
@@ -495,9 +495,9 @@ def _close(workbook) -> None:
         archive.close()
 
 
-def _cached_values_sheet(data: bytes, title: str) -> dict[tuple[int, int], str]:
+def _cached_values_sheet(source: Path, data: bytes, title: str) -> dict[tuple[int, int], str]:
     """Cell text of formula results, read exactly as sheet.read_sheet reads them (cached values)."""
-    _, grid, _ = excel_grid(Path(title), data, title)
+    _, grid, _ = excel_grid(source, data, title)
     return {(r, c): text for r, cells in enumerate(grid, start=1) for c, text in enumerate(cells, start=1) if text}
 
 
@@ -701,13 +701,23 @@ def _lock_file(path: Path) -> Path | None:
     return None
 
 
+def backup_path(target: Path) -> Path:
+    """Where a save keeps what ``target`` held before: ``<stem>.bak<ext>``."""
+    return target.with_name(f"{target.stem}.bak{target.suffix}")
+
+
+def results_path(sheet: Path) -> Path:
+    """The results copy written when the sheet itself cannot be: ``<stem>.results<ext>``."""
+    return sheet.with_name(f"{sheet.stem}.results{sheet.suffix}")
+
+
 def remove_leftover_temps(path: str | os.PathLike) -> list[Path]:
     """Delete the hidden ``.<name>.XXXXXXXX.tmp`` copies a killed save left next to the sheet (of the
-    sheet, its backup or its results copy); return them. Call it only while holding the sheet's
+    sheet, its results copy or their backups); return them. Call it only while holding the sheet's
     lock (``ledger.SheetLock``): then no save of this sheet is under way."""
     real = Path(path).resolve()
-    names = (real.name, f"{real.stem}.bak{real.suffix}", f"{real.stem}.results{real.suffix}")
-    leftovers = [p for name in names for p in real.parent.glob(f".{glob.escape(name)}.*.tmp")]
+    saved = [f for target in (real, results_path(real)) for f in (target, backup_path(target))]
+    leftovers = [p for f in saved for p in real.parent.glob(f".{glob.escape(f.name)}.*.tmp")]
     for leftover in leftovers:
         leftover.unlink(missing_ok=True)
     return leftovers
@@ -722,7 +732,7 @@ def _commit(target: Path, data: bytes, expected: bytes | None, watch: Path | Non
     backup = None
     try:
         if expected is not None:
-            backup = target.with_name(f"{target.stem}.bak{target.suffix}")
+            backup = backup_path(target)
             _replace_with(backup, expected, mode, lambda: None)
 
         def still_as_read() -> None:
