@@ -1,0 +1,105 @@
+"""The audio track: the shots' own sound (where a shot's volume is above 0), the voice-over
+clips at their places, the background music looped to length and ducked under speech, mixed
+without rescaling (``amix normalize=0``) and peak-limited. Exactly ``T`` samples long."""
+
+from __future__ import annotations
+
+from sheet2video.engine.compose.graph import AFMT, SAMPLE_RATE, Graph, absolute, atempo_chain, ms, num, samples, sec
+from sheet2video.engine.compose.video import Slot
+from sheet2video.engine.task import RenderTask
+
+
+def _shot_audio(g: Graph, plan: list[Slot], audios: list) -> str | None:
+    """The shots' own sound, segment by segment, or None when every shot is silent or muted."""
+    if not any(a is not None for a in audios):
+        return None
+    labels = []
+    for slot, audio in zip(plan, audios):
+        out = g.label("a")
+        if audio is None:
+            g.add(f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=end_sample={slot.ns}{out}")
+        else:
+            idx, factor = audio
+            parts = ["asetpts=PTS-STARTPTS", *atempo_chain(factor), f"aresample={SAMPLE_RATE}", AFMT]
+            if abs(float(slot.shot.volume) - 1.0) > 1e-9:
+                parts.append(f"volume={num(slot.shot.volume)}")
+            parts += ["apad", f"atrim=end_sample={slot.ns}", "asetpts=PTS-STARTPTS"]
+            g.add(f"[{idx}:a]{','.join(parts)}{out}")
+        labels.append(out)
+    if len(labels) == 1:
+        g.add(f"{labels[0]}anull[abase]")
+    else:
+        g.add(f"{''.join(labels)}concat=n={len(labels)}:v=0:a=1[abase]")
+    return "[abase]"
+
+
+def _speech(g: Graph, task: RenderTask, T: int) -> str | None:
+    labels = []
+    for clip in task.speech:
+        start_s = samples(ms(clip.start))
+        clip_ms = ms(clip.duration)
+        if start_s >= T or clip_ms <= 0:
+            continue
+        idx = g.add_input("-t", sec(clip_ms), "-i", absolute(clip.path))
+        parts = [f"aresample={SAMPLE_RATE}", AFMT, f"atrim=end_sample={samples(clip_ms)}", "asetpts=PTS-STARTPTS"]
+        if abs(float(clip.volume) - 1.0) > 1e-9:
+            parts.append(f"volume={num(clip.volume)}")
+        if start_s > 0:
+            parts.append(f"adelay=delays={start_s}S:all=1")
+        parts += [f"apad=whole_len={T}", f"atrim=end_sample={T}"]
+        out = g.label("sp")
+        g.add(f"[{idx}:a]{','.join(parts)}{out}")
+        labels.append(out)
+    if len(labels) == 1:
+        return labels[0]
+    if labels:
+        g.add(f"{''.join(labels)}amix=inputs={len(labels)}:duration=first:dropout_transition=0:normalize=0[speech]")
+        return "[speech]"
+    return None
+
+
+def _music(g: Graph, task: RenderTask, speech: str | None, T: int) -> tuple[str, str | None]:
+    """The music chain (ducked under ``speech`` when asked); returns (music, speech) labels, the
+    speech label replaced when it had to be split for the sidechain key."""
+    music = task.music
+    # The looped music never ends by itself; it is cut to T samples at the end of its chain.
+    idx = g.add_input("-stream_loop", "-1", "-i", absolute(music.path))
+    parts = [f"aresample={SAMPLE_RATE}", AFMT, "asetpts=N/SR/TB"]
+    if abs(float(music.volume) - 1.0) > 1e-9:
+        parts.append(f"volume={num(music.volume)}")
+    if speech and music.duck:
+        g.add(f"{speech}asplit=2[spmix][spkey]")
+        # sidechaincompress stops when either input ends and drops what it still buffers:
+        # feed it an endless key and the endless music, and trim its output instead.
+        g.add("[spkey]apad[spkeyp]")
+        g.add(f"[{idx}:a]{','.join(parts)}[music]")
+        g.add(f"[music][spkeyp]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400,atrim=end_sample={T}[mduck]")
+        return "[mduck]", "[spmix]"
+    g.add(f"[{idx}:a]{','.join(parts)},atrim=end_sample={T}[music]")
+    return "[music]", speech
+
+
+def audio_track(g: Graph, task: RenderTask, plan: list[Slot], audios: list, T: int) -> str:
+    """Add the whole audio mix; return its label (``[aout]``)."""
+    base = _shot_audio(g, plan, audios)
+    if base is None:
+        g.add(f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=end_sample={T}[abase]")
+    mix = ["[abase]"]
+    speech = _speech(g, task, T)
+    if task.music is not None:
+        music, speech = _music(g, task, speech, T)
+        mix.append(music)
+    if speech:
+        mix.append(speech)
+    # A peak limiter (delay-compensated, so no samples move) keeps loud mixes from clipping.
+    limiter = "alimiter=limit=0.98:level=0:latency=1"
+    if len(mix) == 1 and base is None:
+        g.add(f"[abase]{AFMT}[aout]")  # silence
+    elif len(mix) == 1:
+        g.add(f"[abase]{limiter},apad=whole_len={T},atrim=end_sample={T},{AFMT}[aout]")
+    else:
+        g.add(
+            f"{''.join(mix)}amix=inputs={len(mix)}:duration=first:dropout_transition=0:normalize=0,"
+            f"{limiter},apad=whole_len={T},atrim=end_sample={T},{AFMT}[aout]"
+        )
+    return "[aout]"

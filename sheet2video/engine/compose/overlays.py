@@ -1,0 +1,18 @@
+"""Stickers (logos, watermarks): each image decoded once, scaled, overlaid for the whole video."""
+
+from __future__ import annotations
+
+from sheet2video.engine.compose.graph import Graph, absolute, num, still_input
+from sheet2video.engine.task import RenderTask
+
+
+def stickers(g: Graph, task: RenderTask, cur: str) -> str:
+    for st in task.stickers:
+        idx = g.add_input(*still_input(absolute(st.path)))
+        opacity = min(1.0, max(0.0, float(st.opacity)))
+        alpha = "" if opacity >= 1.0 else f",colorchannelmixer=aa={num(opacity)}"
+        img, out = g.label("st"), g.label("vs")
+        g.add(f"[{idx}:v]scale={int(st.width)}:{int(st.height)},setsar=1,format=rgba{alpha}{img}")
+        g.add(f"{cur}{img}overlay=x={int(st.x)}:y={int(st.y)}:eof_action=repeat:format=auto{out}")
+        cur = out
+    return cur

@@ -1,0 +1,106 @@
+"""The video track: each shot decoded only as far as needed, fitted to the output size, given
+exactly its frame budget, then the shots joined in order.
+
+Each shot seeks before decoding (``-ss``/``-t`` on its input); a still image is decoded and scaled
+once, then repeated with the ``loop`` filter. The background image is decoded once too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sheet2video.engine.compose.graph import SAMPLE_RATE, Graph, absolute, frames, ms, sec, still_input
+from sheet2video.engine.task import RenderTask, Shot
+
+
+@dataclass
+class Slot:
+    """A shot with its integer budgets: ``nf`` frames and ``ns`` audio samples on the timeline."""
+
+    shot: Shot
+    nf: int
+    ns: int
+
+
+def slots(task: RenderTask, N: int, T: int) -> list[Slot]:
+    """Frame and sample budgets from cumulative millisecond boundaries; they add up to N and T."""
+    fps = int(task.fps)
+    out: list[Slot] = []
+    cum_ms = 0
+    prev_f, prev_s = 0, 0
+    shots = list(task.shots)
+    for i, shot in enumerate(shots):
+        cum_ms += ms(shot.duration)
+        last = i == len(shots) - 1
+        end_f = N if last else min(N, frames(cum_ms, fps))
+        end_s = T if last else min(T, (end_f * SAMPLE_RATE + fps // 2) // fps)
+        nf, ns = end_f - prev_f, end_s - prev_s
+        prev_f, prev_s = end_f, end_s
+        if nf > 0:
+            out.append(Slot(shot, nf, ns))
+    if out and sum(s.ns for s in out) != T:  # make the audio segments add up exactly
+        out[-1].ns += T - sum(s.ns for s in out)
+    return out
+
+
+def _fit(task: RenderTask, W: int, H: int) -> tuple[str, str]:
+    """The scale/crop/pad chain that fits a source into W×H, and the pixel format it leaves."""
+    if task.background_image:
+        return (
+            f"scale={W}:{H}:force_original_aspect_ratio=decrease:force_divisible_by=2:out_range=tv,setsar=1,"
+            f"format=yuva420p,pad={W}:{H}:(ow-iw)/2:(oh-ih)/2:color=black@0"
+        ), "yuva420p"
+    return f"scale={W}:{H}:force_original_aspect_ratio=increase:out_range=tv,crop={W}:{H},setsar=1,format=yuv420p", "yuv420p"
+
+
+def shot_stream(g: Graph, task: RenderTask, slot: Slot, fit: str) -> tuple[str, tuple[int, float] | None]:
+    """Add one shot's video chain; return its label and (input index, speed factor) of its audio
+    when the shot's own sound is used."""
+    shot, nf = slot.shot, slot.nf
+    fps = int(task.fps)
+    path = absolute(shot.path)
+    dur_ms = max(1, ms(shot.duration))
+    out = g.label("v")
+    if shot.kind == "image":
+        idx = g.add_input(*still_input(path))
+        g.add(f"[{idx}:v]{fit},loop=loop={nf - 1}:size=1:start=0,settb=1/{fps},setpts=N,trim=end_frame={nf}{out}")
+        return out, None
+    start_ms = ms(shot.start)
+    src_ms = ms(shot.source_duration) or dur_ms
+    args = ["-ss", sec(start_ms)] if start_ms > 0 else []
+    idx = g.add_input(*args, "-t", sec(src_ms), "-i", path)
+    speed = "" if src_ms == dur_ms else f"*{dur_ms}/{src_ms}"
+    g.add(
+        f"[{idx}:v]setpts=(PTS-STARTPTS){speed},fps={fps},{fit},"
+        f"tpad=stop=-1:stop_mode=clone,trim=end_frame={nf},setpts=PTS-STARTPTS{out}"
+    )
+    audio = (idx, src_ms / dur_ms) if shot.has_audio and float(shot.volume) > 0 else None
+    return out, audio
+
+
+def video_track(g: Graph, task: RenderTask, plan: list[Slot], W: int, H: int, N: int) -> tuple[str, list]:
+    """The whole picture before overlays: its label, and per slot the shot-audio source (or None)."""
+    fps = int(task.fps)
+    fit, pix = _fit(task, W, H)
+    labels, audios = [], []
+    for slot in plan:
+        label, audio = shot_stream(g, task, slot, fit)
+        labels.append(label)
+        audios.append(audio)
+    if not labels:
+        g.add(f"color=c=black:s={W}x{H}:r={fps},format={pix},trim=end_frame={N},setsar=1[vcat]")
+    elif len(labels) == 1:
+        g.add(f"{labels[0]}null[vcat]")
+    else:
+        # The trailing pad+trim only matters if a source delivered no frames at all.
+        g.add(f"{''.join(labels)}concat=n={len(labels)}:v=1:a=0,tpad=stop=-1:stop_mode=clone,trim=end_frame={N}[vcat]")
+    cur = "[vcat]"
+    if task.background_image:
+        idx = g.add_input(*still_input(absolute(task.background_image)))
+        g.add(
+            f"[{idx}:v]scale={W}:{H}:force_original_aspect_ratio=increase:out_range=tv,crop={W}:{H},setsar=1,format=yuv420p,"
+            f"loop=loop={N - 1}:size=1:start=0,settb=1/{fps},setpts=N,trim=end_frame={N}[bg]"
+        )
+        g.add(f"[bg]{cur}overlay=x=0:y=0:eof_action=endall:shortest=1:format=yuv420[vbg]")
+        cur = "[vbg]"
+    return cur, audios
