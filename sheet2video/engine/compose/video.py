@@ -15,11 +15,14 @@ from sheet2video.engine.task import RenderTask, Shot
 
 @dataclass
 class Slot:
-    """A shot with its integer budgets: ``nf`` frames and ``ns`` audio samples on the timeline."""
+    """A shot with its integer budgets: ``nf`` frames and ``ns`` audio samples on the timeline,
+    plus ``lead`` frames it plays before its slot (overlapping the previous shot's end, for a
+    transition into it); its stream has ``nf + lead`` frames."""
 
     shot: Shot
     nf: int
     ns: int
+    lead: int = 0
 
 
 def slots(task: RenderTask, N: int, T: int) -> list[Slot]:
@@ -56,7 +59,7 @@ def _fit(task: RenderTask, W: int, H: int) -> tuple[str, str]:
 def shot_stream(g: Graph, task: RenderTask, slot: Slot, fit: str) -> tuple[str, tuple[int, float] | None]:
     """Add one shot's video chain; return its label and (input index, speed factor) of its audio
     when the shot's own sound is used."""
-    shot, nf = slot.shot, slot.nf
+    shot, nf = slot.shot, slot.nf + slot.lead
     fps = int(task.fps)
     path = absolute(shot.path)
     dur_ms = max(1, ms(shot.duration))
