@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from sheet2video.engine.loudness import DEFAULT_TARGET, measure
 from sheet2video.engine.media import MediaResolver
 from sheet2video.engine.probe import MediaInfo, probe
 from sheet2video.engine.render import Music, RenderTask, Shot, SpeechClip, Sticker, TextOverlay
@@ -42,6 +43,7 @@ DEFAULT_CRF = 27
 FPS = 25
 MAX_AUTOSPEED = 2.0           # AutoSpeed never plays the video faster or slower than this
 MAX_OUTPUT_SECONDS = 3600     # one output may last at most this long (a typo must not mean a day-long render)
+SPEECH_TAIL = 1.0             # seconds of picture and music after the last word, so nothing ends abruptly
 _SENTENCE = re.compile(r"(?<=[.!?。！？；;])\s*")
 
 
@@ -150,6 +152,7 @@ class JobPlanner:
         title_style = editing.get("TitleConfig") or {}
         sub_styles = editing.get("SubHeadingConfig") or {}
         music_volume = float((editing.get("BackgroundMusicConfig") or {}).get("Volume", 0.3))
+        loudness = _loudness_target(editing)
 
         tasks = []
         for i, (timeline, path) in enumerate(zip(timelines, output_paths)):
@@ -172,7 +175,10 @@ class JobPlanner:
                 music=Music(self.audio(music[i]), music_volume, True) if music and music_volume > 0 else None,
                 stickers=[self._sticker(stickers[i], width, height)] if stickers else [],
                 background_image=self.media(backgrounds[i])[0] if backgrounds else None,
+                loudness=loudness,
             )
+            if loudness is not None:
+                self._measure_levels(task)
             tasks.append(task)
         return tasks
 
@@ -188,15 +194,15 @@ class JobPlanner:
             picks = [(pools[g][c], volumes[g], self._length(pools[g][c], ctx)) for g, c in enumerate(combo)]
             speech: list[SpeechClip] = []
             if scripts:
+                # The video lasts as long as the voice-over (reference §2.3), plus a short tail,
+                # and at least one shot; MaxDuration never cuts a word (preflight warns instead).
                 spoken = self.speech.synthesize(scripts[i], ctx.voice, ctx.rate)
-                target = spoken.duration
+                target = max(spoken.duration + SPEECH_TAIL, ctx.shot)
                 speech = [SpeechClip(spoken.path, 0.0, spoken.duration, ctx.speech_volume)]
-            elif ctx.fixed_duration:
-                target = float(ctx.fixed_duration)
             else:
-                target = sum(p[2] for p in picks)
-            if ctx.max_duration:
-                target = min(target, float(ctx.max_duration))
+                target = float(ctx.fixed_duration) if ctx.fixed_duration else sum(p[2] for p in picks)
+                if ctx.max_duration:
+                    target = min(target, float(ctx.max_duration))
             # too short for the voice-over or the fixed length: extra shots from the middle groups
             middle = list(range(1, len(pools) - 1)) or list(range(len(pools)))
             guard = 0
@@ -240,9 +246,17 @@ class JobPlanner:
                     picks.append((cand, volumes[g], self._length(cand, ctx)))
                 shots += _fit(picks, length, scale=False)
                 clock += length
+            if speech:  # a tail after the last word, held on the last shot
+                spoken_end = max(c.start + c.duration for c in speech)
+                if clock < spoken_end + SPEECH_TAIL and shots:
+                    shots[-1].duration = round(shots[-1].duration + spoken_end + SPEECH_TAIL - clock, 3)
+                    clock = spoken_end + SPEECH_TAIL
             if ctx.max_duration and clock > float(ctx.max_duration):
-                clock = float(ctx.max_duration)
-                shots = _trim(shots, clock)
+                # MaxDuration drops silent groups at the end, never a word (preflight warns).
+                keep = max([float(ctx.max_duration)] + [c.start + c.duration + SPEECH_TAIL for c in speech])
+                if keep < clock:
+                    clock = keep
+                    shots = _trim(shots, clock)
             timelines.append(_Timeline(shots, round(clock, 3), speech))
         return timelines
 
@@ -260,7 +274,8 @@ class JobPlanner:
                 total_chars = sum(len(s) for s in sentences)
                 lengths = [spoken.duration * len(s) / total_chars for s in sentences]
                 speech = [SpeechClip(spoken.path, 0.0, spoken.duration, ctx.speech_volume)]
-                target = spoken.duration
+                target = max(spoken.duration + SPEECH_TAIL, ctx.shot)
+                lengths[-1] += target - spoken.duration
             else:
                 lengths = [ctx.shot] * len(order)
                 speech = []
@@ -273,6 +288,16 @@ class JobPlanner:
         return timelines
 
     # ------------------------------------------------------------ pieces
+
+    def _measure_levels(self, task: RenderTask) -> None:
+        """Each voice-over clip's and the music's loudness, measured once (cached), so the
+        composition can set fixed gains instead of normalising every output in two passes."""
+        for clip in task.speech:
+            level = measure(clip.path)
+            clip.loudness = level.integrated if level else None
+        if task.music is not None:
+            level = measure(task.music.path)
+            task.music.loudness = level.integrated if level else None
 
     def _length(self, candidate: Candidate, ctx: _Context) -> float:
         return ctx.image if candidate.info.kind == "image" else min(ctx.shot, candidate.length)
@@ -312,6 +337,15 @@ class _Timeline:
     shots: list[Shot]
     duration: float
     speech: list[SpeechClip]
+
+
+def _loudness_target(editing: dict[str, Any]) -> float | None:
+    """``EditingConfig.LoudnessConfig`` (a local-engine extension): ``{"Target": -16}`` LUFS by
+    default, ``{"Enable": false}`` to leave the volumes as given."""
+    config = editing.get("LoudnessConfig") or {}
+    if config.get("Enable") is False:
+        return None
+    return float(config.get("Target", DEFAULT_TARGET))
 
 
 def seed_of(params: dict[str, Any]) -> int:

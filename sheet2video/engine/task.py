@@ -57,6 +57,7 @@ class SpeechClip(_Data):
     start: float  # seconds on the output timeline
     duration: float
     volume: float = 1.0
+    loudness: float | None = None  # measured integrated loudness of the WAV (LUFS); None = unknown
 
 
 @dataclass
@@ -64,6 +65,7 @@ class Music(_Data):
     path: str
     volume: float = 0.3
     duck: bool = True  # lower the music under speech (sidechaincompress keyed by the speech mix)
+    loudness: float | None = None  # measured integrated loudness of the file (LUFS); None = unknown
 
 
 @dataclass
@@ -102,6 +104,9 @@ class RenderTask(_Data):
     # How a source whose aspect differs from the output's is fitted (compose.video.FIT_MODES).
     fit: str = "cover"
     background_color: str | None = None  # behind "contain" (default black)
+    # Target integrated loudness of the mix (LUFS, EBU R128) from the inputs' measured levels;
+    # None leaves the volumes as given.
+    loudness: float | None = None
     captions: list[Caption] = field(default_factory=list)  # voice-over captions (compose.captions)
     caption_style: dict = field(default_factory=dict)  # AsrConfig-like keys, fonts resolved
 

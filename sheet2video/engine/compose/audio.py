@@ -1,12 +1,43 @@
 """The audio track: the shots' own sound (where a shot's volume is above 0), the voice-over
-clips at their places, the background music looped to length and ducked under speech, mixed
-without rescaling (``amix normalize=0``) and peak-limited. Exactly ``T`` samples long."""
+clips at their places, the background music looped to length, faded in and out and ducked under
+speech, mixed without rescaling (``amix normalize=0``) and peak-limited. Exactly ``T`` samples long.
+
+Loudness (``task.loudness``, a target in LUFS): every voice-over clip is brought to the target
+from its measured level, so the voice sets the programme loudness; the music sits
+``MUSIC_UNDER_SPEECH`` LU under it at the default volume (0.3), or at the target when there is no
+voice; ``volume`` then moves each relative to that (0.6 = 6 dB louder than the default). The gains
+are fixed numbers computed from levels measured once, so no two-pass ``loudnorm`` is needed. A
+limiter keeps the true peak under -1 dBTP.
+"""
 
 from __future__ import annotations
 
+import math
+
 from sheet2video.engine.compose.graph import AFMT, SAMPLE_RATE, Graph, absolute, atempo_chain, ms, num, samples, sec
+from sheet2video.engine.loudness import MUSIC_UNDER_SPEECH
 from sheet2video.engine.compose.video import Slot
 from sheet2video.engine.task import RenderTask
+
+DEFAULT_MUSIC_VOLUME = 0.3  # the IMS default; the volume at which music sits MUSIC_UNDER_SPEECH under the voice
+MUSIC_FADE_IN_MS = 300
+MUSIC_FADE_OUT_MS = 1000  # over the tail after the last word (planner.SPEECH_TAIL)
+END_FADE_MS = 30  # the whole mix ends on silence, never on a click
+# Sample-peak ceiling: -1 dBTP less a margin for inter-sample peaks (alimiter does not oversample).
+LIMIT = 10 ** (-2.0 / 20)
+
+
+def _gain(volume: float, measured: float | None, wanted: float | None, reference: float = 1.0) -> float:
+    """The linear gain for an input: ``volume`` alone, or, with a loudness target and a measured
+    level, the gain that brings it to ``wanted`` LUFS times ``volume / reference``."""
+    volume = float(volume)
+    if wanted is None or measured is None or not math.isfinite(measured) or volume <= 0:
+        return volume
+    return 10 ** ((wanted - measured) / 20) * volume / reference
+
+
+def _volume(gain: float) -> list[str]:
+    return [] if abs(gain - 1.0) < 1e-6 else [f"volume={num(gain)}"]
 
 
 def _shot_audio(g: Graph, plan: list[Slot], audios: list) -> str | None:
@@ -42,8 +73,7 @@ def _speech(g: Graph, task: RenderTask, T: int) -> str | None:
             continue
         idx = g.add_input("-t", sec(clip_ms), "-i", absolute(clip.path))
         parts = [f"aresample={SAMPLE_RATE}", AFMT, f"atrim=end_sample={samples(clip_ms)}", "asetpts=PTS-STARTPTS"]
-        if abs(float(clip.volume) - 1.0) > 1e-9:
-            parts.append(f"volume={num(clip.volume)}")
+        parts += _volume(_gain(clip.volume, clip.loudness, task.loudness))
         if start_s > 0:
             parts.append(f"adelay=delays={start_s}S:all=1")
         parts += [f"apad=whole_len={T}", f"atrim=end_sample={T}"]
@@ -65,8 +95,17 @@ def _music(g: Graph, task: RenderTask, speech: str | None, T: int) -> tuple[str,
     # The looped music never ends by itself; it is cut to T samples at the end of its chain.
     idx = g.add_input("-stream_loop", "-1", "-i", absolute(music.path))
     parts = [f"aresample={SAMPLE_RATE}", AFMT, "asetpts=N/SR/TB"]
-    if abs(float(music.volume) - 1.0) > 1e-9:
-        parts.append(f"volume={num(music.volume)}")
+    if task.loudness is None:
+        parts += _volume(float(music.volume))
+    else:
+        wanted = task.loudness - (MUSIC_UNDER_SPEECH if speech else 0.0)
+        parts += _volume(_gain(music.volume, music.loudness, wanted, DEFAULT_MUSIC_VOLUME))
+    fade_in = min(samples(MUSIC_FADE_IN_MS), T // 4)
+    fade_out = min(samples(MUSIC_FADE_OUT_MS), T // 3)
+    if fade_in > 0:
+        parts.append(f"afade=t=in:start_sample=0:nb_samples={fade_in}")
+    if fade_out > 0:
+        parts.append(f"afade=t=out:start_sample={T - fade_out}:nb_samples={fade_out}")
     if speech and music.duck:
         g.add(f"{speech}asplit=2[spmix][spkey]")
         # sidechaincompress stops when either input ends and drops what it still buffers:
@@ -92,14 +131,13 @@ def audio_track(g: Graph, task: RenderTask, plan: list[Slot], audios: list, T: i
     if speech:
         mix.append(speech)
     # A peak limiter (delay-compensated, so no samples move) keeps loud mixes from clipping.
-    limiter = "alimiter=limit=0.98:level=0:latency=1"
+    end = min(samples(END_FADE_MS), T)
+    tail = f"alimiter=limit={num(LIMIT)}:level=0:latency=1,apad=whole_len={T},atrim=end_sample={T}," \
+           f"afade=t=out:start_sample={T - end}:nb_samples={end},{AFMT}"
     if len(mix) == 1 and base is None:
         g.add(f"[abase]{AFMT}[aout]")  # silence
     elif len(mix) == 1:
-        g.add(f"[abase]{limiter},apad=whole_len={T},atrim=end_sample={T},{AFMT}[aout]")
+        g.add(f"[abase]{tail}[aout]")
     else:
-        g.add(
-            f"{''.join(mix)}amix=inputs={len(mix)}:duration=first:dropout_transition=0:normalize=0,"
-            f"{limiter},apad=whole_len={T},atrim=end_sample={T},{AFMT}[aout]"
-        )
+        g.add(f"{''.join(mix)}amix=inputs={len(mix)}:duration=first:dropout_transition=0:normalize=0,{tail}[aout]")
     return "[aout]"
