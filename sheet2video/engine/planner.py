@@ -89,17 +89,26 @@ class JobPlanner:
             raise RenderError(f"{reference} has no audio track", code="InvalidMaterial.Type")
         return path
 
-    def candidates(self, references: list[str], shot: float) -> list[Candidate]:
+    def candidates(self, references: list[str], shot: float, ranges: dict[str, list[tuple[float, float]]] | None = None,
+                   group: str | None = None) -> list[Candidate]:
+        """Shots of ``shot`` seconds cut from each video (only inside its ``TimeRangeList`` when
+        ``ranges`` has one for it), and every image as one candidate."""
         out = []
         for reference in references:
             path, info = self.media(reference)
             if info.kind == "image":
                 out.append(Candidate(path, info, 0.0, math.inf))
                 continue
-            pieces = max(1, int(info.duration // shot))
-            for i in range(pieces):
-                start = i * shot
-                out.append(Candidate(path, info, start, max(0.04, info.duration - start)))
+            spans = (ranges or {}).get((group, reference)) or (ranges or {}).get((None, reference))
+            for start, end in spans or [(0.0, info.duration)]:
+                if spans and start >= info.duration - 0.04:
+                    raise RenderError(f"{reference}: TimeRangeList In {start:g} s is at or past the end of the clip "
+                                      f"({info.duration:.2f} s)", code="InvalidParameter.TimeRangeList")
+                end = min(end, info.duration)
+                pieces = max(1, int((end - start) // shot))
+                for i in range(pieces):
+                    at = start + i * shot
+                    out.append(Candidate(path, info, at, max(0.04, end - at)))
         return out
 
     # ------------------------------------------------------------ the plan
@@ -121,6 +130,7 @@ class JobPlanner:
             align=process.get("AlignmentMode") or "AutoSpeed",
             max_duration=output.get("MaxDuration"),
             fixed_duration=output.get("FixedDuration"),
+            ranges=_time_ranges(editing),
         )
         if inputs.get("MediaGroupArray"):
             groups = inputs["MediaGroupArray"]
@@ -185,7 +195,7 @@ class JobPlanner:
     # ------------------------------------------------------------ modes
 
     def _global(self, groups, inputs, ctx: _Context, rng: random.Random, count: int) -> list[_Timeline]:
-        pools = [self.candidates(g["MediaArray"], ctx.shot) for g in groups]
+        pools = [self.candidates(g["MediaArray"], ctx.shot, ctx.ranges, g.get("GroupName")) for g in groups]
         volumes = [float(g["Volume"]) if g.get("Volume") is not None else ctx.media_volume for g in groups]
         combos = _distinct_combinations([len(p) for p in pools], count, rng)
         scripts = _spread(inputs.get("SpeechTextArray") or [], count, rng)
@@ -216,7 +226,7 @@ class JobPlanner:
         return timelines
 
     def _grouped(self, groups, inputs, ctx: _Context, rng: random.Random, count: int) -> list[_Timeline]:
-        pools = [self.candidates(g["MediaArray"], ctx.shot) for g in groups]
+        pools = [self.candidates(g["MediaArray"], ctx.shot, ctx.ranges, g.get("GroupName")) for g in groups]
         volumes = [float(g["Volume"]) if g.get("Volume") is not None else ctx.media_volume for g in groups]
         voiced = [g.get("SpeechTextArray") or [] for g in groups]
         sizes = {len(s) for s in voiced if s}
@@ -262,7 +272,7 @@ class JobPlanner:
 
     def _image_text(self, inputs, ctx: _Context, rng: random.Random, count: int) -> list[_Timeline]:
         """Approximation of image-text matching: media assigned to speech sentences in order."""
-        pool = self.candidates(inputs["MediaArray"], ctx.shot)
+        pool = self.candidates(inputs["MediaArray"], ctx.shot, ctx.ranges)
         scripts = _spread(inputs.get("SpeechTextArray") or [], count, rng)
         timelines = []
         for i in range(count):
@@ -330,6 +340,7 @@ class _Context:
     align: str
     max_duration: float | None
     fixed_duration: float | None
+    ranges: dict[tuple[str | None, str], list[tuple[float, float]]]
 
 
 @dataclass
@@ -337,6 +348,18 @@ class _Timeline:
     shots: list[Shot]
     duration: float
     speech: list[SpeechClip]
+
+
+def _time_ranges(editing: dict[str, Any]) -> dict[tuple[str | None, str], list[tuple[float, float]]]:
+    """``MediaConfig.MediaMetaDataArray[].TimeRangeList``: the parts of a clip that may be used,
+    keyed by (GroupName or None, Media)."""
+    out: dict[tuple[str | None, str], list[tuple[float, float]]] = {}
+    for meta in (editing.get("MediaConfig") or {}).get("MediaMetaDataArray") or []:
+        spans = [(float(r.get("In") or 0), float(r["Out"]) if r.get("Out") is not None else math.inf)
+                 for r in meta.get("TimeRangeList") or []]
+        if meta.get("Media") and spans:
+            out[(meta.get("GroupName"), meta["Media"])] = spans
+    return out
 
 
 def _loudness_target(editing: dict[str, Any]) -> float | None:
