@@ -33,6 +33,7 @@ from sheet2video.engine.media import MediaResolver
 from sheet2video.engine.probe import MediaInfo, probe
 from sheet2video.engine.render import Music, RenderTask, Shot, SpeechClip, Sticker, TextOverlay
 from sheet2video.engine.tts import SpeechSynthesizer
+from sheet2video.engine.voices import pick_voice
 from sheet2video.errors import RenderError
 
 DEFAULT_SHOT = 3.0            # SingleShotDuration when none is given
@@ -188,7 +189,7 @@ class JobPlanner:
             picks = [(pools[g][c], volumes[g], self._length(pools[g][c], ctx)) for g, c in enumerate(combo)]
             speech: list[SpeechClip] = []
             if scripts:
-                spoken = self.speech.synthesize(scripts[i], ctx.voice, ctx.rate)
+                spoken = self.speech.synthesize(scripts[i], pick_voice(ctx.voice, rng), ctx.rate)
                 target = spoken.duration
                 speech = [SpeechClip(spoken.path, 0.0, spoken.duration, ctx.speech_volume)]
             elif ctx.fixed_duration:
@@ -226,7 +227,7 @@ class JobPlanner:
             for g, group in enumerate(groups):
                 if voiced[g]:
                     text = voiced[g][aligned_pick[i]] if aligned else per_group[g][i]
-                    spoken = self.speech.synthesize(text, ctx.voice, ctx.rate)
+                    spoken = self.speech.synthesize(text, pick_voice(ctx.voice, random.Random(f"{i}/{combo}")), ctx.rate)  # one voice per output
                     length = spoken.duration
                     speech.append(SpeechClip(spoken.path, round(clock, 3), spoken.duration, ctx.speech_volume))
                 else:
@@ -255,7 +256,7 @@ class JobPlanner:
             order = pool[:]
             rng.shuffle(order)
             if scripts:
-                spoken = self.speech.synthesize(scripts[i], ctx.voice, ctx.rate)
+                spoken = self.speech.synthesize(scripts[i], pick_voice(ctx.voice, rng), ctx.rate)
                 sentences = [s for s in _SENTENCE.split(scripts[i]) if s.strip()] or [scripts[i]]
                 total_chars = sum(len(s) for s in sentences)
                 lengths = [spoken.duration * len(s) / total_chars for s in sentences]

@@ -199,12 +199,17 @@ def _timed(text: str, words: list[tuple[int, int, float, float]], samples: np.nd
         t0 = min(max(0.0, t0), total)
         t1 = min(max(t0, t1), total)
         timed.append((a, b, t0, _trim_end(samples, rate, t0, t1, floor)))
-    word_segments = tuple(Segment(text[a:b], round(t0, 3), round(t1, 3)) for a, b, t0, t1 in timed if b > a)
+    last = int(total * 1000) / 1000  # whole ms inside the WAV
+
+    def ms(t: float) -> float:
+        return min(round(t, 3), last)
+
+    word_segments = tuple(Segment(text[a:b], ms(t0), ms(t1)) for a, b, t0, t1 in timed if b > a)
     segments = []
     for a, b in clause_spans(text):
         inside = [w for w in timed if a <= w[0] < b]
         if inside:
-            segments.append(Segment(text[a:b], round(inside[0][2], 3), round(inside[-1][3], 3)))
+            segments.append(Segment(text[a:b], ms(inside[0][2]), ms(inside[-1][3])))
     return tuple(segments), word_segments
 
 

@@ -212,9 +212,9 @@ def resolve(voice: str | None, text: str, language: str | None = None) -> LocalV
     gender = cloud[1] if cloud else None
     if cloud and cloud[0] in _LANGUAGES and (cloud[0] == lang or lang not in _LANGUAGES):
         return _for_language(cloud[0], gender)
-    found = _for_language(lang, gender) if lang in _LANGUAGES else None
-    if found is None and name and cloud is None and _espeak_knows(name):
+    if name and cloud is None and _espeak_knows(name):
         return name  # an espeak-ng voice name (en-us, de, en+f2 …): used as given
+    found = _for_language(lang, gender) if lang in _LANGUAGES else None
     return found or _for_language("en", gender)
 
 
