@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "LocalVoice", "LOCAL_VOICES", "CLOUD_VOICES", "detect_language", "normalise_language", "resolve",
-    "pick_voice", "voice_issues", "local_voice", "PIPER_VOICE",
+    "pick_voice", "voice_issues", "style_issues", "table", "local_voice", "PIPER_VOICE",
 ]  # fmt: skip
 
 PIPER_VOICE = "joe"
@@ -163,8 +163,10 @@ def _script_of(ch: str) -> str | None:
         return "ka"
     if 0x0530 <= o <= 0x058F:
         return "hy"
-    if ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN"):
-        return "latin"
+    if ch.isalpha():
+        name = unicodedata.name(ch, "")
+        # Latin, else the script's own name ("cherokee"): a language no local voice speaks
+        return "latin" if name.startswith("LATIN") else (name.split(" ")[0].lower() or None)
     return None
 
 
@@ -263,3 +265,20 @@ def voice_issues(voice: str | None, speech_texts: list[str], language: str | Non
         if spoken not in _LANGUAGES:
             issues.append((f"no local voice speaks {spoken!r} (text {text[:30]!r})", "warning"))
     return issues
+
+
+def style_issues(style: str | None) -> list[tuple[str, str]]:
+    """``SpeechConfig.Style`` (emotion/style of cloud voices): no local voice has styles."""
+    if style is None or not str(style).strip():
+        return []
+    return [(f"speech style {style!r} is not supported locally; the voice speaks in its plain style", "warning")]
+
+
+def table() -> list[dict]:
+    """One row per local voice: name, engine, language, gender and the cloud names that map to it."""
+    rows = []
+    for v in LOCAL_VOICES:
+        cloud = sorted(n for n, (lang, gender) in CLOUD_VOICES.items() if lang == v.language and _for_language(lang, gender) == v)
+        rows.append({"voice": v.name, "engine": v.engine, "language": v.language, "gender": v.gender,
+                     "fallback": v.espeak if v.engine != "espeak-ng" else None, "cloud_voices": cloud})
+    return rows
