@@ -470,7 +470,7 @@ class DefaultSynthesizer:
         found = voices.resolve(voice, text, language)
         if isinstance(found, str):
             return "espeak-ng", found
-        if found.engine == "piper" and self.piper is not None:
+        if found.engine == "piper" and not _SSML_TAG.search(text) and self.piper is not None:  # Piper reads tags aloud
             return "piper", found.name
         return "espeak-ng", found.espeak
 

@@ -280,3 +280,7 @@ def test_piper_checks_the_model_checksum(monkeypatch):
     with pytest.raises(RenderError) as err:
         piper_tts._voice()
     assert "sha256" in str(err.value) and "expected 000" in str(err.value)
+
+
+def test_ssml_goes_to_espeak(default):
+    assert default.route('Hello <break time="500ms"/> world.', None) == ("espeak-ng", "en-us+m3")
