@@ -8,7 +8,8 @@ sha256 is checked once per process before it is used; a different file is refuse
 Timings come from Piper's own phoneme alignments (``include_alignments``: the model is patched in
 memory with the ``onnx`` package to expose each phoneme's sample count). Piper's phonemizer keeps
 the script's clause punctuation (, . ! ? ; :) as phonemes and a space between words, so phoneme
-clauses line up with the script's clauses; word times are mapped where the word counts agree.
+clauses line up with the script's clauses, and phoneme words with written words (a word spoken
+as several, such as "$5", is phonemized alone to count them).
 When the alignments are missing or do not line up (abbreviations, ellipses …), the line is
 synthesised clause by clause, so each clause's start and end are exact.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import re
 import threading
 
 import numpy as np
@@ -130,7 +132,7 @@ class PiperSynthesizer:
         spans = tts.clause_spans(text)
         if clauses is None or len(clauses) != len(spans):
             return samples, None
-        return samples, [w for (a, b), phon in zip(spans, clauses) for w in _words(text, a, b, phon, 0)]
+        return samples, [w for (a, b), phon in zip(spans, clauses) for w in _words(piper, text, a, b, phon, 0)]
 
     @staticmethod
     def _by_clause(piper, text: str, length_scale: float):
@@ -139,7 +141,7 @@ class PiperSynthesizer:
         for a, b in tts.clause_spans(text):
             samples, clauses = _run(piper, text[a:b], length_scale)
             phon = [w for c in clauses for w in c] if clauses else []
-            found = _words(text, a, b, phon, offset)
+            found = _words(piper, text, a, b, phon, offset)
             # without usable word times the clause is one "word": its audio, silence trimmed later
             words += found or [(a, b, offset, offset + len(samples))]
             pieces.append(samples)
@@ -147,12 +149,38 @@ class PiperSynthesizer:
         return (np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int16)), words
 
 
-def _words(text: str, a: int, b: int, phon: list[tuple[int, int]], offset: int) -> list[tuple[int, int, int, int]]:
-    """The script's words in text[a:b] paired with phoneme words when the counts agree; else the
-    clause as one span from its first to its last phoneme word."""
+def _words(piper, text: str, a: int, b: int, phon: list[tuple[int, int]], offset: int) -> list[tuple[int, int, int, int]]:
+    """The script's words in text[a:b] paired with phoneme words.
+
+    A written word may be spoken as several ("$5" → "five dollars", "10:30" → "ten thirty"), so
+    each word is phonemized alone to count its spoken words; when the counts add up, each written
+    word gets the span of its spoken words. Otherwise the clause is one span.
+    """
     spans = tts.word_spans(text, a, b)
     if not phon or not spans:
         return []
-    if len(spans) == len(phon):
-        return [(s, e, offset + ps, offset + pe) for (s, e), (ps, pe) in zip(spans, phon)]
-    return [(spans[0][0], spans[-1][1], offset + phon[0][0], offset + phon[-1][1])]
+    counts = [1] * len(spans)
+    if len(spans) != len(phon):
+        counts = [_spoken_words(piper, _token(text, a, b, s, e)) for s, e in spans]
+    if sum(counts) != len(phon) or 0 in counts:
+        return [(spans[0][0], spans[-1][1], offset + phon[0][0], offset + phon[-1][1])]
+    out, i = [], 0
+    for (s, e), n in zip(spans, counts):
+        out.append((s, e, offset + phon[i][0], offset + phon[i + n - 1][1]))
+        i += n
+    return out
+
+
+def _token(text: str, a: int, b: int, s: int, e: int) -> str:
+    """The whole space-separated token around text[s:e] ("$5" around "5")."""
+    while s > a and not text[s - 1].isspace():
+        s -= 1
+    while e < b and not text[e].isspace():
+        e += 1
+    return text[s:e]
+
+
+def _spoken_words(piper, word: str) -> int:
+    """How many words Piper's phonemizer makes of one written word."""
+    phonemes = "".join(p for sentence in piper.phonemize(word) for p in sentence)
+    return len([w for w in re.split(r"[ ,.!?;:]+", phonemes) if w])

@@ -264,6 +264,9 @@ def voice_issues(voice: str | None, speech_texts: list[str], language: str | Non
         spoken = lang if lang in _LANGUAGES else detect_language(text)
         if spoken not in _LANGUAGES:
             issues.append((f"no local voice speaks {spoken!r} (text {text[:30]!r})", "warning"))
+        elif spoken == "ja" and any(_script_of(c) == "han" for c in text):
+            # espeak-ng's Japanese has no kanji readings: it names each kanji instead
+            issues.append((f"the local Japanese voice reads kana only; kanji in {text[:30]!r} are not read as words", "warning"))
     return issues
 
 

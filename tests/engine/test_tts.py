@@ -284,3 +284,13 @@ def test_piper_checks_the_model_checksum(monkeypatch):
 
 def test_ssml_goes_to_espeak(default):
     assert default.route('Hello <break time="500ms"/> world.', None) == ("espeak-ng", "en-us+m3")
+
+
+def test_piper_words_spoken_as_several_keep_their_written_form(default):
+    text = "Prices start at $5 today; doors open at 10:30, with 25% off everything!"
+    speech = default.synthesize(text, None, None)
+    check_timings(speech, text, ["Prices start at $5 today;", "doors open at 10:30,", "with 25% off everything!"])
+    assert [w.text for w in speech.words] == ["Prices", "start", "at", "5", "today", "doors", "open", "at", "10:30",
+                                              "with", "25", "off", "everything"]  # fmt: skip
+    twenty_five = speech.words[10]
+    assert twenty_five.end - twenty_five.start > 0.5  # "twenty-five percent": several spoken words, one span

@@ -96,6 +96,9 @@ def test_voice_issues():
     assert issues and all(level == "warning" for _, level in issues) and "tl-PH" in issues[0][0]
     [(message, _)] = voices.voice_issues(None, ["ᏣᎳᎩ ᎦᏬᏂᎯᏍᏗ"])  # Cherokee: no voice for it
     assert "no local voice speaks" in message
+    assert voices.voice_issues(None, ["ようこそ"]) == []
+    [(message, _)] = voices.voice_issues(None, ["ようこそ東京へ"])
+    assert "kana only" in message
 
 
 def test_style_is_not_supported_locally():
