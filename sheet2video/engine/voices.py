@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "LocalVoice", "LOCAL_VOICES", "CLOUD_VOICES", "detect_language", "normalise_language", "resolve",
-    "pick_voice", "voice_issues", "style_issues", "table", "local_voice", "PIPER_VOICE",
+    "pick_voice", "voice_issues", "style_issues", "speech_issues", "table", "local_voice", "PIPER_VOICE",
 ]  # fmt: skip
 
 PIPER_VOICE = "joe"
@@ -244,30 +244,44 @@ def voice_issues(voice: str | None, speech_texts: list[str], language: str | Non
 
     The caller names row, column and value; messages here say what happens instead.
     """
-    issues: list[tuple[str, str]] = []
-    names = [n.strip() for n in str(voice or "").split(",") if n.strip()]
+    issues = [i for name in _names(voice) for i in _name_issues(name)] + _language_issues(language)
+    return issues + [i for text in speech_texts for i in _text_issues(text, language)]
+
+
+def _names(voice: str | None) -> list[str]:
+    return [n.strip() for n in str(voice or "").split(",") if n.strip()]
+
+
+def _name_issues(name: str) -> list[tuple[str, str]]:
+    cloud = CLOUD_VOICES.get(name.lower())
+    if name in _BY_NAME:
+        return []
+    if cloud is None:
+        if _espeak_knows(name):
+            return []
+        return [(f"unknown voice {name!r}; the script's language chooses a local voice", "warning")]
+    if cloud[0] not in _LANGUAGES:
+        return [(f"voice {name!r} speaks {cloud[0]!r}, which no local voice speaks; "
+                 "the script's language chooses a local voice", "warning")]
+    return []
+
+
+def _language_issues(language: str | None) -> list[tuple[str, str]]:
     lang = normalise_language(language)
     if lang and lang not in _LANGUAGES:
-        issues.append((f"no local voice speaks language {language!r}; the script's own script chooses the voice", "warning"))
-    for name in names:
-        cloud = CLOUD_VOICES.get(name.lower())
-        if name in _BY_NAME:
-            continue
-        if cloud is None:
-            if not _espeak_knows(name):
-                issues.append((f"unknown voice {name!r}; the script's language chooses a local voice", "warning"))
-            continue
-        if cloud[0] not in _LANGUAGES:
-            issues.append((f"voice {name!r} speaks {cloud[0]!r}, which no local voice speaks; "
-                           "the script's language chooses a local voice", "warning"))
-    for text in speech_texts:
-        spoken = lang if lang in _LANGUAGES else detect_language(text)
-        if spoken not in _LANGUAGES:
-            issues.append((f"no local voice speaks {spoken!r} (text {text[:30]!r})", "warning"))
-        elif spoken == "ja" and any(_script_of(c) == "han" for c in text):
-            # espeak-ng's Japanese has no kanji readings: it names each kanji instead
-            issues.append((f"the local Japanese voice reads kana only; kanji in {text[:30]!r} are not read as words", "warning"))
-    return issues
+        return [(f"no local voice speaks language {language!r}; the script's own script chooses the voice", "warning")]
+    return []
+
+
+def _text_issues(text: str, language: str | None) -> list[tuple[str, str]]:
+    lang = normalise_language(language)
+    spoken = lang if lang in _LANGUAGES else detect_language(text)
+    if spoken not in _LANGUAGES:
+        return [(f"no local voice speaks {spoken!r} (text {text[:30]!r}); the English voice would spell it out", "warning")]
+    if spoken == "ja" and any(_script_of(c) == "han" for c in text):
+        # espeak-ng's Japanese has no kanji readings: it names each kanji instead
+        return [(f"the local Japanese voice reads kana only; kanji in {text[:30]!r} are not read as words", "warning")]
+    return []
 
 
 def style_issues(style: str | None) -> list[tuple[str, str]]:
@@ -285,3 +299,45 @@ def table() -> list[dict]:
         rows.append({"voice": v.name, "engine": v.engine, "language": v.language, "gender": v.gender,
                      "fallback": v.espeak if v.engine != "espeak-ng" else None, "cloud_voices": cloud})
     return rows
+
+
+def speech_issues(params: dict) -> list[tuple[str, str, str]]:
+    """Every speech problem of one job's parameters as (dotted path, message, level), for
+    models.py / preflight to turn into Issues naming row, column and value.
+
+    Unspeakable texts ("...!!!", only emoji) are errors; the local engine's voice, language and
+    style fallbacks are warnings. ``params`` holds InputConfig/EditingConfig as dicts or JSON text.
+    """
+    from sheet2video.engine.tts import speakable
+
+    inputs, editing = _as_dict(params.get("InputConfig")), _as_dict(params.get("EditingConfig"))
+    speech = _as_dict(editing.get("SpeechConfig"))
+    texts = [(f"InputConfig.SpeechTextArray[{i}]", t) for i, t in enumerate(inputs.get("SpeechTextArray") or [])]
+    for g, group in enumerate(inputs.get("MediaGroupArray") or []):
+        for i, t in enumerate(_as_dict(group).get("SpeechTextArray") or []):
+            texts.append((f"InputConfig.MediaGroupArray[{g}].SpeechTextArray[{i}]", t))
+    language = speech.get("SpeechLanguage") if isinstance(speech.get("SpeechLanguage"), str) else None
+    voice = speech.get("Voice") if isinstance(speech.get("Voice"), str) else None
+    base = "EditingConfig.SpeechConfig"
+    out = [(f"{base}.Voice", m, lv) for name in _names(voice) for m, lv in _name_issues(name)]
+    out += [(f"{base}.SpeechLanguage", m, lv) for m, lv in _language_issues(language)]
+    out += [(f"{base}.Style", m, lv) for m, lv in style_issues(speech.get("Style") if isinstance(speech.get("Style"), str) else None)]
+    for path, text in texts:
+        if not isinstance(text, str) or not text.strip():
+            continue  # empty texts are models.py's own rule
+        if not speakable(text):
+            out.append((path, f"{text.strip()[:40]!r} has nothing to speak (no letters or digits)", "error"))
+        else:
+            out += [(path, m, lv) for m, lv in _text_issues(text, language)]
+    return out
+
+
+def _as_dict(value) -> dict:
+    if isinstance(value, str):
+        import json
+
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return value if isinstance(value, dict) else {}

@@ -117,3 +117,22 @@ def test_voices_command_lists_voices_and_cloud_names():
     assert {n for n, (lang, _) in CLOUD_VOICES.items() if lang != "fil"} == mapped
     text = CliRunner().invoke(cli, ["voices"]).output
     assert "joe" in text and "piper" in text and "cmn+f3" in text
+
+
+def test_speech_issues_name_the_field():
+    params = {
+        "InputConfig": json.dumps({"MediaGroupArray": [{"GroupName": "a", "MediaArray": ["x.png"],
+                                                        "SpeechTextArray": ["Hello.", "...!!!"]}]}),
+        "EditingConfig": {"SpeechConfig": {"Voice": "xiaoyun,nosuch", "Style": "happy", "SpeechLanguage": "tl"}},
+    }  # fmt: skip
+    issues = voices.speech_issues(params)
+    by_path = {path: (message, level) for path, message, level in issues}
+    assert by_path["InputConfig.MediaGroupArray[0].SpeechTextArray[1]"][1] == "error"
+    assert "nothing to speak" in by_path["InputConfig.MediaGroupArray[0].SpeechTextArray[1]"][0]
+    assert "'nosuch'" in by_path["EditingConfig.SpeechConfig.Voice"][0]
+    assert "not supported locally" in by_path["EditingConfig.SpeechConfig.Style"][0]
+    assert "'tl'" in by_path["EditingConfig.SpeechConfig.SpeechLanguage"][0]
+    assert [level for *_, level in issues].count("error") == 1
+    assert voices.speech_issues({"InputConfig": {"SpeechTextArray": ["Hi there", "欢迎"]}}) == []
+    [(path, message, level)] = voices.speech_issues({"InputConfig": {"SpeechTextArray": ["Hi", "🎉🎉"]}})
+    assert path == "InputConfig.SpeechTextArray[1]" and level == "error"
