@@ -168,12 +168,13 @@ def _wordish(ch: str) -> bool:
 # Timings: word times (char span + seconds) → clause segments, ends pulled back over silence.
 
 
-def _silence_floor(samples: np.ndarray) -> float:
+def _silence_floor(samples: np.ndarray, rate: int) -> float:
     # 10 ms windows; "silent" = RMS 34 dB below the loudest window
-    win = np.asarray(samples[: len(samples) // 220 * 220], dtype=np.float64)
+    hop = max(1, rate // 100)
+    win = np.asarray(samples[: len(samples) // hop * hop], dtype=np.float64)
     if not win.size:
         return 0.0
-    rms = np.sqrt((win.reshape(-1, 220) ** 2).mean(axis=1))
+    rms = np.sqrt((win.reshape(-1, hop) ** 2).mean(axis=1))
     return float(rms.max()) * 0.02
 
 
@@ -192,7 +193,7 @@ def _trim_end(samples: np.ndarray, rate: int, start: float, end: float, floor: f
 
 def _timed(text: str, words: list[tuple[int, int, float, float]], samples: np.ndarray, rate: int) -> tuple[tuple[Segment, ...], tuple[Segment, ...]]:
     """Word times (char start, char end, start s, end s), in order → (clause segments, word segments)."""
-    floor = _silence_floor(samples)
+    floor = _silence_floor(samples, rate)
     total = len(samples) / rate
     timed = []
     for a, b, t0, t1 in words:
