@@ -34,6 +34,7 @@ from sheet2video.engine.media import MediaResolver
 from sheet2video.engine.probe import MediaInfo, probe
 from sheet2video.engine.render import Music, RenderTask, Shot, SpeechClip, Sticker, TextOverlay
 from sheet2video.engine.tts import SpeechSynthesizer
+from sheet2video.engine.voices import pick_voice
 from sheet2video.errors import RenderError
 
 DEFAULT_SHOT = 3.0            # SingleShotDuration when none is given
@@ -130,6 +131,7 @@ class JobPlanner:
             align=process.get("AlignmentMode") or "AutoSpeed",
             max_duration=output.get("MaxDuration"),
             fixed_duration=output.get("FixedDuration"),
+            language=(editing.get("SpeechConfig") or {}).get("SpeechLanguage"),
             ranges=_time_ranges(editing),
         )
         if inputs.get("MediaGroupArray"):
@@ -206,7 +208,7 @@ class JobPlanner:
             if scripts:
                 # The video lasts as long as the voice-over (reference §2.3), plus a short tail,
                 # and at least one shot; MaxDuration never cuts a word (preflight warns instead).
-                spoken = self.speech.synthesize(scripts[i], ctx.voice, ctx.rate)
+                spoken = self.speech.synthesize(scripts[i], pick_voice(ctx.voice, rng), ctx.rate, ctx.language)
                 target = max(spoken.duration + SPEECH_TAIL, ctx.shot)
                 speech = [SpeechClip(spoken.path, 0.0, spoken.duration, ctx.speech_volume)]
             else:
@@ -242,7 +244,7 @@ class JobPlanner:
             for g, group in enumerate(groups):
                 if voiced[g]:
                     text = voiced[g][aligned_pick[i]] if aligned else per_group[g][i]
-                    spoken = self.speech.synthesize(text, ctx.voice, ctx.rate)
+                    spoken = self.speech.synthesize(text, pick_voice(ctx.voice, random.Random(f"{i}/{combo}")), ctx.rate, ctx.language)  # one voice per output
                     length = spoken.duration
                     speech.append(SpeechClip(spoken.path, round(clock, 3), spoken.duration, ctx.speech_volume))
                 else:
@@ -279,7 +281,7 @@ class JobPlanner:
             order = pool[:]
             rng.shuffle(order)
             if scripts:
-                spoken = self.speech.synthesize(scripts[i], ctx.voice, ctx.rate)
+                spoken = self.speech.synthesize(scripts[i], pick_voice(ctx.voice, rng), ctx.rate, ctx.language)
                 sentences = [s for s in _SENTENCE.split(scripts[i]) if s.strip()] or [scripts[i]]
                 total_chars = sum(len(s) for s in sentences)
                 lengths = [spoken.duration * len(s) / total_chars for s in sentences]
@@ -340,6 +342,7 @@ class _Context:
     align: str
     max_duration: float | None
     fixed_duration: float | None
+    language: str | None
     ranges: dict[tuple[str | None, str], list[tuple[float, float]]]
 
 

@@ -410,11 +410,24 @@ def check_params(params: dict[str, Any]) -> list[Issue]:
         issues += _near_misses(parameter, model, data)
     if "InputConfig" in valid and "OutputConfig" in valid:
         issues += _cross_rules(valid["InputConfig"], valid["OutputConfig"], params)
+    issues += _speech_issues(params)
     if "UserData" in params:
         size = len(json.dumps(params["UserData"], ensure_ascii=False, separators=(",", ":")).encode())
         if size > MAX_USER_DATA_BYTES:
             issues.append(Issue("UserData", f"is {size} bytes as JSON, at most {MAX_USER_DATA_BYTES} are allowed"))
     return issues
+
+
+def _speech_issues(params: dict[str, Any]) -> list[Issue]:
+    """Unspeakable scripts (errors) and the local engine's voice, language and style fallbacks
+    (warnings), from the engine's own voice table."""
+    from sheet2video.engine.voices import speech_issues
+
+    try:
+        found = speech_issues(params)
+    except (TypeError, ValueError, AttributeError):  # malformed parameters: the models already said why
+        return []
+    return [Issue(path, message, level) for path, message, level in found]
 
 
 def _cross_rules(inputs: InputConfig, output: OutputConfig, params: dict[str, Any]) -> list[Issue]:

@@ -35,7 +35,7 @@ from werkzeug.wrappers import Request, Response
 
 from sheet2video.engine.planner import SPEECH_TAIL
 from sheet2video.engine.server import MAX_BODY_BYTES, Engine, EngineConfig, ephemeral_keys
-from sheet2video.engine.tts import EspeakSynthesizer
+from sheet2video.engine.tts import DefaultSynthesizer
 from sheet2video.engine.store import Store
 from sheet2video.errors import ImsError, LockedError
 from sheet2video.ims import signing
@@ -84,7 +84,7 @@ def media_root(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def speech_durations(tmp_path_factory):
     """Duration of a text as the engine speaks it (same synthesizer, default voice and rate)."""
-    synth = EspeakSynthesizer(tmp_path_factory.mktemp("speech"))
+    synth = DefaultSynthesizer(tmp_path_factory.mktemp("speech"))
     return lambda text: synth.synthesize(text).duration
 
 
