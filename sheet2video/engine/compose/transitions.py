@@ -183,7 +183,9 @@ def join(g: Graph, labels: list[str], plan: list, fps: int, pix: str, out: str) 
             names = [label]
         for (a, b, kind), name in zip(cuts, names):
             trimmed = g.label(f"p{k}{kind}")
-            wf = f",format={wide}" if kind != "b" else ""
+            # fps= only sets the link's rate (the frames already sit on 1/fps ticks): a still's
+            # stream says 25 fps whatever the task's, and xfade insists both inputs agree.
+            wf = f",fps={fps},format={wide}" if kind != "b" else ""
             g.add(f"{name}trim=start_frame={a}:end_frame={b},setpts=PTS-STARTPTS{wf}{trimmed}")
             parts[kind] = trimmed
         if head:
