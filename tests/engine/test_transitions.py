@@ -265,3 +265,30 @@ def test_template_bad_transition_names_the_row_and_column(write_csv):
     result = CliRunner().invoke(cli, ["plan", str(path), "--out", "-"])
     assert result.exit_code == 2
     assert "row 2, transition" in result.output and "sparkle" in result.output
+
+
+def test_a_job_with_transitions_plans_and_renders_exactly(media, tmp_path):
+    from pathlib import Path
+
+    from sheet2video.engine.media import MediaResolver
+    from sheet2video.engine.planner import JobPlanner
+
+    root = Path(media["tone"]).parent
+    planner = JobPlanner(MediaResolver(root, tmp_path / "cache"), speech=None)
+    params = {
+        "InputConfig": {"MediaGroupArray": [{"GroupName": g, "MediaArray": [m]} for g, m in
+                                            (("A", "tone.mp4"), ("B", "red.png"), ("C", "green.mp4"))]},
+        "EditingConfig": {"ProcessConfig": {"SingleShotDuration": 1, "AllowTransition": True,
+                                            "TransitionList": ["fade", "wipeleft", "circleopen", "radial"],
+                                            "TransitionDuration": 0.4}},
+        "OutputConfig": {"MediaURL": "x_{index}.mp4", "Count": 2, "Width": W, "Height": H},
+    }
+    outs = [str(tmp_path / "o1.mp4"), str(tmp_path / "o2.mp4")]
+    tasks = planner.plan(params, outs)
+    again = planner.plan(params, outs)
+    assert [[s.transition for s in t.shots] for t in tasks] == [[s.transition for s in t.shots] for t in again]
+    task = tasks[0]
+    assert all(s.transition and s.transition_duration == 0.4 for s in task.shots[:-1]) and task.shots[-1].transition is None
+    render(task)
+    with av.open(task.output) as c:
+        assert c.streams.video[0].frames == round(task.duration * task.fps)
