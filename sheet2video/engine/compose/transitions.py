@@ -19,7 +19,9 @@ Names. Two Alibaba Cloud lists are accepted, case-insensitively:
   ``crosshatch``, ``dreamyzoom``, ``windowslice`` …).
 
 ``=`` the same geometry as the cloud's effect; ``~`` a documented substitute (the closest built-in
-look, not the same effect); names in :data:`REFUSED` (3-D, warps, glitches: no honest look-alike)
+look, not the same effect); names in :data:`REFUSED` (3-D, warps, glitches: no honest look-alike —
+cube, doorway, swirl, kaleidoscope, ripple, morph, glitch*, displacement, waterdrop, gridflip,
+mosaic, bounce_*, doomscreentransition_*, polka, burn, colorphase, directionalwarp, dreamy, …)
 and unknown names are plan-time errors naming the field.
 
 ===================  =============  ==  =====================================================
@@ -183,11 +185,9 @@ def join(g: Graph, labels: list[str], plan: list, fps: int, pix: str, out: str) 
         if tail:
             cuts.append((total - tail, total, "t"))
         parts: dict[str, str] = {}
-        names = [g.label(f"s{k}{kind}") for _, _, kind in cuts]
+        names = [g.label(f"s{k}{kind}") for _, _, kind in cuts] if len(cuts) > 1 else [label]
         if len(cuts) > 1:
             g.add(f"{label}split={len(cuts)}{''.join(names)}")
-        else:
-            names = [label]
         for (a, b, kind), name in zip(cuts, names):
             trimmed = g.label(f"p{k}{kind}")
             # fps= only sets the link's rate (the frames already sit on 1/fps ticks): a still's
@@ -197,8 +197,8 @@ def join(g: Graph, labels: list[str], plan: list, fps: int, pix: str, out: str) 
             parts[kind] = trimmed
         if head:
             blended = g.label("x")
-            kind = xfade_name(plan[k - 1].shot.transition or "fade")
-            g.add(f"{prev_tail}{parts['h']}xfade=transition={kind}:duration={_window_duration(head, fps)}:offset=0,"
+            effect = xfade_name(plan[k - 1].shot.transition or "fade")
+            g.add(f"{prev_tail}{parts['h']}xfade=transition={effect}:duration={_window_duration(head, fps)}:offset=0,"
                   f"{_convert(pix)}{blended}")
             pieces.append(blended)
         pieces.append(parts["b"])
