@@ -57,7 +57,8 @@ def test_script_row_becomes_exact_api_parameters(write_xlsx):
         "MediaConfig": {"Volume": 0},
         "SpeechConfig": {"Volume": 1, "Voice": "en"},
         "BackgroundMusicConfig": {"Volume": 0.5},
-        "ProcessConfig": {"SingleShotDuration": 2},
+        # the shipped templates enable transitions by default (fade, 0.4 s)
+        "ProcessConfig": {"SingleShotDuration": 2, "AllowTransition": True, "TransitionList": ["fade"], "TransitionDuration": 0.4},
     }
     assert p["OutputConfig"] == {
         "MediaURL": "campaign/spring-1_{index}.mp4",

@@ -191,6 +191,7 @@ class JobPlanner:
             )
             if loudness is not None:
                 self._measure_levels(task)
+            _set_transitions(task.shots, process, random.Random(f"transition:{seed_of(params)}:{i}"))
             tasks.append(task)
         return tasks
 
@@ -379,6 +380,33 @@ def seed_of(params: dict[str, Any]) -> int:
     output = {k: v for k, v in (params.get("OutputConfig") or {}).items() if k != "MediaURL"}
     text = json.dumps([params.get("InputConfig"), params.get("EditingConfig"), output], sort_keys=True, ensure_ascii=False)
     return int(hashlib.sha256(text.encode()).hexdigest()[:16], 16)
+
+
+DEFAULT_TRANSITIONS = ("fade",)  # AllowTransition without a TransitionList
+DEFAULT_TRANSITION_DURATION = 1.0  # seconds; the IMS Timeline's documented transition default
+
+
+def _set_transitions(shots: list[Shot], process: dict[str, Any], rng: random.Random) -> None:
+    """ProcessConfig transitions: when ``AllowTransition`` is true (absent = hard cuts), each cut
+    gets one name from ``TransitionList`` (the same one for the whole video with
+    ``UseUniformTransition``, else drawn per cut) lasting ``TransitionDuration``, clamped to half
+    of each of the two shots it joins, so a shot is never more than half blended."""
+    allow = process.get("AllowTransition")
+    if isinstance(allow, str):
+        allow = allow.strip().lower() in ("true", "1", "yes")
+    if not allow or len(shots) < 2:
+        return
+    from sheet2video.engine.compose.transitions import CODE, check_transition
+
+    names = [str(n) for n in process.get("TransitionList") or DEFAULT_TRANSITIONS]
+    for n in names:
+        if check_transition(n):
+            raise RenderError(f"ProcessConfig.TransitionList: {check_transition(n)}", code=CODE)
+    duration = float(process.get("TransitionDuration") or DEFAULT_TRANSITION_DURATION)
+    uniform = rng.choice(names) if process.get("UseUniformTransition") else None
+    for prev, nxt in zip(shots, shots[1:]):
+        prev.transition = uniform or rng.choice(names)
+        prev.transition_duration = round(max(0.0, min(duration, prev.duration / 2, nxt.duration / 2)), 3)
 
 
 def _spread(items: list, count: int, rng: random.Random) -> list:

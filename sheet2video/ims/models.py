@@ -15,9 +15,9 @@ import functools
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 MAX_GROUPS = 40
 MAX_MEDIA_PER_GROUP = 200
@@ -203,6 +203,15 @@ class TitleConfigModel(_Model):
     Alignment: str | None = None
 
 
+def _transition_name(name: str) -> str:
+    from sheet2video.engine.compose.transitions import check_transition  # the engine's name table
+
+    problem = check_transition(name)
+    if problem:
+        raise ValueError(problem)
+    return name
+
+
 class ProcessConfigModel(_Model):
     SingleShotDuration: float | None = Field(default=None, gt=0)
     AlignmentMode: Literal["AutoSpeed", "Cut"] | None = None
@@ -210,7 +219,9 @@ class ProcessConfigModel(_Model):
     EnableClipDetection: bool | None = None
     EnableTemporalOpt: bool | None = None
     AllowTransition: bool | None = None
-    TransitionDuration: float | None = Field(default=None, ge=0)
+    TransitionDuration: float | None = Field(default=None, gt=0, le=2)
+    TransitionList: list[Annotated[str, AfterValidator(_transition_name)]] | None = None
+    UseUniformTransition: bool | None = None
 
 
 class LoudnessConfigModel(_Model):

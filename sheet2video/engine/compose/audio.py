@@ -40,27 +40,41 @@ def _volume(gain: float) -> list[str]:
     return [] if abs(gain - 1.0) < 1e-6 else [f"volume={num(gain)}"]
 
 
-def _shot_audio(g: Graph, plan: list[Slot], audios: list) -> str | None:
-    """The shots' own sound, segment by segment, or None when every shot is silent or muted."""
+def _shot_audio(g: Graph, plan: list[Slot], audios: list, fps: int = 25) -> str | None:
+    """The shots' own sound, segment by segment, or None when every shot is silent or muted.
+    A shot with a transition into it starts early by its video lead; the two segments are
+    crossfaded over that window (``acrossfade``), so the total stays exactly the slots' samples."""
     if not any(a is not None for a in audios):
         return None
-    labels = []
+    labels, leads = [], []
+    start_f = 0
     for slot, audio in zip(plan, audios):
+        # Samples from the window's first frame to the slot's first one, on the same rounding as slots().
+        lead = (start_f * SAMPLE_RATE + fps // 2) // fps - ((start_f - slot.lead) * SAMPLE_RATE + fps // 2) // fps
+        start_f += slot.nf
+        leads.append(lead)
         out = g.label("a")
         if audio is None:
-            g.add(f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=end_sample={slot.ns}{out}")
+            g.add(f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=end_sample={slot.ns + lead}{out}")
         else:
             idx, factor = audio
             parts = ["asetpts=PTS-STARTPTS", *atempo_chain(factor), f"aresample={SAMPLE_RATE}", AFMT]
             if abs(float(slot.shot.volume) - 1.0) > 1e-9:
                 parts.append(f"volume={num(slot.shot.volume)}")
-            parts += ["apad", f"atrim=end_sample={slot.ns}", "asetpts=PTS-STARTPTS"]
+            parts += ["apad", f"atrim=end_sample={slot.ns + lead}", "asetpts=PTS-STARTPTS"]
             g.add(f"[{idx}:a]{','.join(parts)}{out}")
         labels.append(out)
     if len(labels) == 1:
         g.add(f"{labels[0]}anull[abase]")
-    else:
+    elif not any(leads):
         g.add(f"{''.join(labels)}concat=n={len(labels)}:v=0:a=1[abase]")
+    else:
+        cur = labels[0]
+        for k, (label, lead) in enumerate(zip(labels[1:], leads[1:]), 1):
+            nxt = "[abase]" if k == len(labels) - 1 else g.label("ax")
+            join = f"acrossfade=nb_samples={lead}:overlap=1:curve1=tri:curve2=tri" if lead else "concat=n=2:v=0:a=1"
+            g.add(f"{cur}{label}{join}{nxt}")
+            cur = nxt
     return "[abase]"
 
 
@@ -120,7 +134,7 @@ def _music(g: Graph, task: RenderTask, speech: str | None, T: int) -> tuple[str,
 
 def audio_track(g: Graph, task: RenderTask, plan: list[Slot], audios: list, T: int) -> str:
     """Add the whole audio mix; return its label (``[aout]``)."""
-    base = _shot_audio(g, plan, audios)
+    base = _shot_audio(g, plan, audios, int(task.fps))
     if base is None:
         g.add(f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=end_sample={T}[abase]")
     mix = ["[abase]"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sheet2video.engine.compose import transitions
 from sheet2video.engine.compose.graph import SAMPLE_RATE, Graph, absolute, frames, ms, sec, still_input
 from sheet2video.engine.task import RenderTask, Shot
 
@@ -43,6 +44,10 @@ def slots(task: RenderTask, N: int, T: int) -> list[Slot]:
             out.append(Slot(shot, nf, ns))
     if out and sum(s.ns for s in out) != T:  # make the audio segments add up exactly
         out[-1].ns += T - sum(s.ns for s in out)
+    for prev, cur in zip(out, out[1:]):
+        # A transition into ``cur``: its window leaves at least one frame of ``prev``'s own.
+        if prev.shot.transition and ms(prev.shot.transition_duration) > 0:
+            cur.lead = max(0, min(frames(ms(prev.shot.transition_duration), fps), prev.nf - 1, cur.nf))
     return out
 
 
@@ -71,7 +76,8 @@ def shot_stream(g: Graph, task: RenderTask, slot: Slot, fit: str) -> tuple[str, 
     start_ms = ms(shot.start)
     src_ms = ms(shot.source_duration) or dur_ms
     args = ["-ss", sec(start_ms)] if start_ms > 0 else []
-    idx = g.add_input(*args, "-t", sec(src_ms), "-i", path)
+    # The lead frames (a transition into this shot) come after the slot's own source time.
+    idx = g.add_input(*args, "-t", sec(src_ms + -(-slot.lead * 1000 * src_ms // (fps * dur_ms))), "-i", path)
     speed = "" if src_ms == dur_ms else f"*{dur_ms}/{src_ms}"
     g.add(
         f"[{idx}:v]setpts=(PTS-STARTPTS){speed},fps={fps},{fit},"
@@ -96,7 +102,8 @@ def video_track(g: Graph, task: RenderTask, plan: list[Slot], W: int, H: int, N:
         g.add(f"{labels[0]}null[vcat]")
     else:
         # The trailing pad+trim only matters if a source delivered no frames at all.
-        g.add(f"{''.join(labels)}concat=n={len(labels)}:v=1:a=0,tpad=stop=-1:stop_mode=clone,trim=end_frame={N}[vcat]")
+        transitions.join(g, labels, plan, fps, pix, "[vjoin]")
+        g.add(f"[vjoin]tpad=stop=-1:stop_mode=clone,trim=end_frame={N}[vcat]")
     cur = "[vcat]"
     if task.background_image:
         idx = g.add_input(*still_input(absolute(task.background_image)))
