@@ -17,6 +17,7 @@ import sys
 import uuid
 
 from sheet2video.engine.compose import build_command, validate
+from sheet2video.engine.compose.captions import ass_path
 from sheet2video.engine.compose.graph import SAMPLE_RATE, escape_filter_value, ms, sec
 from sheet2video.engine.ffmpeg import FFMPEG_ENV, ffmpeg_exe
 from sheet2video.engine.task import Caption, Music, RenderResult, RenderTask, Shot, SpeechClip, Sticker, TextOverlay
@@ -178,4 +179,5 @@ def render(
     finally:
         _unlink(tmp_out)
         _unlink(graph_file)
+        _unlink(ass_path(graph_file))  # compose.captions writes it next to the graph
     return RenderResult(path=output, duration=ms(task.duration) / 1000)
