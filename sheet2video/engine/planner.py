@@ -26,9 +26,10 @@ import json
 import math
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from sheet2video.engine.compose.captions import enabled as captions_enabled, plan_events
 from sheet2video.engine.media import MediaResolver
 from sheet2video.engine.probe import MediaInfo, probe
 from sheet2video.engine.render import Music, RenderTask, Shot, SpeechClip, Sticker, TextOverlay
@@ -150,6 +151,10 @@ class JobPlanner:
         title_style = editing.get("TitleConfig") or {}
         sub_styles = editing.get("SubHeadingConfig") or {}
         music_volume = float((editing.get("BackgroundMusicConfig") or {}).get("Volume", 0.3))
+        # Voice-over captions: drawn unless AsrConfig says "Enable": false (compose.captions).
+        asr = (editing.get("SpeechConfig") or {}).get("AsrConfig")
+        asr = asr if isinstance(asr, dict) else {}
+        caption_style = {k: v for k, v in asr.items() if k != "Enable"}
 
         tasks = []
         for i, (timeline, path) in enumerate(zip(timelines, output_paths)):
@@ -172,6 +177,9 @@ class JobPlanner:
                 music=Music(self.audio(music[i]), music_volume, True) if music and music_volume > 0 else None,
                 stickers=[self._sticker(stickers[i], width, height)] if stickers else [],
                 background_image=self.media(backgrounds[i])[0] if backgrounds else None,
+                captions=plan_events(timeline.voiced, caption_style, width, height, timeline.duration)
+                if captions_enabled(asr) else [],
+                caption_style=caption_style,
             )
             tasks.append(task)
         return tasks
@@ -187,10 +195,12 @@ class JobPlanner:
         for i, combo in enumerate(combos):
             picks = [(pools[g][c], volumes[g], self._length(pools[g][c], ctx)) for g, c in enumerate(combo)]
             speech: list[SpeechClip] = []
+            said: list = []  # (speech, timeline offset, script) for captions
             if scripts:
                 spoken = self.speech.synthesize(scripts[i], ctx.voice, ctx.rate)
                 target = spoken.duration
                 speech = [SpeechClip(spoken.path, 0.0, spoken.duration, ctx.speech_volume)]
+                said = [(spoken, 0.0, scripts[i])]
             elif ctx.fixed_duration:
                 target = float(ctx.fixed_duration)
             else:
@@ -206,7 +216,7 @@ class JobPlanner:
                 picks.insert(len(picks) - 1 if len(picks) > 1 else len(picks), (cand, volumes[g], self._length(cand, ctx)))
                 guard += 1
             shots = _fit(picks, target, scale=bool(scripts) and ctx.align == "AutoSpeed")
-            timelines.append(_Timeline(shots, round(target, 3), speech))
+            timelines.append(_Timeline(shots, round(target, 3), speech, said))
         return timelines
 
     def _grouped(self, groups, inputs, ctx: _Context, rng: random.Random, count: int) -> list[_Timeline]:
@@ -222,6 +232,7 @@ class JobPlanner:
         for i, combo in enumerate(combos):
             shots: list[Shot] = []
             speech: list[SpeechClip] = []
+            said: list = []  # (speech, timeline offset, script) for captions
             clock = 0.0
             for g, group in enumerate(groups):
                 if voiced[g]:
@@ -229,6 +240,7 @@ class JobPlanner:
                     spoken = self.speech.synthesize(text, ctx.voice, ctx.rate)
                     length = spoken.duration
                     speech.append(SpeechClip(spoken.path, round(clock, 3), spoken.duration, ctx.speech_volume))
+                    said.append((spoken, round(clock, 3), text))
                 else:
                     length = float(group.get("Duration") or DEFAULT_GROUP_DURATION)
                 first = pools[g][combo[g]]
@@ -243,7 +255,7 @@ class JobPlanner:
             if ctx.max_duration and clock > float(ctx.max_duration):
                 clock = float(ctx.max_duration)
                 shots = _trim(shots, clock)
-            timelines.append(_Timeline(shots, round(clock, 3), speech))
+            timelines.append(_Timeline(shots, round(clock, 3), speech, said))
         return timelines
 
     def _image_text(self, inputs, ctx: _Context, rng: random.Random, count: int) -> list[_Timeline]:
@@ -260,16 +272,17 @@ class JobPlanner:
                 total_chars = sum(len(s) for s in sentences)
                 lengths = [spoken.duration * len(s) / total_chars for s in sentences]
                 speech = [SpeechClip(spoken.path, 0.0, spoken.duration, ctx.speech_volume)]
+                said = [(spoken, 0.0, scripts[i])]
                 target = spoken.duration
             else:
                 lengths = [ctx.shot] * len(order)
-                speech = []
+                speech, said = [], []
                 target = float(ctx.fixed_duration or min(sum(lengths), float(ctx.max_duration or sum(lengths))))
             shots = []
             for n, length in enumerate(lengths):
                 cand = order[n % len(order)]
                 shots += _fit([(cand, ctx.media_volume, self._length(cand, ctx))], length, scale=False)
-            timelines.append(_Timeline(_trim(shots, target), round(target, 3), speech))
+            timelines.append(_Timeline(_trim(shots, target), round(target, 3), speech, said))
         return timelines
 
     # ------------------------------------------------------------ pieces
@@ -312,6 +325,7 @@ class _Timeline:
     shots: list[Shot]
     duration: float
     speech: list[SpeechClip]
+    voiced: list = field(default_factory=list)  # (speech, timeline offset, script): caption timings
 
 
 def seed_of(params: dict[str, Any]) -> int:

@@ -163,13 +163,54 @@ class MediaConfigModel(_Model):
     MediaMetaDataArray: list[dict[str, Any]] | None = None
 
 
+CAPTION_ALIGNMENTS = Literal["TopLeft", "TopCenter", "TopRight", "CenterLeft", "CenterCenter", "CenterRight",
+                             "BottomLeft", "BottomCenter", "BottomRight"]
+_COLOUR = re.compile(r"^(?:(?:#|0x)?[0-9a-fA-F]{6}|white|black|yellow|red|green|blue|orange|pink|gr[ae]y)$", re.I)
+
+
+class FontFaceModel(_Model):
+    Bold: bool | None = None
+    Italic: bool | None = None
+    Underline: bool | None = None
+
+
+class AsrConfigModel(_Model):
+    """Voice-over caption style (engine: compose/captions.py). ``Enable: false`` turns captions off."""
+
+    Enable: bool | None = None
+    Font: str | None = None
+    FontSize: float | None = Field(default=None, gt=0, le=1000)
+    FontColor: str | None = None
+    Outline: float | None = Field(default=None, ge=0, le=200)
+    OutlineColour: str | None = None
+    Alignment: CAPTION_ALIGNMENTS | None = None
+    X: float | None = Field(default=None, ge=0)
+    Y: float | None = Field(default=None, ge=0)
+    TextWidth: float | None = Field(default=None, gt=0, le=1)
+    FontFace: FontFaceModel | None = None
+
+    @field_validator("FontColor", "OutlineColour")
+    @classmethod
+    def _colour(cls, value: str | None) -> str | None:
+        if value is not None and not _COLOUR.match(value.strip()):
+            raise ValueError(f"expected a colour like #ffffff, got {value!r}")
+        return value
+
+    @field_validator("X", "Y")
+    @classmethod
+    def _place(cls, value: float | None) -> float | None:
+        if value is not None and 1 < value < 2:
+            raise ValueError(f"is a fraction (0-1) of the size or pixels (2 or more), got {value}")
+        return value
+
+
 class SpeechConfigModel(_Model):
     Volume: float | None = Volume
     Voice: str | None = None
     SpeechRate: float | None = Field(default=None, ge=-500, le=500)
     SpeechLanguage: str | None = None
     Style: str | None = None
-    AsrConfig: dict[str, Any] | None = None
+    AsrConfig: AsrConfigModel | None = None
 
 
 class BackgroundMusicConfigModel(_Model):

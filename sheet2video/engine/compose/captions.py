@@ -125,8 +125,9 @@ def _flag(face: Any, key: str, default: bool) -> bool:
 def look(style: dict, W: int, H: int, text: str) -> Look:
     style = style or {}
     safe = safe_area(W, H)
+    given = style.get("FontSize")
     try:
-        size = round(float(style.get("FontSize") or round(min(W, H) * SIZE_SHARE)))
+        size = round(float(given)) if given not in (None, "") else round(min(W, H) * SIZE_SHARE)
     except (TypeError, ValueError):
         raise _bad("FontSize", style.get("FontSize"), "expected pixels") from None
     if not 4 <= size <= H // 4:
