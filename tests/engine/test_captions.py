@@ -272,3 +272,40 @@ def test_build_command_draws_captions_after_stickers_and_before_titles(tmp_path)
     assert (tmp_path / "g.ass").read_text(encoding="utf-8").startswith("[Script Info]")
     _, graph = build_command(task_for(tmp_path, []))
     assert "ass=" not in graph
+
+
+# ------------------------------------------------------------------ sheet columns
+
+
+def _plan_row(write_csv, cells: str):
+    from sheet2video.campaign import plan_campaign
+    from sheet2video.sheet import read_sheet
+    from sheet2video.templating import load_template_set
+    import json
+
+    sheet = read_sheet(write_csv("id,media:A,speech,width,height" + cells))
+    (job,) = plan_campaign(sheet, load_template_set("script"))
+    return json.loads(job.params["EditingConfig"])["SpeechConfig"]["AsrConfig"]
+
+
+def test_caption_columns_a_marketing_person_fills_in(write_csv):
+    asr = _plan_row(write_csv, ",captions,caption_size,caption_color,caption_position\na,x.mp4,Hi.,1080,1920,yes,large,yellow,top\n")
+    assert asr == {"FontSize": 76, "FontColor": "yellow", "Alignment": "TopCenter"}
+    assert _plan_row(write_csv, ",captions\na,x.mp4,Hi.,1080,1920,no\n") == {"Enable": False}
+    assert _plan_row(write_csv, ",caption_size\na,x.mp4,Hi.,1280,720,48\n")["FontSize"] == 48
+
+
+@pytest.mark.parametrize("column, value, fragment", [("caption_position", "left", "caption_position"),
+                                                     ("caption_color", "#12", "caption_color"),
+                                                     ("caption_size", "huge", "caption_size")])
+def test_bad_caption_cell_names_row_and_column(write_csv, column, value, fragment):
+    from sheet2video.campaign import plan_campaign
+    from sheet2video.errors import PreflightError
+    from sheet2video.sheet import read_sheet
+    from sheet2video.templating import load_template_set
+
+    sheet = read_sheet(write_csv(f"id,media:A,speech,{column}\na,x.mp4,Hi.,{value}\n"))
+    with pytest.raises(PreflightError) as caught:
+        plan_campaign(sheet, load_template_set("script"))
+    (problem,) = caught.value.problems
+    assert str(problem).startswith(f"row 2, {fragment}"), str(problem)
