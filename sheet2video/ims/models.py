@@ -179,7 +179,7 @@ class AsrConfigModel(_Model):
 
     Enable: bool | None = None
     Font: str | None = None
-    FontSize: float | None = Field(default=None, gt=0, le=1000)
+    FontSize: float | None = Field(default=None, gt=0)  # at most a quarter of the height: _cross_rules
     FontColor: str | None = None
     Outline: float | None = Field(default=None, ge=0, le=200)
     OutlineColour: str | None = None
@@ -202,6 +202,12 @@ class AsrConfigModel(_Model):
         if value is not None and 1 < value < 2:
             raise ValueError(f"is a fraction (0-1) of the size or pixels (2 or more), got {value}")
         return value
+
+    @model_validator(mode="after")
+    def _outline(self) -> AsrConfigModel:
+        if self.Outline is not None and self.FontSize is not None and self.Outline > self.FontSize:
+            raise ValueError(f"Outline {self.Outline:g} is wider than FontSize {self.FontSize:g}")
+        return self
 
 
 class SpeechConfigModel(_Model):
@@ -445,6 +451,13 @@ def _cross_rules(inputs: InputConfig, output: OutputConfig, params: dict[str, An
             )
     editing = params.get("EditingConfig")
     process = editing.get("ProcessConfig") if isinstance(editing, dict) else None  # not an object: already reported
+    speech = editing.get("SpeechConfig") if isinstance(editing, dict) else None
+    asr = speech.get("AsrConfig") if isinstance(speech, dict) else None
+    size = asr.get("FontSize") if isinstance(asr, dict) else None
+    height = output.Height or 1920  # the engine's default output height
+    if isinstance(size, (int, float)) and size > height / 4:  # captions drawn at most 2 lines of a quarter height
+        issues.append(Issue("EditingConfig.SpeechConfig.AsrConfig.FontSize",
+                            f"must be at most a quarter of the output height ({height // 4} px), got {size:g}"))
     if isinstance(process, dict) and process.get("AlignmentMode") and inputs.mode == "script-grouped":
         issues.append(Issue("EditingConfig.ProcessConfig.AlignmentMode", "applies only to global voice-over mode", "warning"))
     return issues

@@ -173,6 +173,17 @@ def test_bad_style_is_a_plan_time_issue_naming_the_field(field, value):
     assert paths == [f"EditingConfig.SpeechConfig.AsrConfig.{field}"]
 
 
+def test_caption_size_against_the_output_and_outline_against_the_size_are_checked_at_plan_time():
+    params = {"InputConfig": {"MediaGroupArray": [{"GroupName": "a", "MediaArray": ["a.mp4"]}]},
+              "OutputConfig": {"MediaURL": "https://b.oss-cn-shanghai.aliyuncs.com/o_{index}.mp4", "Width": 720, "Height": 1280},
+              "EditingConfig": {"SpeechConfig": {"AsrConfig": {"FontSize": 400}}}}
+    (issue,) = check_params(params)
+    assert issue.path == "EditingConfig.SpeechConfig.AsrConfig.FontSize" and "320 px" in issue.message
+    params["EditingConfig"]["SpeechConfig"]["AsrConfig"] = {"FontSize": 40, "Outline": 60}
+    (issue,) = check_params(params)
+    assert issue.path == "EditingConfig.SpeechConfig.AsrConfig" and "Outline" in issue.message
+
+
 def test_good_style_passes_plan_time_checks():
     params = {"InputConfig": {"MediaGroupArray": [{"GroupName": "a", "MediaArray": ["a.mp4"]}]},
               "OutputConfig": {"MediaURL": "https://b.oss-cn-shanghai.aliyuncs.com/o_{index}.mp4"},
