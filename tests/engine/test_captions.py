@@ -320,3 +320,21 @@ def test_bad_caption_cell_names_row_and_column(write_csv, column, value, fragmen
         plan_campaign(sheet, load_template_set("script"))
     (problem,) = caught.value.problems
     assert str(problem).startswith(f"row 2, {fragment}"), str(problem)
+
+
+def test_odd_output_names_and_fonts_fontconfig_does_not_know(tmp_path, monkeypatch):
+    folder = tmp_path / "it's, [odd]"
+    folder.mkdir()
+    task = task_for(folder, [Caption("Hi there", 0.2, 1.0)])
+    task.output = str(folder / "a:b's %d;[1].mp4")
+    # a font from a user folder: libass is given its folder, Pillow measures the file itself
+    monkeypatch.setattr(captions, "_fc_match", lambda pattern: None)
+    captions._resolve.cache_clear()
+    try:
+        _, graph = build_command(task, graph_path=str(folder / "g.filtergraph"))
+        assert ":fontsdir=" in graph
+        on = frames_of(render(task).path)
+    finally:
+        captions._resolve.cache_clear()
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(("grey", "g."))) == [task.output.rsplit("/", 1)[1]]
+    assert np.abs(band(on[10]) - band(on[40])).max() > 40  # drawn at 0.4 s, gone at 1.6 s
