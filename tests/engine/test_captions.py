@@ -100,6 +100,21 @@ def test_long_english_clause_is_split_at_word_timings_into_two_line_events():
         assert size == lk.size and len(lines) <= 2  # fits at the caption size, at most two lines
 
 
+def test_long_chinese_clause_is_split_between_phrases_even_with_per_character_timings():
+    clause = "周末全场商品八折优惠欢迎大家带着朋友一起来选购"  # per character, a cut could fall in 欢|迎
+    chars = tuple(Seg(c, round(0.1 * i, 3), round(0.1 * (i + 1), 3)) for i, c in enumerate(clause))
+    spoken = Spoken("x.wav", 2.5, (Seg(clause, 0.0, 2.4),), chars)
+    ev = captions.plan_events([(spoken, 0.0, clause)], {"FontSize": 20}, W, H, total=3)
+    assert len(ev) >= 2 and "".join(e.text for e in ev) == clause
+    bounds = {0}
+    for u in linebreak.units(clause):
+        bounds.add(max(bounds) + len(u))
+    at = 0
+    for e in ev:
+        assert at in bounds and e.start == round(0.1 * at, 3)  # starts where its first phrase is spoken
+        at += len(e.text)
+
+
 def test_events_of_clips_never_overlap_and_end_with_the_video():
     a = Spoken("a.wav", 2.0, (Seg("One.", 0.0, 1.0), Seg("Two.", 0.9, 2.5)))  # engine overshoot
     b = Spoken("b.wav", 2.0, (Seg("Three.", 0.0, 1.5),))

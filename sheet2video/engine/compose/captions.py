@@ -292,6 +292,14 @@ def _split(seg, words, fits: Callable[[str], bool]) -> list[tuple[str, float, fl
         if at >= 0:
             starts.append((at, float(w.start)))
             cursor = at + len(str(w.text).strip())
+    # cut only where a line may break too: never inside a CJK word the engine timed per character
+    breaks, at = {0}, 0
+    for unit in linebreak.units(text):
+        at += len(unit)
+        breaks.add(at)
+    on_breaks = [s for s in starts if s[0] in breaks]
+    if len(on_breaks) >= 2:
+        starts = on_breaks
     if len(starts) < 2:
         return [(_clean(text), start, end)]
     starts[0] = (0, start)
