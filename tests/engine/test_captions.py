@@ -147,6 +147,11 @@ def test_ass_escaping_keeps_cell_text_literal():
     assert "\\N" not in body.replace("\\\u2060N", "")  # the cell's \N is no line break
 
 
+def test_caption_times_out_of_order_are_a_task_error(tmp_path):
+    with pytest.raises(RenderError, match="caption 0: times 2.0..1.0"):
+        build_command(task_for(tmp_path, [Caption("Hi", 2.0, 1.0)]))
+
+
 def test_ass_header_has_output_size_and_no_libass_wrapping(tmp_path):
     task = task_for(tmp_path, [Caption("Hi", 0, 1)])
     text, _ = captions.ass_text(task, W, H)
@@ -171,7 +176,7 @@ def test_default_position_is_the_bottom_of_the_safe_area_and_titles_push_top_cap
 
 @pytest.mark.parametrize("field, value", [("FontSize", 0), ("FontSize", 5000), ("Alignment", "Bottom"),
                                           ("FontColor", "#12345"), ("OutlineColour", "purpleish"),
-                                          ("TextWidth", 1.5), ("Y", -3)])
+                                          ("TextWidth", 1.5), ("Y", -3), ("Outline", "thick"), ("TextWidth", "wide")])
 def test_bad_style_is_a_render_error_naming_the_field(field, value):
     with pytest.raises(RenderError, match=f"AsrConfig.{field}"):
         captions.look({field: value}, W, H, "Hi")

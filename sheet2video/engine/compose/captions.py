@@ -105,16 +105,22 @@ def _ass_color(value: Any, default: str, field: str) -> str:
     return f"&H00{b}{g}{r}".upper()
 
 
-def _px(value: Any, whole: int, field: str) -> int | None:
+def _number(style: dict, field: str) -> float | None:
+    value = style.get(field)
     if value in (None, ""):
         return None
     try:
-        v = float(value)
+        return float(value)
     except (TypeError, ValueError):
-        raise _bad(field, value, "expected a fraction 0-1 or pixels") from None
-    if v < 0:
-        raise _bad(field, value, "must not be negative")
-    return round(v * whole) if v <= 1 else round(v)
+        raise _bad(field, value, "expected a number") from None
+
+
+def _px(style: dict, field: str, whole: int) -> int | None:
+    """A fraction (0-1) of ``whole`` or pixels."""
+    v = _number(style, field)
+    if v is not None and v < 0:
+        raise _bad(field, style[field], "must not be negative")
+    return None if v is None else round(v * whole) if v <= 1 else round(v)
 
 
 def _flag(face: Any, key: str, default: bool) -> bool:
@@ -122,22 +128,11 @@ def _flag(face: Any, key: str, default: bool) -> bool:
     return default if v is None else v is True or str(v).lower() == "true"
 
 
-def look(style: dict, W: int, H: int, text: str) -> Look:
-    style = style or {}
+def _anchor(style: dict, an: int, W: int, H: int) -> tuple[int, int, float]:
+    """(x, y) of the block's anchor point and the width a line may take."""
     safe = safe_area(W, H)
-    given = style.get("FontSize")
-    try:
-        size = round(float(given)) if given not in (None, "") else round(min(W, H) * SIZE_SHARE)
-    except (TypeError, ValueError):
-        raise _bad("FontSize", style.get("FontSize"), "expected pixels") from None
-    if not 4 <= size <= H // 4:
-        raise _bad("FontSize", style.get("FontSize"), f"must be 4..{H // 4} px for a {W}x{H} video")
-    name = style.get("Alignment") or "BottomCenter"
-    if name not in ALIGNMENTS:
-        raise _bad("Alignment", name, "expected one of " + ", ".join(ALIGNMENTS))
-    an = ALIGNMENTS[name]
     column, row = (an - 1) % 3, (an - 1) // 3  # column 0 left 1 centre 2 right; row 0 bottom 2 top
-    X, Y = _px(style.get("X"), W, "X"), _px(style.get("Y"), H, "Y")
+    X, Y = _px(style, "X", W), _px(style, "Y", H)
     if column == 0:
         x = X if X is not None else safe.left
         room = W - x - safe.right
@@ -146,18 +141,28 @@ def look(style: dict, W: int, H: int, text: str) -> Look:
         room = x - safe.left
     else:
         x, room = W // 2, W - safe.left - safe.right
-    if Y is not None:
-        y = Y
-    else:
-        y = (H - safe.bottom, H // 2, safe.top)[row]
-    width = style.get("TextWidth")
-    if width not in (None, ""):
-        w = float(width)
-        if not 0 < w <= 1:
-            raise _bad("TextWidth", width, "must be a fraction of the width, 0-1")
-        room = min(W * w, room) if column != 1 else W * w
-    outline = style.get("Outline")
-    outline = float(outline) if outline not in (None, "") else max(1.0, round(size * 0.08))
+    y = Y if Y is not None else (H - safe.bottom, H // 2, safe.top)[row]
+    share = _number(style, "TextWidth")
+    if share is not None:
+        if not 0 < share <= 1:
+            raise _bad("TextWidth", style["TextWidth"], "must be a fraction of the width, 0-1")
+        room = W * share if column == 1 else min(W * share, room)
+    return int(x), int(y), room
+
+
+def look(style: dict, W: int, H: int, text: str) -> Look:
+    style = style or {}
+    size = _number(style, "FontSize")
+    size = round(size) if size is not None else round(min(W, H) * SIZE_SHARE)
+    if not 4 <= size <= H // 4:
+        raise _bad("FontSize", style.get("FontSize"), f"must be 4..{H // 4} px for a {W}x{H} video")
+    name = style.get("Alignment") or "BottomCenter"
+    if name not in ALIGNMENTS:
+        raise _bad("Alignment", name, "expected one of " + ", ".join(ALIGNMENTS))
+    an = ALIGNMENTS[name]
+    x, y, room = _anchor(style, an, W, H)
+    outline = _number(style, "Outline")
+    outline = outline if outline is not None else max(1.0, round(size * 0.08))
     if not 0 <= outline <= size:
         raise _bad("Outline", style.get("Outline"), f"must be 0..{size} px")
     face = style.get("FontFace")
@@ -172,7 +177,7 @@ def look(style: dict, W: int, H: int, text: str) -> Look:
         bold=bold, italic=_flag(face, "Italic", False), underline=_flag(face, "Underline", False),
         color=_ass_color(style.get("FontColor"), "#FFFFFF", "FontColor"),
         outline_color=_ass_color(style.get("OutlineColour"), "#000000", "OutlineColour"),
-        outline=outline, an=an, x=int(x), y=int(y), max_width=max(float(size), room),
+        outline=outline, an=an, x=x, y=y, max_width=max(float(size), room),
     )
 
 
@@ -425,7 +430,9 @@ def ass_text(task: RenderTask, W: int, H: int) -> tuple[str, str | None]:
     ]
     fontsdir = None
     body = []
-    for c in task.captions:
+    for i, c in enumerate(task.captions):
+        if ms(c.start) < 0 or ms(c.end) < ms(c.start):
+            raise RenderError(f"render task: caption {i}: times {c.start}..{c.end}", code="InvalidParameter.RenderTask")
         lk = look(style, W, H, c.text)
         size, lines = layout_event(c.text, lk)
         fontsdir = fontsdir or lk.fontsdir
