@@ -155,8 +155,8 @@ def render(
     stem = f".{os.path.basename(output)}.{uuid.uuid4().hex[:12]}"
     tmp_out = os.path.join(folder, stem + ".part")
     graph_file = os.path.join(folder, stem + ".filtergraph")
-    argv, graph = build_command(task, threads=threads, preset=preset, output=tmp_out, graph_path=graph_file)
     try:
+        argv, graph = build_command(task, threads=threads, preset=preset, output=tmp_out, graph_path=graph_file)
         with open(graph_file, "w", encoding="utf-8") as f:
             f.write(graph)
         try:

@@ -358,3 +358,10 @@ def test_odd_output_names_and_fonts_fontconfig_does_not_know(tmp_path, monkeypat
         captions._resolve.cache_clear()
     assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(("grey", "g."))) == [task.output.rsplit("/", 1)[1]]
     assert np.abs(band(on[10]) - band(on[40])).max() > 40  # drawn at 0.4 s, gone at 1.6 s
+
+
+def test_a_task_error_after_the_captions_stage_leaves_no_ass_file(tmp_path):
+    task = task_for(tmp_path, [Caption("Hi", 0, 1)], titles=[TextOverlay("T", style={"FontColor": "nope"})])
+    with pytest.raises(RenderError):
+        render(task)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
