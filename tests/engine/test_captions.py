@@ -361,7 +361,7 @@ def test_odd_output_names_and_fonts_fontconfig_does_not_know(tmp_path, monkeypat
 
 
 def test_a_task_error_after_the_captions_stage_leaves_no_ass_file(tmp_path):
-    task = task_for(tmp_path, [Caption("Hi", 0, 1)], titles=[TextOverlay("T", style={"FontColor": "nope"})])
+    task = task_for(tmp_path, [Caption("Hi", 0, 1)], titles=[TextOverlay("T", style={"FontSize": 2})])
     with pytest.raises(RenderError):
         render(task)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
