@@ -15,7 +15,7 @@ from sheet2video.engine.compose import captions
 from sheet2video.engine.compose.layout import safe_area, title_band
 from sheet2video.engine.media import MediaResolver
 from sheet2video.engine.planner import JobPlanner
-from sheet2video.engine.render import RenderTask, Shot, SpeechClip, TextOverlay, build_command, render
+from sheet2video.engine.render import RenderTask, Shot, TextOverlay, build_command, render
 from sheet2video.engine.task import Caption
 from sheet2video.errors import RenderError
 from sheet2video.ims.models import check_params

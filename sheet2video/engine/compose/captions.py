@@ -285,50 +285,59 @@ def _clean(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _split(seg, words, fits: Callable[[str], bool]) -> list[tuple[str, float, float]]:
-    """A clause as one event, or cut at word timings into pieces that each fit in two lines."""
-    text, start, end = str(seg.text), float(seg.start), float(seg.end)
-    if fits(_clean(text)):
-        return [(_clean(text), start, end)]
-    inside = [w for w in words if start - 0.005 <= float(w.start) < end]
+def _word_starts(text: str, start: float, end: float, words) -> list[tuple[int, float]]:
+    """(character, second) where each word timed inside the clause starts, found in its text (words
+    are substrings of it); only where a line may break, when there are such places (a CJK engine
+    may time every character, and 欢|迎 must stay together)."""
     starts, cursor = [], 0
-    for w in inside:  # where each word starts in the clause text (words are substrings of it)
-        at = text.find(str(w.text).strip(), cursor) if str(w.text).strip() else -1
+    for w in words:
+        word = str(w.text).strip()
+        at = text.find(word, cursor) if word and start - 0.005 <= float(w.start) < end else -1
         if at >= 0:
             starts.append((at, float(w.start)))
-            cursor = at + len(str(w.text).strip())
-    # cut only where a line may break too: never inside a CJK word the engine timed per character
+            cursor = at + len(word)
     breaks, at = {0}, 0
     for unit in linebreak.units(text):
         at += len(unit)
         breaks.add(at)
     on_breaks = [s for s in starts if s[0] in breaks]
-    if len(on_breaks) >= 2:
-        starts = on_breaks
-    if len(starts) < 2:
-        return [(_clean(text), start, end)]
-    starts[0] = (0, start)
-    bounds = [p for p, _ in starts] + [len(text)]
-    piece = lambda a, b: _clean(text[bounds[a]:bounds[b]])  # noqa: E731
-    n = len(starts)
-    cuts, i = [], 0  # greedy: as many words per event as fit
+    return on_breaks if len(on_breaks) >= 2 else starts
+
+
+def _cuts(n: int, bounds: list[int], fits_between: Callable[[int, int], bool]) -> list[int]:
+    """Word indexes that end each event: as few events as greedy filling needs, then the same
+    number of events of similar length when each of those still fits."""
+    cuts, i = [], 0
     while i < n:
         j = i + 1
-        while j < n and fits(piece(i, j + 1)):
+        while j < n and fits_between(i, j + 1):
             j += 1
         cuts.append(j)
         i = j
     k = len(cuts)
-    if k > 1:  # the same number of events, of similar length, when each still fits
-        even = [min(range(1, n), key=lambda b: abs(bounds[b] - len(text) * c / k)) for c in range(1, k)] + [n]
-        if sorted(set(even)) == even and all(fits(piece(a, b)) for a, b in zip([0, *even], even)):
-            cuts = even
+    if k > 1:
+        even = [min(range(1, n), key=lambda b: abs(bounds[b] - bounds[n] * c / k)) for c in range(1, k)] + [n]
+        if sorted(set(even)) == even and all(fits_between(a, b) for a, b in zip([0, *even], even)):
+            return even
+    return cuts
+
+
+def _split(seg, words, fits: Callable[[str], bool]) -> list[tuple[str, float, float]]:
+    """A clause as one event, or cut at word timings into pieces that each fit in two lines."""
+    text, start, end = str(seg.text), float(seg.start), float(seg.end)
+    starts = [] if fits(_clean(text)) else _word_starts(text, start, end, words)
+    if len(starts) < 2:
+        return [(_clean(text), start, end)]
+    starts[0] = (0, start)  # the first event shows from the clause's start, leading marks included
+    bounds = [p for p, _ in starts] + [len(text)]
+
+    def piece(a: int, b: int) -> str:
+        return _clean(text[bounds[a] : bounds[b]])
+
     out, a = [], 0
-    for b in cuts:
-        t0 = starts[a][1]
-        t1 = starts[b][1] if b < n else end
+    for b in _cuts(len(starts), bounds, lambda a, b: fits(piece(a, b))):
         if piece(a, b):
-            out.append((piece(a, b), t0, t1))
+            out.append((piece(a, b), starts[a][1], starts[b][1] if b < len(starts) else end))
         a = b
     return out
 
