@@ -181,6 +181,7 @@ class AsrConfigModel(_Model):
     Font: str | None = None
     FontSize: float | None = Field(default=None, gt=0)  # at most a quarter of the height: _cross_rules
     FontColor: str | None = None
+    FontColorOpacity: float | None = Field(default=None, ge=0, le=1)
     Outline: float | None = Field(default=None, ge=0, le=200)
     OutlineColour: str | None = None
     Alignment: CAPTION_ALIGNMENTS | None = None

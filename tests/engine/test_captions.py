@@ -157,6 +157,10 @@ def test_ass_header_has_output_size_and_no_libass_wrapping(tmp_path):
     text, _ = captions.ass_text(task, W, H)
     assert f"PlayResX: {W}\nPlayResY: {H}\nWrapStyle: 2" in text
     assert "Dialogue: 0,0:00:00.00,0:00:01.00,Caption,," in text
+    assert "Style: Caption,DejaVu Sans," in text and ",&H00FFFFFF,&H00FFFFFF,&H00000000," in text
+    task.caption_style = {"FontColor": "#FFD700", "FontColorOpacity": 0.5, "OutlineColour": "#102030"}
+    text, _ = captions.ass_text(task, W, H)
+    assert ",&H8000D7FF,&H8000D7FF,&H00302010," in text  # ASS is &HAABBGGRR
 
 
 # ------------------------------------------------------------------ placement and style
@@ -176,7 +180,8 @@ def test_default_position_is_the_bottom_of_the_safe_area_and_titles_push_top_cap
 
 @pytest.mark.parametrize("field, value", [("FontSize", 0), ("FontSize", 5000), ("Alignment", "Bottom"),
                                           ("FontColor", "#12345"), ("OutlineColour", "purpleish"),
-                                          ("TextWidth", 1.5), ("Y", -3), ("Outline", "thick"), ("TextWidth", "wide")])
+                                          ("TextWidth", 1.5), ("Y", -3), ("Outline", "thick"), ("TextWidth", "wide"),
+                                          ("FontColorOpacity", 2)])
 def test_bad_style_is_a_render_error_naming_the_field(field, value):
     with pytest.raises(RenderError, match=f"AsrConfig.{field}"):
         captions.look({field: value}, W, H, "Hi")
@@ -184,7 +189,8 @@ def test_bad_style_is_a_render_error_naming_the_field(field, value):
 
 @pytest.mark.parametrize("field, value", [("FontSize", 0), ("FontSize", 5000), ("Alignment", "Middle"),
                                           ("FontColor", "red-ish"), ("OutlineColour", "#1234"), ("Outline", -1),
-                                          ("TextWidth", 0), ("X", 1.5), ("Enable", "maybe")])
+                                          ("TextWidth", 0), ("X", 1.5), ("Enable", "maybe"),
+                                          ("FontColorOpacity", -0.5)])
 def test_bad_style_is_a_plan_time_issue_naming_the_field(field, value):
     params = {"InputConfig": {"MediaGroupArray": [{"GroupName": "a", "MediaArray": ["a.mp4"]}]},
               "OutputConfig": {"MediaURL": "https://b.oss-cn-shanghai.aliyuncs.com/o_{index}.mp4"},

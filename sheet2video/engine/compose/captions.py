@@ -14,7 +14,8 @@ most two lines (a single event that still needs more is drawn smaller).
 Style — ``SpeechConfig.AsrConfig`` keys, as the IMS subtitle clips name them:
 
 * ``Font`` family (a font file path works today), ``FontSize`` em pixels (as titles; default 5.5 %
-  of the short side), ``FontColor`` / ``OutlineColour`` ``#rrggbb``, ``Outline`` px,
+  of the short side), ``FontColor`` / ``OutlineColour`` ``#rrggbb``, ``FontColorOpacity`` 0–1,
+  ``Outline`` px,
   ``FontFace`` ``{"Bold", "Italic", "Underline"}`` (bold by default);
 * ``Alignment`` ``TopLeft`` … ``BottomRight`` (default ``BottomCenter``): which point of the text
   block ``X``/``Y`` place. ``Y`` is measured from the top (default: the edge of the safe area, see
@@ -96,13 +97,13 @@ def _bad(field: str, value: Any, why: str) -> RenderError:
     return RenderError(f"AsrConfig.{field} {value!r}: {why}", code=f"InvalidParameter.{field}")
 
 
-def _ass_color(value: Any, default: str, field: str) -> str:
+def _ass_color(value: Any, default: str, field: str, opacity: float = 1.0) -> str:
     s = str(value).strip() if value not in (None, "") else default
     rgb = _NAMED.get(s.lower()) or (m.group(1) if (m := _HEX.match(s)) else None)
     if rgb is None:
         raise _bad(field, value, "expected a colour like #ffffff")
     r, g, b = rgb[0:2], rgb[2:4], rgb[4:6]
-    return f"&H00{b}{g}{r}".upper()
+    return f"&H{round((1 - opacity) * 255):02X}{b}{g}{r}".upper()  # ASS: alpha 00 = opaque
 
 
 def _number(style: dict, field: str) -> float | None:
@@ -121,6 +122,13 @@ def _px(style: dict, field: str, whole: int) -> int | None:
     if v is not None and v < 0:
         raise _bad(field, style[field], "must not be negative")
     return None if v is None else round(v * whole) if v <= 1 else round(v)
+
+
+def _opacity(style: dict) -> float:
+    v = _number(style, "FontColorOpacity")
+    if v is not None and not 0 <= v <= 1:
+        raise _bad("FontColorOpacity", style["FontColorOpacity"], "must be 0-1")
+    return 1.0 if v is None else v
 
 
 def _flag(face: Any, key: str, default: bool) -> bool:
@@ -175,7 +183,7 @@ def look(style: dict, W: int, H: int, text: str) -> Look:
     return Look(
         family=family, file=file, index=index, fontsdir=fontsdir, size=size, ratio=_ratio(file, index),
         bold=bold, italic=_flag(face, "Italic", False), underline=_flag(face, "Underline", False),
-        color=_ass_color(style.get("FontColor"), "#FFFFFF", "FontColor"),
+        color=_ass_color(style.get("FontColor"), "#FFFFFF", "FontColor", _opacity(style)),
         outline_color=_ass_color(style.get("OutlineColour"), "#000000", "OutlineColour"),
         outline=outline, an=an, x=x, y=y, max_width=max(float(size), room),
     )
