@@ -55,7 +55,8 @@ def test_script_row_becomes_exact_api_parameters(write_xlsx):
     }
     assert p["EditingConfig"] == {
         "MediaConfig": {"Volume": 0},
-        "SpeechConfig": {"Volume": 1, "Voice": "en"},
+        "SpeechConfig": {"Volume": 1, "Voice": "en",  # captions on by default: 5.5 % of the short side
+                         "AsrConfig": {"FontSize": 10, "FontColor": "#FFFFFF", "Alignment": "BottomCenter"}},
         "BackgroundMusicConfig": {"Volume": 0.5},
         # the shipped templates enable transitions by default (fade, 0.4 s)
         "ProcessConfig": {"SingleShotDuration": 2, "AllowTransition": True, "TransitionList": ["fade"], "TransitionDuration": 0.4},

@@ -26,10 +26,11 @@ import json
 import math
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from sheet2video.engine.loudness import DEFAULT_TARGET, measure
+from sheet2video.engine.compose.captions import enabled as captions_enabled, plan_events
 from sheet2video.engine.media import MediaResolver
 from sheet2video.engine.probe import MediaInfo, probe
 from sheet2video.engine.render import Music, RenderTask, Shot, SpeechClip, Sticker, TextOverlay
@@ -165,6 +166,10 @@ class JobPlanner:
         sub_styles = editing.get("SubHeadingConfig") or {}
         music_volume = float((editing.get("BackgroundMusicConfig") or {}).get("Volume", 0.3))
         loudness = _loudness_target(editing)
+        # Voice-over captions: drawn unless AsrConfig says "Enable": false (compose.captions).
+        asr = (editing.get("SpeechConfig") or {}).get("AsrConfig")
+        asr = asr if isinstance(asr, dict) else {}
+        caption_style = {k: v for k, v in asr.items() if k != "Enable"}
 
         tasks = []
         for i, (timeline, path) in enumerate(zip(timelines, output_paths)):
@@ -188,6 +193,9 @@ class JobPlanner:
                 stickers=[self._sticker(stickers[i], width, height)] if stickers else [],
                 background_image=self.media(backgrounds[i])[0] if backgrounds else None,
                 loudness=loudness,
+                captions=plan_events(timeline.voiced, caption_style, width, height, timeline.duration)
+                if captions_enabled(asr) else [],
+                caption_style=caption_style,
             )
             if loudness is not None:
                 self._measure_levels(task)
@@ -206,12 +214,14 @@ class JobPlanner:
         for i, combo in enumerate(combos):
             picks = [(pools[g][c], volumes[g], self._length(pools[g][c], ctx)) for g, c in enumerate(combo)]
             speech: list[SpeechClip] = []
+            said: list = []  # (speech, timeline offset, script) for captions
             if scripts:
                 # The video lasts as long as the voice-over (reference §2.3), plus a short tail,
                 # and at least one shot; MaxDuration never cuts a word (preflight warns instead).
                 spoken = self.speech.synthesize(scripts[i], pick_voice(ctx.voice, rng), ctx.rate, ctx.language)
                 target = max(spoken.duration + SPEECH_TAIL, ctx.shot)
                 speech = [SpeechClip(spoken.path, 0.0, spoken.duration, ctx.speech_volume)]
+                said = [(spoken, 0.0, scripts[i])]
             else:
                 target = float(ctx.fixed_duration) if ctx.fixed_duration else sum(p[2] for p in picks)
                 if ctx.max_duration:
@@ -225,7 +235,7 @@ class JobPlanner:
                 picks.insert(len(picks) - 1 if len(picks) > 1 else len(picks), (cand, volumes[g], self._length(cand, ctx)))
                 guard += 1
             shots = _fit(picks, target, scale=bool(scripts) and ctx.align == "AutoSpeed")
-            timelines.append(_Timeline(shots, round(target, 3), speech))
+            timelines.append(_Timeline(shots, round(target, 3), speech, said))
         return timelines
 
     def _grouped(self, groups, inputs, ctx: _Context, rng: random.Random, count: int) -> list[_Timeline]:
@@ -241,6 +251,7 @@ class JobPlanner:
         for i, combo in enumerate(combos):
             shots: list[Shot] = []
             speech: list[SpeechClip] = []
+            said: list = []  # (speech, timeline offset, script) for captions
             clock = 0.0
             for g, group in enumerate(groups):
                 if voiced[g]:
@@ -248,6 +259,7 @@ class JobPlanner:
                     spoken = self.speech.synthesize(text, pick_voice(ctx.voice, random.Random(f"{i}/{combo}")), ctx.rate, ctx.language)  # one voice per output
                     length = spoken.duration
                     speech.append(SpeechClip(spoken.path, round(clock, 3), spoken.duration, ctx.speech_volume))
+                    said.append((spoken, round(clock, 3), text))
                 else:
                     length = float(group.get("Duration") or DEFAULT_GROUP_DURATION)
                 first = pools[g][combo[g]]
@@ -270,7 +282,7 @@ class JobPlanner:
                 if keep < clock:
                     clock = keep
                     shots = _trim(shots, clock)
-            timelines.append(_Timeline(shots, round(clock, 3), speech))
+            timelines.append(_Timeline(shots, round(clock, 3), speech, said))
         return timelines
 
     def _image_text(self, inputs, ctx: _Context, rng: random.Random, count: int) -> list[_Timeline]:
@@ -287,17 +299,18 @@ class JobPlanner:
                 total_chars = sum(len(s) for s in sentences)
                 lengths = [spoken.duration * len(s) / total_chars for s in sentences]
                 speech = [SpeechClip(spoken.path, 0.0, spoken.duration, ctx.speech_volume)]
+                said = [(spoken, 0.0, scripts[i])]
                 target = max(spoken.duration + SPEECH_TAIL, ctx.shot)
                 lengths[-1] += target - spoken.duration
             else:
                 lengths = [ctx.shot] * len(order)
-                speech = []
+                speech, said = [], []
                 target = float(ctx.fixed_duration or min(sum(lengths), float(ctx.max_duration or sum(lengths))))
             shots = []
             for n, length in enumerate(lengths):
                 cand = order[n % len(order)]
                 shots += _fit([(cand, ctx.media_volume, self._length(cand, ctx))], length, scale=False)
-            timelines.append(_Timeline(_trim(shots, target), round(target, 3), speech))
+            timelines.append(_Timeline(_trim(shots, target), round(target, 3), speech, said))
         return timelines
 
     # ------------------------------------------------------------ pieces
@@ -352,6 +365,7 @@ class _Timeline:
     shots: list[Shot]
     duration: float
     speech: list[SpeechClip]
+    voiced: list = field(default_factory=list)  # (speech, timeline offset, script): caption timings
 
 
 def _time_ranges(editing: dict[str, Any]) -> dict[tuple[str | None, str], list[tuple[float, float]]]:

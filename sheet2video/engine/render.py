@@ -17,6 +17,7 @@ import sys
 import uuid
 
 from sheet2video.engine.compose import build_command, validate
+from sheet2video.engine.compose.captions import ass_path
 from sheet2video.engine.compose.graph import SAMPLE_RATE, escape_filter_value, ms, sec
 from sheet2video.engine.ffmpeg import FFMPEG_ENV, ffmpeg_exe
 from sheet2video.engine.task import Caption, Music, RenderResult, RenderTask, Shot, SpeechClip, Sticker, TextOverlay
@@ -154,8 +155,8 @@ def render(
     stem = f".{os.path.basename(output)}.{uuid.uuid4().hex[:12]}"
     tmp_out = os.path.join(folder, stem + ".part")
     graph_file = os.path.join(folder, stem + ".filtergraph")
-    argv, graph = build_command(task, threads=threads, preset=preset, output=tmp_out, graph_path=graph_file)
     try:
+        argv, graph = build_command(task, threads=threads, preset=preset, output=tmp_out, graph_path=graph_file)
         with open(graph_file, "w", encoding="utf-8") as f:
             f.write(graph)
         try:
@@ -178,4 +179,5 @@ def render(
     finally:
         _unlink(tmp_out)
         _unlink(graph_file)
+        _unlink(ass_path(graph_file))  # compose.captions writes it next to the graph
     return RenderResult(path=output, duration=ms(task.duration) / 1000)

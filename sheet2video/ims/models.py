@@ -180,13 +180,61 @@ class MediaConfigModel(_Model):
     MediaMetaDataArray: list[MediaMetaData] | None = None
 
 
+CAPTION_ALIGNMENTS = Literal["TopLeft", "TopCenter", "TopRight", "CenterLeft", "CenterCenter", "CenterRight",
+                             "BottomLeft", "BottomCenter", "BottomRight"]
+_COLOUR = re.compile(r"^(?:(?:#|0x)?[0-9a-fA-F]{6}|white|black|yellow|red|green|blue|orange|pink|gr[ae]y)$", re.I)
+
+
+class FontFaceModel(_Model):
+    Bold: bool | None = None
+    Italic: bool | None = None
+    Underline: bool | None = None
+
+
+class AsrConfigModel(_Model):
+    """Voice-over caption style (engine: compose/captions.py). ``Enable: false`` turns captions off."""
+
+    Enable: bool | None = None
+    Font: str | None = None
+    FontSize: float | None = Field(default=None, gt=0)  # at most a quarter of the height: _cross_rules
+    FontColor: str | None = None
+    FontColorOpacity: float | None = Field(default=None, ge=0, le=1)
+    Outline: float | None = Field(default=None, ge=0, le=200)
+    OutlineColour: str | None = None
+    Alignment: CAPTION_ALIGNMENTS | None = None
+    X: float | None = Field(default=None, ge=0)
+    Y: float | None = Field(default=None, ge=0)
+    TextWidth: float | None = Field(default=None, gt=0, le=1)
+    FontFace: FontFaceModel | None = None
+
+    @field_validator("FontColor", "OutlineColour")
+    @classmethod
+    def _colour(cls, value: str | None) -> str | None:
+        if value is not None and not _COLOUR.match(value.strip()):
+            raise ValueError(f"expected a colour like #ffffff, got {value!r}")
+        return value
+
+    @field_validator("X", "Y")
+    @classmethod
+    def _place(cls, value: float | None) -> float | None:
+        if value is not None and 1 < value < 2:
+            raise ValueError(f"is a fraction (0-1) of the size or pixels (2 or more), got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _outline(self) -> AsrConfigModel:
+        if self.Outline is not None and self.FontSize is not None and self.Outline > self.FontSize:
+            raise ValueError(f"Outline {self.Outline:g} is wider than FontSize {self.FontSize:g}")
+        return self
+
+
 class SpeechConfigModel(_Model):
     Volume: float | None = Volume
     Voice: str | None = None
     SpeechRate: float | None = Field(default=None, ge=-500, le=500)
     SpeechLanguage: str | None = None
     Style: str | None = None
-    AsrConfig: dict[str, Any] | None = None
+    AsrConfig: AsrConfigModel | None = None
 
 
 class BackgroundMusicConfigModel(_Model):
@@ -460,6 +508,13 @@ def _cross_rules(inputs: InputConfig, output: OutputConfig, params: dict[str, An
                 f"{output.MaxDuration:g} s: the video lasts as long as its voice-over"), "warning"))
     editing = params.get("EditingConfig")
     process = editing.get("ProcessConfig") if isinstance(editing, dict) else None  # not an object: already reported
+    speech = editing.get("SpeechConfig") if isinstance(editing, dict) else None
+    asr = speech.get("AsrConfig") if isinstance(speech, dict) else None
+    size = asr.get("FontSize") if isinstance(asr, dict) else None
+    height = output.Height or 1920  # the engine's default output height
+    if isinstance(size, (int, float)) and size > height / 4:  # captions drawn at most 2 lines of a quarter height
+        issues.append(Issue("EditingConfig.SpeechConfig.AsrConfig.FontSize",
+                            f"must be at most a quarter of the output height ({height // 4} px), got {size:g}"))
     if isinstance(process, dict) and process.get("AlignmentMode") and inputs.mode == "script-grouped":
         issues.append(Issue("EditingConfig.ProcessConfig.AlignmentMode", "applies only to global voice-over mode", "warning"))
     return issues
