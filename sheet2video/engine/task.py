@@ -38,6 +38,9 @@ class Shot(_Data):
     # seconds early and the two are blended over that window; slots still add up to the total.
     transition: str | None = None
     transition_duration: float = 0.0
+    # The source's picture size (0 = unknown): lets compose.fit cover a near-same-aspect source.
+    width: int = 0
+    height: int = 0
 
 
 @dataclass
