@@ -7,8 +7,8 @@ window to whole source pixels each frame and wobbles; here the sizes step by 2 p
 stays exact, every position is monotonic, and the error is under half a pixel. A still is still
 decoded and fitted once: only the cheap per-frame scale/crop runs on the repeated frame.
 
-The shot keeps its exact frame budget: progress is ``n / (frames - 1)`` over the frames the
-stream has (``nf + lead``).
+The shot keeps its exact frame budget: progress is ``index / (frames - 1)`` over the frames the
+stream has (``nf + lead``), the index read from the frame's timestamp.
 
 Names (lower case, as the cloud's VFX lists spell them in third-party usage; the official list
 could not be read, so unknown names are refused at plan time rather than guessed):
@@ -42,7 +42,7 @@ def canvas(W: int, H: int, name: str | None) -> tuple[int, int]:
     return even(round(W * SCALE)), even(round(H * SCALE))
 
 
-def chain(name: str | None, W: int, H: int, frames: int) -> str:
+def chain(name: str | None, W: int, H: int, frames: int, fps: int) -> str:
     """Filters turning the ``canvas`` stream into W×H frames that move; '' for no motion."""
     if not name:
         return ""
@@ -52,13 +52,16 @@ def chain(name: str | None, W: int, H: int, frames: int) -> str:
     CW, CH = canvas(W, H, name)
     A, B = (CW - W) // 2, (CH - H) // 2  # margins per side
     d = max(1, frames - 1)
-    p = f"n/{d}"  # progress 0 → 1
+    # Progress 0 → 1 from the frame's time (frame index / fps): scale and crop count frames
+    # differently (scale's n runs one ahead), but they see the same timestamps.
+    p = f"t*{fps}/{d}"
     if name.startswith("zoom"):
         k = {"zoomin": p, "zoomout": f"(1-{p})", "zoominout": f"sin(PI*{p})"}[name]
-        # Even sizes: the centred crop offset is a whole pixel, so the centre never shifts.
+        # Even sizes: the centred crop offset is a whole pixel, so the centre never shifts. The
+        # offset is spelt out: crop's own in_w is the size it was configured with, not the frame's.
         return (
             f"scale=w={W}+2*round({A}*{k}):h={H}+2*round({B}*{k}):eval=frame,"
-            f"crop={W}:{H}:exact=1,setsar=1"
+            f"crop={W}:{H}:x=round({A}*{k}):y=round({B}*{k}):exact=1,setsar=1"
         )
     x, y = str(A), str(B)
     if name == "moveleft":

@@ -67,7 +67,7 @@ def shot_stream(g: Graph, task: RenderTask, slot: Slot, fit: str) -> tuple[str, 
     W, H = even(task.width), even(task.height)
     mode = fit_mode.mode_for(task, shot, W, H)
     CW, CH = motion.canvas(W, H, shot.motion)
-    move = motion.chain(shot.motion, W, H, nf)
+    move = motion.chain(shot.motion, W, H, nf, fps)
     move = "," + move if move else ""
     alpha = fit == "image"
     if shot.kind == "image":
