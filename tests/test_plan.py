@@ -57,7 +57,8 @@ def test_script_row_becomes_exact_api_parameters(write_xlsx):
         "MediaConfig": {"Volume": 0},
         "SpeechConfig": {"Volume": 1, "Voice": "en"},
         "BackgroundMusicConfig": {"Volume": 0.5},
-        "ProcessConfig": {"SingleShotDuration": 2},
+        "ProcessConfig": {"SingleShotDuration": 2, "AllowVfxEffect": True},  # template defaults: photos move,
+        "BackgroundImageConfig": {"SubType": "Blur"},  # other aspects over a blurred copy
     }
     assert p["OutputConfig"] == {
         "MediaURL": "campaign/spring-1_{index}.mp4",

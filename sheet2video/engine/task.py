@@ -105,6 +105,7 @@ class RenderTask(_Data):
     # How a source whose aspect differs from the output's is fitted (compose.video.FIT_MODES).
     fit: str = "cover"
     background_color: str | None = None  # behind "contain" (default black)
+    blur_radius: float = 0.1  # "blur": IMS Background Radius, a fraction of the short side
     captions: list[Caption] = field(default_factory=list)  # voice-over captions (compose.captions)
     caption_style: dict = field(default_factory=dict)  # AsrConfig-like keys, fonts resolved
 

@@ -32,7 +32,6 @@ from sheet2video.errors import RenderError
 
 FIT_MODES = ("cover", "contain", "blur", "image", "color")
 NEAR = 0.06  # aspect ratios within 6 % of each other: cover
-BLUR_RADIUS = 0.1  # IMS Background Blur "Radius" example: a fraction of the short side
 BLUR_SHRINK = 8  # the blurred copy is made at 1/8 size
 DARKEN = 0.65  # the blurred copy's luma contrast, so the sharp shot stands out
 
@@ -79,8 +78,10 @@ def fit(g: Graph, task: RenderTask, src: str, mode: str, CW: int, CH: int, *, st
     fg, bg = g.label("fg"), g.label("bg")
     if mode == "blur":
         copy = g.label("copy")
-        sw, sh = even(CW // BLUR_SHRINK), even(CH // BLUR_SHRINK)
-        r = max(1, min(round(BLUR_RADIUS * min(sw, sh)), min(sw, sh) // 4 - 1))
+        sw, sh = (max(16, even(side // BLUR_SHRINK)) for side in (CW, CH))
+        # task.blur_radius: IMS Background "Radius", a fraction of the short side (0.1 in its example);
+        # boxblur caps it at a quarter of the small copy's side (its chroma planes are half size).
+        r = max(1, min(round(float(task.blur_radius) * min(sw, sh)), min(sw, sh) // 4 - 1))
         flat = "premultiply=inplace=1," if still else ""  # transparent pixels → black, not their hidden colour
         g.add(f"{src}split{fg}{copy}")
         g.add(
