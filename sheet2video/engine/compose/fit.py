@@ -22,6 +22,8 @@ Cost: a still is decoded and fitted once, background included; for a clip ``blur
 copy scaled down to 1/8 (blurred there, scaled back up bilinearly) on the same frames, so a
 moving clip and its background stay in sync. Pictures with alpha are composited over the
 background (colour, blurred copy or image), never shown with the colour under their alpha.
+Measured (1080×1920, 10 s, three 4:3 photos): ``blur`` instead of ``cover`` costs nothing
+(filters 0.22 s vs 0.23 s CPU; the blurred bars even encode cheaper).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from sheet2video.errors import RenderError
 FIT_MODES = ("cover", "contain", "blur", "image", "color")
 NEAR = 0.06  # aspect ratios within 6 % of each other: cover
 BLUR_SHRINK = 8  # the blurred copy is made at 1/8 size
-DARKEN = 0.65  # the blurred copy's luma contrast, so the sharp shot stands out
+DARKEN = 0.6  # the blurred copy's luma contrast, so the sharp shot stands out
 
 
 def near_aspect(w: int, h: int, W: int, H: int) -> bool:
