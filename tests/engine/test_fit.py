@@ -162,6 +162,14 @@ def test_unknown_fit_is_a_render_error(media, tmp_path):
     assert err.value.code == "InvalidParameter.Fit" and "stretch" in str(err.value)
 
 
+def test_bad_background_colour_is_a_render_error(media, tmp_path):
+    task = RenderTask(output=str(tmp_path / "x.mp4"), width=180, height=320, duration=1.0, fit="color",
+                      background_color="rgb(1,2,3)", shots=[Shot(media["wide"], "video", 0, 1.0, 1.0)])
+    with pytest.raises(RenderError) as err:
+        build_command(task)
+    assert err.value.code == "InvalidParameter.BackgroundColor" and "rgb(1,2,3)" in str(err.value)
+
+
 def test_blur_on_a_clip_costs_one_small_copy(media, tmp_path):
     task = RenderTask(output=str(tmp_path / "x.mp4"), width=180, height=320, duration=1.0, fit="blur",
                       shots=[Shot(media["wide"], "video", 0, 1.0, 1.0)])

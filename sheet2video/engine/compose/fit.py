@@ -94,7 +94,11 @@ def fit(g: Graph, task: RenderTask, src: str, mode: str, CW: int, CH: int, *, st
         g.add(f"{fg}{shape}{fitted}")
         g.add(f"{bg}{fitted}overlay=(W-w)/2:(H-h)/2:format=yuv420,format=yuv420p{out}")
         return out
-    fill = color(task.background_color, "black")
+    try:
+        fill = color(task.background_color, "black")
+    except RenderError:
+        raise RenderError(f"render task: background colour {task.background_color!r} is not #rrggbb",
+                          code="InvalidParameter.BackgroundColor") from None
     if still:  # composite (alpha included) over the colour, once
         g.add(f"color=c={fill}:s={CW}x{CH},format=yuv420p,setsar=1{bg}")
         g.add(f"{src}{shape}{fg}")
