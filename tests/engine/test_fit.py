@@ -24,8 +24,10 @@ def media(tmp_path_factory):
 
     def clip(name, size):
         path = str(d / name)
-        # moving colour gradients (bright everywhere, different every frame) under a sharp grid
-        ffmpeg("-f", "lavfi", "-i", f"gradients=s={size}:r=25:d=2:seed=7:speed=0.05", "-vf",
+        # moving colour waves (bright everywhere, different every frame) under a sharp grid; geq, not
+        # the gradients source, whose colours change from run to run
+        waves = "geq=r='150+90*sin(X/23+T*4)':g='150+90*cos(Y/17+T*3)':b='200'"
+        ffmpeg("-f", "lavfi", "-i", f"color=c=black:s={size}:r=25:d=2,format=rgb24,{waves}", "-vf",
                "drawgrid=w=12:h=12:color=white", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", path)  # fmt: skip
         return path
 
