@@ -233,3 +233,20 @@ def test_template_bad_fit_names_the_cell(write_xlsx):
     result = run("plan", path, "--out", "-")
     assert result.exit_code == 2
     assert "fit" in result.output and "Stretch" in result.output and "Blur" in result.output
+
+
+def test_models_validate_background_image_config():
+    from sheet2video.ims.models import check_params
+
+    def issues(background, inputs_extra=None):
+        params = {"InputConfig": {"MediaGroupArray": [{"GroupName": "a", "MediaArray": ["x.mp4"]}], **(inputs_extra or {})},
+                  "EditingConfig": {"BackgroundImageConfig": background}, "OutputConfig": {"MediaURL": "o_{index}.mp4"}}
+        return [(i.path, i.level) for i in check_params(params)]
+
+    assert issues({"SubType": "Blur", "Radius": 0.1}) == []
+    assert issues({"SubType": "cover"}) == []
+    assert issues({"SubType": "Image"}, {"BackgroundImageArray": ["bg.png"]}) == []
+    assert issues({"SubType": "Image"}) == [("EditingConfig.BackgroundImageConfig.SubType", "error")]
+    assert issues({"SubType": "Stretch"}) == [("EditingConfig.BackgroundImageConfig.SubType", "error")]
+    assert issues({"SubType": "Color", "Color": "blue"}) == [("EditingConfig.BackgroundImageConfig.Color", "error")]
+    assert issues({"SubType": "Blur", "Radius": 2}) == [("EditingConfig.BackgroundImageConfig.Radius", "error")]

@@ -207,3 +207,18 @@ def test_template_bad_motion_names_the_cell(write_xlsx):
     path = write_xlsx([["id", "media:A", "motion"], ["r1", "a.mp4", "spin"]])
     result = run("plan", path, "--out", "-")
     assert result.exit_code == 2 and "motion" in result.output and "spin" in result.output
+
+
+def test_models_validate_the_vfx_fields():
+    from sheet2video.ims.models import check_params
+
+    def issues(process):
+        params = {"InputConfig": {"MediaGroupArray": [{"GroupName": "a", "MediaArray": ["x.mp4"]}]},
+                  "EditingConfig": {"ProcessConfig": process}, "OutputConfig": {"MediaURL": "o_{index}.mp4"}}
+        return [(i.path, i.message) for i in check_params(params)]
+
+    assert issues({"AllowVfxEffect": True, "VfxEffectProbability": 50, "VfxFirstClipEffectList": ["ZoomIn"],
+                   "VfxNotFirstClipEffectList": list(motion_mod.EFFECTS)}) == []
+    (path, message), = issues({"VfxNotFirstClipEffectList": ["zoomin", "shake"]})
+    assert path == "EditingConfig.ProcessConfig.VfxNotFirstClipEffectList" and "shake" in message and "zoomin" in message
+    assert [p for p, _ in issues({"VfxEffectProbability": 101})] == ["EditingConfig.ProcessConfig.VfxEffectProbability"]
