@@ -200,6 +200,7 @@ class JobPlanner:
             if loudness is not None:
                 self._measure_levels(task)
             _set_transitions(task.shots, process, random.Random(f"transition:{seed_of(params)}:{i}"))
+            self._look(task, editing, random.Random(f"look:{seed_of(params)}:{i}"))
             tasks.append(task)
         return tasks
 
@@ -327,6 +328,42 @@ class JobPlanner:
 
     def _length(self, candidate: Candidate, ctx: _Context) -> float:
         return ctx.image if candidate.info.kind == "image" else min(ctx.shot, candidate.length)
+
+    def _look(self, task: RenderTask, editing: dict[str, Any], rng: random.Random) -> None:
+        """Fit (``BackgroundImageConfig``) and motion (``ProcessConfig`` Vfx*) for one output.
+
+        Fit: ``SubType`` Blur / Color / Image (IMS) or Cover / Contain (engine); without one the
+        cloud's behaviour: letterboxed over the background image if there is one, else black
+        bars. Motion when ``AllowVfxEffect``: with effect lists, each shot gets one with
+        ``VfxEffectProbability`` % (default 100; the first shot from the first-clip list);
+        without lists, photos drift gently and clips stay still."""
+        from sheet2video.engine.compose.fit import FIT_MODES
+        from sheet2video.engine.compose.motion import STILL_DEFAULTS
+
+        for shot in task.shots:
+            info = self._infos.get(shot.path)
+            if info is not None:
+                shot.width, shot.height = info.width, info.height
+        background = editing.get("BackgroundImageConfig") or {}
+        sub = str(background.get("SubType") or "").strip().lower()
+        task.fit = sub if sub in FIT_MODES else ("image" if task.background_image else "contain")
+        task.background_color = background.get("Color") or None
+        if background.get("Radius") is not None:
+            task.blur_radius = float(background["Radius"])
+        process = editing.get("ProcessConfig") or {}
+        if not process.get("AllowVfxEffect"):
+            return
+        first = [str(n).strip().lower() for n in process.get("VfxFirstClipEffectList") or []]
+        rest = [str(n).strip().lower() for n in process.get("VfxNotFirstClipEffectList") or []]
+        chance = float(process.get("VfxEffectProbability", 100)) / 100
+        previous = None
+        for k, shot in enumerate(task.shots):
+            if first or rest:
+                pool = (first or rest) if k == 0 else (rest or first)
+                shot.motion = rng.choice(pool) if rng.random() < chance else None
+            elif shot.kind == "image":
+                shot.motion = rng.choice([m for m in STILL_DEFAULTS if m != previous])
+            previous = shot.motion
 
     def _sticker(self, sticker: dict[str, Any], width: int, height: int) -> Sticker:
         reference = sticker.get("MediaId") or sticker.get("MediaURL")

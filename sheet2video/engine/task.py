@@ -38,6 +38,9 @@ class Shot(_Data):
     # seconds early and the two are blended over that window; slots still add up to the total.
     transition: str | None = None
     transition_duration: float = 0.0
+    # The source's picture size (0 = unknown): lets compose.fit cover a near-same-aspect source.
+    width: int = 0
+    height: int = 0
 
 
 @dataclass
@@ -107,6 +110,7 @@ class RenderTask(_Data):
     # Target integrated loudness of the mix (LUFS, EBU R128) from the inputs' measured levels;
     # None leaves the volumes as given.
     loudness: float | None = None
+    blur_radius: float = 0.1  # "blur": IMS Background Radius, a fraction of the short side
     captions: list[Caption] = field(default_factory=list)  # voice-over captions (compose.captions)
     caption_style: dict = field(default_factory=dict)  # AsrConfig-like keys, fonts resolved
 

@@ -270,6 +270,45 @@ class ProcessConfigModel(_Model):
     TransitionDuration: float | None = Field(default=None, gt=0, le=2)
     TransitionList: list[Annotated[str, AfterValidator(_transition_name)]] | None = None
     UseUniformTransition: bool | None = None
+    AllowVfxEffect: bool | None = None
+    VfxEffectProbability: float | None = Field(default=None, ge=0, le=100)
+    VfxFirstClipEffectList: list[str] | None = None
+    VfxNotFirstClipEffectList: list[str] | None = None
+
+    @field_validator("VfxFirstClipEffectList", "VfxNotFirstClipEffectList")
+    @classmethod
+    def _effects(cls, names: list[str] | None) -> list[str] | None:
+        from sheet2video.engine.compose.motion import EFFECTS
+
+        for i, name in enumerate(names or []):
+            if name.strip().lower() not in EFFECTS:
+                raise ValueError(f"item {i + 1}: unknown effect {name!r}; the engine renders {', '.join(EFFECTS)}")
+        return names
+
+
+_FIT_SUBTYPES = ("Blur", "Color", "Image", "Cover", "Contain")  # IMS Blur/Color/Image; Cover/Contain: engine
+
+
+class BackgroundImageConfigModel(_Model):
+    """How a source of another aspect is fitted (engine: compose.fit)."""
+
+    SubType: str | None = None
+    Color: str | None = None
+    Radius: float | None = Field(default=None, ge=0, le=1)
+
+    @field_validator("SubType")
+    @classmethod
+    def _subtype(cls, value: str | None) -> str | None:
+        if value is not None and value.strip().lower() not in {s.lower() for s in _FIT_SUBTYPES}:
+            raise ValueError(f"must be one of {', '.join(_FIT_SUBTYPES)}, got {value!r}")
+        return value
+
+    @field_validator("Color")
+    @classmethod
+    def _color(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"#?[0-9A-Fa-f]{6}", value.strip()):
+            raise ValueError(f"must be a colour #rrggbb, got {value!r}")
+        return value
 
 
 class LoudnessConfigModel(_Model):
@@ -287,6 +326,7 @@ class EditingConfig(_Model):
     TitleConfig: TitleConfigModel | None = None
     SubHeadingConfig: dict[str, TitleConfigModel] | None = None
     ProcessConfig: ProcessConfigModel | None = None
+    BackgroundImageConfig: BackgroundImageConfigModel | None = None
 
     @field_validator("SubHeadingConfig")
     @classmethod
@@ -517,6 +557,9 @@ def _cross_rules(inputs: InputConfig, output: OutputConfig, params: dict[str, An
                             f"must be at most a quarter of the output height ({height // 4} px), got {size:g}"))
     if isinstance(process, dict) and process.get("AlignmentMode") and inputs.mode == "script-grouped":
         issues.append(Issue("EditingConfig.ProcessConfig.AlignmentMode", "applies only to global voice-over mode", "warning"))
+    background = editing.get("BackgroundImageConfig") if isinstance(editing, dict) else None
+    if isinstance(background, dict) and str(background.get("SubType") or "").strip().lower() == "image" and not inputs.BackgroundImageArray:
+        issues.append(Issue("EditingConfig.BackgroundImageConfig.SubType", "Image needs InputConfig.BackgroundImageArray"))
     return issues
 
 
