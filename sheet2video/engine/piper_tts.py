@@ -64,7 +64,9 @@ def _run(voice, text: str, length_scale: float) -> tuple[np.ndarray, list[list[l
     """Audio (int16) and its phoneme clauses: clauses → words → (start, end) sample; None without alignments."""
     from piper.config import SynthesisConfig
 
-    config = SynthesisConfig(length_scale=length_scale)
+    # No phoneme-width noise: the same line always lasts the same (video length, caption times,
+    # a re-render after the cache is gone); the generator noise that keeps the voice lively stays.
+    config = SynthesisConfig(length_scale=length_scale, noise_w_scale=0.0)
     audio, clauses, offset, ok = [], [], 0, True
     for chunk in voice.synthesize(text, syn_config=config, include_alignments=True):
         audio.append(chunk.audio_int16_array)
@@ -108,7 +110,7 @@ class PiperSynthesizer:
 
     def synthesize_as(self, text: str, voice: str, rate: float | None) -> tts.Speech:
         length_scale = round(1.0 / tts.ims_rate_to_speed(rate), 4)
-        path = self._cache.path(self.engine, voice, length_scale, text)
+        path = self._cache.path(f"{self.engine}/noise_w=0", voice, length_scale, text)
         cached = self._cache.read(path)
         if cached is not None:
             return cached
