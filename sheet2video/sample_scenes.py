@@ -213,9 +213,9 @@ def latte_above(w: int, h: int, duration: float) -> Scene:
     leaves = [art.leaf(w // 4, "#E8772E", seed=17), art.leaf(w // 5, "#F4B63F", seed=18)]
     return Scene(bg, 0, ("0", "0"), [
         Layer(art.shadow(int(w * 0.9), int(w * 0.9), 0.4), x="W/2-w/2+10", y="H/2-h/2+14"),
-        Layer(cup, x="W/2-w/2", y="H/2-h/2", motion=_spin(0.22)),
-        Layer(leaves[0], x=f"{w * 0.05:.0f}", y=f"{h * 0.1:.0f}+4*sin(t)"),
-        Layer(leaves[1], x=f"{w * 0.65:.0f}", y=f"{h * 0.78:.0f}"),
+        Layer(cup, x="W/2-w/2", y="H/2-h/2", motion=_spin(0.35)),
+        Layer(leaves[0], x=f"{w * 0.05:.0f}+t*{w // 40}", y=f"{h * 0.1:.0f}+t*{h // 50}", motion=_spin(0.3)),
+        Layer(leaves[1], x=f"{w * 0.65:.0f}-t*{w // 50}", y=f"{h * 0.78:.0f}", motion=_spin(-0.25)),
     ])
 
 

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,31 +65,31 @@ _MUSIC = {
 # mode matters; 25 and 30 fps so that joining clips needs normalising; the three 720x1280 clips
 # are sharp enough for the 1080x1920 showcase.
 SAMPLES: tuple[Sample, ...] = (
-    Sample("opening_1.mp4", "video", "autumn_window", 720, 1280, 5, 25, audio="room", colour="#D37947",
+    Sample("opening_1.mp4", "video", "autumn_window", 720, 1280, 5, 25, audio="room", colour="#CB8753",
            description="autumn window light: amber bokeh drifting, maple leaves falling and turning"),
-    Sample("opening_2.mp4", "video", "sunrise", 640, 360, 4, 25, colour="#F4CF8D",
+    Sample("opening_2.mp4", "video", "sunrise", 640, 360, 4, 25, colour="#E3B47E",
            description="golden sunrise: the sun rising behind clouds sliding over warm hills"),
-    Sample("opening_3.mp4", "video", "citrus_splash", 640, 360, 4, 30, audio="pad", colour="#5F9D4F",
+    Sample("opening_3.mp4", "video", "citrus_splash", 640, 360, 4, 30, audio="pad", colour="#8BAC61",
            description="fresh green: an orange slice turning, an orange swaying, lime bokeh"),
-    Sample("product_1.mp4", "video", "latte_cup", 720, 1280, 6, 25, colour="#D0A47E",
+    Sample("product_1.mp4", "video", "latte_cup", 720, 1280, 6, 25, colour="#7A6A60",
            description="a takeaway cup with an orange sleeve on a café table, steam rising, slow zoom in"),
-    Sample("product_2.mp4", "video", "cold_brew", 640, 360, 5, 25, audio="room", colour="#2F8982",
+    Sample("product_2.mp4", "video", "cold_brew", 640, 360, 5, 25, audio="room", colour="#48918D",
            description="a cold-brew bottle swaying on teal, bubbles rising"),
-    Sample("product_3.mp4", "video", "fruit_rain", 360, 640, 8, 30, colour="#F08EA6",
+    Sample("product_3.mp4", "video", "fruit_rain", 360, 640, 8, 30, colour="#EF9DAB",
            description="strawberries, cherries and citrus falling and spinning on pink"),
-    Sample("product_4.mp4", "video", "grocery_bag", 640, 360, 6, 25, audio="room", colour="#3A6DC2",
+    Sample("product_4.mp4", "video", "grocery_bag", 640, 360, 6, 25, audio="room", colour="#6785B3",
            description="a grocery bag (baguette, greens, apple) sliding in on blue, fruit beside it"),
-    Sample("product_5.mp4", "video", "latte_above", 360, 640, 5, 30, audio="pad", colour="#7D4E71",
+    Sample("product_5.mp4", "video", "latte_above", 360, 640, 5, 30, audio="pad", colour="#94737F",
            description="a latte with a heart seen from above, turning slowly, beans and leaves on plum"),
-    Sample("closing_1.mp4", "video", "end_card", 720, 1280, 4, 25, audio="pad", colour="#952532",
+    Sample("closing_1.mp4", "video", "end_card", 720, 1280, 4, 25, audio="pad", colour="#9C4440",
            description="end card: burgundy with a warm glow and gold bokeh, cup and bag rising into place"),
-    Sample("closing_2.mp4", "video", "dusk_store", 640, 360, 5, 25, colour="#7C5467",
+    Sample("closing_2.mp4", "video", "dusk_store", 640, 360, 5, 25, colour="#664D73",
            description="a shop front at dusk, violet-to-orange sky, warm windows, slow pan"),
-    Sample("photo_1.png", "image", "cafe_table_photo", 480, 480, colour="#8A5B3A",
+    Sample("photo_1.png", "image", "cafe_table_photo", 480, 480, colour="#997152",
            description="top-down café table: latte, croissant, autumn leaves"),
-    Sample("photo_2.jpg", "image", "sky_photo", 640, 360, colour="#9FC7E6",
+    Sample("photo_2.jpg", "image", "sky_photo", 640, 360, colour="#95C2BC",
            description="morning sky over green hills, low sun, soft clouds"),
-    Sample("photo_3.jpg", "image", "fruit_bowl_photo", 360, 640, colour="#D6D78F",
+    Sample("photo_3.jpg", "image", "fruit_bowl_photo", 360, 640, colour="#E6DFA7",
            description="a bowl of fruit on linen against a lime wall"),
     Sample("bgm_1.m4a", "audio", "music", duration=16, description="C major pad, bass, arpeggio, 88 bpm"),
     Sample("bgm_2.mp3", "audio", "music", duration=12, description="D major pad, bass, arpeggio, 100 bpm"),
@@ -138,7 +139,7 @@ def _video(sample: Sample, out: Path, work: Path) -> None:
     for i, image in enumerate([scene.background] + [layer.image for layer in scene.layers]):
         path = work / f"{out.stem}-{i}.png"
         image.save(path, compress_level=1)
-        args += ["-i", str(path)]
+        args += ["-framerate", str(fps), "-i", str(path)]
     last = "[b0]"
     for i, layer in enumerate(scene.layers, start=1):
         src = f"[{i}:v]"  # a still: overlay repeats its only frame
@@ -151,7 +152,7 @@ def _video(sample: Sample, out: Path, work: Path) -> None:
     chains.append(f"{last}{post + ',' if post else ''}format=yuv420p[v]")
     stdin, sound = None, ["-an"]
     if sample.audio:
-        stdin = sample_music.bed(sample.audio, sample.duration, seed=len(sample.name)).tobytes()
+        stdin = sample_music.bed(sample.audio, sample.duration, seed=zlib.crc32(sample.name.encode())).tobytes()
         args += PCM
         sound = ["-map", f"{len(scene.layers) + 1}:a", "-c:a", "aac", "-b:a", "96k"]
     args += ["-filter_complex", ";".join(chains), "-map", "[v]", "-frames:v", str(frames), *sound]
@@ -168,7 +169,7 @@ def _make(sample: Sample, folder: Path, work: Path) -> None:
             _video(sample, tmp, work)
         elif sample.kind == "audio":
             chords, bpm, seconds = _MUSIC[sample.name]
-            pcm = sample_music.track(chords, bpm, seconds, seed=len(chords) * bpm).tobytes()
+            pcm = sample_music.track(chords, bpm, seconds, seed=zlib.crc32(sample.name.encode())).tobytes()
             _ffmpeg(sample.name, [*PCM, "-t", f"{sample.duration:g}", *_audio_codec(tmp.suffix)], tmp, pcm)
         else:
             image = sample_art.logo(sample.width) if sample.scene == "logo" else \
