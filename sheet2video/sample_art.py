@@ -92,8 +92,8 @@ def _finish(big: Image.Image, blur: float = 0.6) -> Image.Image:
 def shadow(width: int, height: int, opacity: float = 0.35) -> Image.Image:
     """A soft elliptical contact shadow."""
     mask = Image.new("L", (width, height), 0)
-    ImageDraw.Draw(mask).ellipse((width * 0.1, height * 0.2, width * 0.9, height * 0.8), fill=255)
-    return sprite(soft(mask, height / 4), (30, 15, 5), opacity)
+    ImageDraw.Draw(mask).ellipse((width * 0.15, height * 0.25, width * 0.85, height * 0.75), fill=255)
+    return sprite(soft(mask, min(width, height) * 0.07), (30, 15, 5), opacity)  # blur within the margin
 
 
 # ---- products and props ------------------------------------------------------------------------

@@ -55,10 +55,10 @@ class Sample:
         return self.kind == "audio" or self.audio is not None
 
 
-# Chord loops for the music: root first, then the pad's notes.
+# Chord loops for the music (root first, then the pad's notes) and tempo in bpm.
 _MUSIC = {
-    "bgm_1.m4a": ([["C3", "E4", "G4", "B4"], ["A2", "C4", "E4", "G4"], ["F2", "A3", "C4", "E4"], ["G2", "B3", "D4", "F4"]], 88, 16),
-    "bgm_2.mp3": ([["D3", "F#4", "A4", "C#5"], ["B2", "D4", "F#4", "A4"], ["G2", "B3", "D4", "F#4"], ["A2", "C#4", "E4", "G4"]], 100, 12),
+    "bgm_1.m4a": ([["C3", "E4", "G4", "B4"], ["A2", "C4", "E4", "G4"], ["F2", "A3", "C4", "E4"], ["G2", "B3", "D4", "F4"]], 88),
+    "bgm_2.mp3": ([["D3", "F#4", "A4", "C#5"], ["B2", "D4", "F#4", "A4"], ["G2", "B3", "D4", "F#4"], ["A2", "C#4", "E4", "G4"]], 100),
 }
 
 # The set the example sheets reference. Portrait, landscape and square sources so that the fit
@@ -81,7 +81,7 @@ SAMPLES: tuple[Sample, ...] = (
            description="a grocery bag (baguette, greens, apple) sliding in on blue, fruit beside it"),
     Sample("product_5.mp4", "video", "latte_above", 360, 640, 5, 30, audio="pad", colour="#94737F",
            description="a latte with a heart seen from above, turning slowly, beans and leaves on plum"),
-    Sample("closing_1.mp4", "video", "end_card", 720, 1280, 4, 25, audio="pad", colour="#9C4440",
+    Sample("closing_1.mp4", "video", "end_card", 720, 1280, 5, 25, audio="pad", colour="#9C4440",
            description="end card: burgundy with a warm glow and gold bokeh, cup and bag rising into place"),
     Sample("closing_2.mp4", "video", "dusk_store", 640, 360, 5, 25, colour="#664D73",
            description="a shop front at dusk, violet-to-orange sky, warm windows, slow pan"),
@@ -91,7 +91,7 @@ SAMPLES: tuple[Sample, ...] = (
            description="morning sky over green hills, low sun, soft clouds"),
     Sample("photo_3.jpg", "image", "fruit_bowl_photo", 360, 640, colour="#E6DFA7",
            description="a bowl of fruit on linen against a lime wall"),
-    Sample("bgm_1.m4a", "audio", "music", duration=16, description="C major pad, bass, arpeggio, 88 bpm"),
+    Sample("bgm_1.m4a", "audio", "music", duration=20, description="C major pad, bass, arpeggio, 88 bpm"),
     Sample("bgm_2.mp3", "audio", "music", duration=12, description="D major pad, bass, arpeggio, 100 bpm"),
     Sample("logo.png", "image", "logo", 256, 256,
            description="cream badge, brown ring, cup and leaf; transparent corners, soft edge"),
@@ -168,8 +168,8 @@ def _make(sample: Sample, folder: Path, work: Path) -> None:
         if sample.kind == "video":
             _video(sample, tmp, work)
         elif sample.kind == "audio":
-            chords, bpm, seconds = _MUSIC[sample.name]
-            pcm = sample_music.track(chords, bpm, seconds, seed=zlib.crc32(sample.name.encode())).tobytes()
+            chords, bpm = _MUSIC[sample.name]
+            pcm = sample_music.track(chords, bpm, sample.duration, seed=zlib.crc32(sample.name.encode())).tobytes()
             _ffmpeg(sample.name, [*PCM, "-t", f"{sample.duration:g}", *_audio_codec(tmp.suffix)], tmp, pcm)
         else:
             image = sample_art.logo(sample.width) if sample.scene == "logo" else \
