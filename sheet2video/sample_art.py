@@ -32,7 +32,8 @@ def glow(image: Image.Image, centre: tuple[float, float], radius: float, colour:
     """Brighten ``image`` in place with a soft radial light (a window, a lamp, the sun)."""
     w, h = image.size
     light = Image.radial_gradient("L").resize((int(radius * 2), int(radius * 2)), Image.BILINEAR)
-    light = light.point(lambda v: int(255 * strength * max(0.0, 1 - v / 255) ** 2))
+    # radial_gradient is 181 at the middle of each edge (255 only in the corners): fade to 0 there
+    light = light.point(lambda v: int(255 * strength * max(0.0, 1 - v / 181) ** 2))
     mask = Image.new("L", (w, h), 0)
     mask.paste(light, (int(centre[0] - radius), int(centre[1] - radius)))
     image.paste(Image.new("RGB", (w, h), hex_rgb(colour)), (0, 0), mask)
@@ -297,13 +298,14 @@ def croissant(width: int) -> Image.Image:
 
 
 def cloud(width: int) -> Image.Image:
-    w, h = width * SS, int(width * 0.45) * SS
+    """A soft white cumulus: overlapping puffs on a rounded base, blurred inside its margin."""
+    w, h = width * SS, int(width * 0.5) * SS
     mask = Image.new("L", (w, h), 0)
     d = ImageDraw.Draw(mask)
-    for cx, cy, r in ((0.25, 0.65, 0.22), (0.45, 0.45, 0.3), (0.68, 0.58, 0.25), (0.5, 0.75, 0.25)):
-        d.ellipse((w * (cx - r), h * cy - w * r * 0.8, w * (cx + r), h * cy + w * r * 0.8), fill=255)
-    d.rectangle((w * 0.15, h * 0.7, w * 0.85, h), fill=0)
-    return sprite(soft(mask, w * 0.02).resize((w // SS, h // SS), Image.LANCZOS), "#FFFFFF", 0.92)
+    for cx, cy, r in ((0.3, 0.58, 0.14), (0.45, 0.45, 0.19), (0.62, 0.52, 0.15), (0.74, 0.62, 0.1)):
+        d.ellipse((w * (cx - r), h * cy - w * r, w * (cx + r), h * cy + w * r), fill=255)
+    d.rounded_rectangle((w * 0.14, h * 0.55, w * 0.86, h * 0.8), radius=h * 0.12, fill=255)
+    return sprite(soft(mask, w * 0.012).resize((w // SS, h // SS), Image.LANCZOS), "#FFFFFF", 0.93)
 
 
 def disc(width: int, colour: str, blur: float = 0.0) -> Image.Image:

@@ -9,6 +9,7 @@ the same drawing flattened once by Pillow.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 
@@ -244,7 +245,8 @@ def dusk_store(w: int, h: int, duration: float) -> Scene:
     lights = art.bokeh((w + m, h // 2), ["#FFE7A8", "#FFD27A", "#FFFFFF"], 26, seed=20, radius=(h // 60, h // 25), blur=1.2)
     return Scene(bg, m, (f"{m}+t*{m / duration:.1f}", f"{m}"), [
         Layer(lights, x=f"-t*{m / duration:.1f}", y="0"),
-        Layer(store, x=f"W*0.5-w/2-t*{m / duration * 0.6:.1f}", y="H-h"),
+        Layer(store, x=f"W*0.5-w/2-t*{m / duration * 0.6:.1f}", y=f"H-h-{h // 16}"),
+        Layer(Image.new("RGBA", (w, h // 16), (43, 30, 51, 255)), y="H-h"),  # the pavement
     ])
 
 
@@ -286,11 +288,15 @@ def sky_photo(w: int, h: int) -> Image.Image:
     for cx, cy, s in ((0.2, 0.2, 3), (0.55, 0.3, 4), (0.85, 0.15, 5)):
         _place(rgba, art.cloud(w // s), w * cx, h * cy)
     d = ImageDraw.Draw(rgba)
-    d.ellipse((-w * 0.3, h * 0.62, w * 0.7, h * 1.5), fill=(122, 178, 86))
+    cx, cy, rx, ry = w * 0.2, h * 1.06, w * 0.5, h * 0.44  # the far hill, an ellipse
+    for i in range(6):  # round trees standing on its crest
+        x = w * (0.02 + 0.07 * i)
+        top = cy - ry * math.sqrt(max(0.0, 1 - ((x - cx) / rx) ** 2))
+        r = h * (0.035 + 0.01 * (i % 2))
+        d.rectangle((x - 2, top - r, x + 2, top + 4), fill=(90, 70, 40))
+        d.ellipse((x - r, top - r * 2.6, x + r, top - r * 0.6), fill=(58, 120 + 8 * (i % 3), 50))
+    d.ellipse((cx - rx, cy - ry, cx + rx, cy + ry), fill=(122, 178, 86))
     d.ellipse((w * 0.3, h * 0.7, w * 1.4, h * 1.6), fill=(92, 150, 66))
-    for i in range(7):  # a row of round trees on the far hill
-        x = w * (0.08 + 0.08 * i)
-        d.ellipse((x - 10, h * 0.62 - 22 + 3 * (i % 3), x + 10, h * 0.62 + 3 * (i % 3)), fill=(60, 118, 52))
     return rgba.convert("RGB")
 
 
@@ -300,17 +306,18 @@ def fruit_bowl_photo(w: int, h: int) -> Image.Image:
     art.glow(img, (w * 0.7, h * 0.25), h * 0.5, "#FBFDE0", 0.6)
     rgba = img.convert("RGBA")
     d = ImageDraw.Draw(rgba)
-    d.rectangle((0, h * 0.66, w, h), fill=(244, 236, 220))
-    d.rectangle((0, h * 0.66, w, h * 0.675), fill=(220, 208, 188))
-    _place(rgba, art.shadow(int(w * 0.9), h // 12, 0.35), w * 0.5, h * 0.8)
-    bowl_top = h * 0.66
-    fruit = [(art.citrus(w // 3), 0.34, bowl_top - h * 0.02), (art.citrus(w // 3), 0.64, bowl_top - h * 0.03),
-             (art.strawberry(w // 4), 0.5, bowl_top - h * 0.09), (art.cherries(w // 4), 0.78, bowl_top - h * 0.1),
-             (art.citrus(w // 4, peel="#FFD23F", flesh="#FFF3A0"), 0.22, bowl_top - h * 0.08)]
+    d.rectangle((0, h * 0.7, w, h), fill=(244, 236, 220))
+    d.rectangle((0, h * 0.7, w, h * 0.715), fill=(220, 208, 188))
+    _place(rgba, art.shadow(int(w * 1.1), h // 10, 0.35), w * 0.5, h * 0.86)
+    rim = h * 0.7  # the bowl's rim; fruit is piled above it, the bowl drawn over their bottoms
+    fruit = [(art.citrus(int(w * 0.34)), 0.3, rim - h * 0.1), (art.citrus(int(w * 0.32)), 0.62, rim - h * 0.11),
+             (art.citrus(int(w * 0.26), peel="#FFD23F", flesh="#FFF3A0"), 0.16, rim - h * 0.04),
+             (art.strawberry(int(w * 0.3)), 0.46, rim - h * 0.03), (art.cherries(int(w * 0.3)), 0.8, rim - h * 0.06),
+             (art.strawberry(int(w * 0.24)), 0.64, rim - h * 0.01)]
     for s, cx, cy in fruit:
         _place(rgba, s, w * cx, cy)
-    d.chord((w * 0.1, h * 0.56, w * 0.9, h * 0.82), 0, 180, fill=(240, 246, 250))
-    d.chord((w * 0.1, h * 0.56, w * 0.9, h * 0.82), 0, 180, outline=(120, 160, 200), width=4)
+    d.chord((w * 0.04, h * 0.6, w * 0.96, h * 0.86), 0, 180, fill=(240, 246, 250))
+    d.chord((w * 0.04, h * 0.6, w * 0.96, h * 0.86), 0, 180, outline=(120, 160, 200), width=4)
     return rgba.convert("RGB")
 
 
