@@ -22,9 +22,9 @@ def freq(name: str) -> float:
     return 440.0 * 2 ** ((NOTE[letter] + shift + 12 * (octave + 1) - 69) / 12)
 
 
-def _pluck(n: int, decay: float) -> np.ndarray:
+def _pluck(n: int, decay: float, attack: float = 0.003) -> np.ndarray:
     t = np.arange(n) / RATE
-    return np.minimum(1.0, t * 300) * np.exp(-decay * t)
+    return np.minimum(1.0, t / attack) * np.exp(-decay * t)
 
 
 def track(chords: list[list[str]], bpm: float, seconds: float, seed: int) -> np.ndarray:
@@ -49,8 +49,8 @@ def track(chords: list[list[str]], bpm: float, seconds: float, seed: int) -> np.
                 continue
             m = min(n - s, int(beat * 2 * RATE))
             tb = np.arange(m) / RATE
-            bass = (np.sin(2 * np.pi * chord[0] / 2 * tb) + 0.3 * np.sin(2 * np.pi * chord[0] * tb)) * _pluck(m, 2.5)
-            out[s:s + m] += 0.22 * bass[:, None]
+            bass = (np.sin(2 * np.pi * chord[0] / 2 * tb) + 0.3 * np.sin(2 * np.pi * chord[0] * tb)) * _pluck(m, 2.5, 0.015)
+            out[s:s + m] += 0.14 * bass[:, None]
         for k in range(8):  # arpeggio on eighth notes, up and down the chord
             s = start + int(k * beat / 2 * RATE)
             if s >= n:

@@ -169,7 +169,7 @@ def _media_refs(columns: list[str], rows: list[list[str]]) -> list[str]:
     refs = []
     for row in rows:
         for column, value in zip(columns, row):
-            if column.strip().lower().startswith("media") or column.strip().lower() == "bgm":
+            if column.strip().lower().startswith("media") or column.strip().lower() in ("bgm", "logo"):
                 refs += [line.strip() for line in (value or "").splitlines() if line.strip()]
     return refs
 
