@@ -2,9 +2,8 @@
 
 A clip is a background still panned by a ``crop`` and sprites overlaid on it at positions that
 are FFmpeg expressions of ``t`` (seconds); a sprite with its own ``motion`` (rotate, fade) is looped
-into a stream first. ``post`` runs on the finished picture (slow zoom, colour drift; ``{fps}`` and ``{frames}`` are
-filled in). A photo is
-the same drawing flattened once by Pillow.
+into a stream first. ``post`` runs on the finished picture (slow zoom, colour drift; ``{fps}`` and
+``{frames}`` are filled in). A photo is the same kind of drawing, flattened once by Pillow.
 """
 
 from __future__ import annotations

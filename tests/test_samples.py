@@ -8,7 +8,6 @@ import csv
 from pathlib import Path
 
 import itertools
-import shutil
 
 import av
 import numpy as np
