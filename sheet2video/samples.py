@@ -182,14 +182,22 @@ def _make(sample: Sample, folder: Path, work: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+# Bump when the drawings change: a folder made by an older generator is redrawn, not kept.
+VERSION = "2"
+STAMP = ".samples-version"
+
+
 def generate_sample_media(folder: Path, *, force: bool = False) -> list[Path]:
     """Create the sample media in ``folder`` and return the paths of the whole set.
 
-    Files that already exist and are non-empty are kept unless ``force``; each file is written
-    under a temporary name and renamed, so an interrupted run never leaves a truncated file.
+    Files that already exist and are non-empty are kept unless ``force`` or the folder was made
+    by an older version of this generator; each file is written under a temporary name and
+    renamed, so an interrupted run never leaves a truncated file.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    stamp = folder / STAMP
+    force = force or not stamp.is_file() or stamp.read_text().strip() != VERSION
     todo = [s for s in SAMPLES
             if force or not (folder / s.name).is_file() or (folder / s.name).stat().st_size == 0]
     if todo:
@@ -203,6 +211,8 @@ def generate_sample_media(folder: Path, *, force: bool = False) -> list[Path]:
                     future.result()
         finally:
             shutil.rmtree(work, ignore_errors=True)
+    if force:
+        stamp.write_text(VERSION + "\n")
     return [folder / s.name for s in SAMPLES]
 
 

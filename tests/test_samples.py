@@ -164,6 +164,16 @@ def test_generation_is_idempotent(media):
             assert p.stat().st_mtime_ns == before[p.name], p.name
 
 
+def test_media_from_an_older_generator_are_redrawn(tmp_path):
+    old = tmp_path / "media"
+    old.mkdir()
+    for s in SAMPLES:  # what an earlier version left behind: files, but no (or an old) stamp
+        (old / s.name).write_bytes(b"old")
+    paths = generate_sample_media(old)
+    assert all(p.read_bytes() != b"old" for p in paths)
+    assert (old / samples_module.STAMP).read_text().strip() == samples_module.VERSION
+
+
 def _media_refs(columns: list[str], rows: list[list[str]]) -> list[str]:
     refs = []
     for row in rows:
