@@ -44,6 +44,9 @@ def main(folder: Path = ROOT / "demo") -> int:
     showcase = [v for v in videos if v.name.startswith(SHOWCASE)]
     if showcase:
         print(f"showcase (1080x1920, ~15 s): {showcase[0]}", file=sys.stderr)
+    else:  # a demo folder from before the showcase row: its sheet copy is kept, so say how to refresh
+        print(f"no showcase video: {folder / CAMPAIGNS[0][0]} predates it; delete {folder} and run again",
+              file=sys.stderr)
     return worst
 
 
