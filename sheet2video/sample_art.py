@@ -366,3 +366,26 @@ def ice_cube(width: int) -> Image.Image:
                         outline=(255, 255, 255, 230), width=w // 18)
     d.rounded_rectangle((w * 0.22, w * 0.2, w * 0.42, w * 0.3), radius=w * 0.05, fill=(255, 255, 255, 220))
     return _finish(img)
+
+
+def iced_glass(width: int) -> Image.Image:
+    """A tumbler of iced coffee: dark coffee, a milk swirl, ice cubes at the top and a striped straw."""
+    w, h = width * SS, int(width * 1.6) * SS
+    img = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    d = ImageDraw.Draw(img)
+    top, bottom = h * 0.18, h * 0.98
+    d.line((w * 0.62, h * 0.0, w * 0.5, h * 0.6), fill=(255, 255, 255), width=w // 14)  # straw
+    for k in range(4):
+        y = h * (0.02 + 0.05 * k)
+        d.line((w * (0.62 - 0.02 * k), y, w * (0.61 - 0.02 * k), y + h * 0.025), fill=(217, 98, 43), width=w // 14)
+    d.polygon([(w * 0.06, top), (w * 0.94, top), (w * 0.86, bottom), (w * 0.14, bottom)], fill=(232, 246, 248, 110))
+    d.polygon([(w * 0.09, h * 0.3), (w * 0.91, h * 0.3), (w * 0.86, bottom - h * 0.03), (w * 0.14, bottom - h * 0.03)],
+              fill=(74, 44, 28))
+    d.ellipse((w * 0.2, h * 0.32, w * 0.8, h * 0.46), fill=(196, 150, 110))  # milk swirl
+    d.ellipse((w * 0.3, h * 0.36, w * 0.7, h * 0.43), fill=(120, 80, 52))
+    for cx, cy in ((0.3, 0.27), (0.55, 0.25), (0.72, 0.3)):
+        d.rounded_rectangle((w * (cx - 0.12), h * (cy - 0.06), w * (cx + 0.12), h * (cy + 0.06)), radius=w * 0.04,
+                            fill=(235, 250, 252, 200), outline=(255, 255, 255, 240), width=w // 60)
+    d.polygon([(w * 0.12, top + h * 0.02), (w * 0.18, top + h * 0.02), (w * 0.24, bottom - h * 0.05), (w * 0.19, bottom - h * 0.05)],
+              fill=(255, 255, 255, 120))  # glass highlight
+    return _finish(img)

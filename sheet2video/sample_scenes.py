@@ -159,13 +159,16 @@ def cold_brew(w: int, h: int, duration: float) -> Scene:
     art.glow(bg, (w * 0.7, h * 0.35), h * 0.7, "#C9F4EA", 0.45)
     bubbles = art.bokeh((w, h * 2), ["#E8FFFA", "#BFF2E8", "#FFFFFF"], 40, seed=12, radius=(h // 60, h // 18), blur=1.5)
     b = art.bottle(int(h * 0.26))
+    glass = art.iced_glass(int(h * 0.3))
     ice = [art.ice_cube(h // 7), art.ice_cube(h // 9)]
     return Scene(bg, 0, ("0", "0"), [
         Layer(bubbles, x="0", y=f"-t*{h // 8}"),
         Layer(art.shadow(int(b.width * 2), b.width // 2), x=f"W*0.38-w/2", y=f"H*0.9-h/2"),
         Layer(b, x=f"W*0.38-w/2+6*sin(t*1.1)", y=f"H*0.9-h", motion=_sway(0.06, 2.6)),
-        Layer(ice[0], x="W*0.55", y="H*0.9-h", motion=_sway(0.1, 3.1)),
-        Layer(ice[1], x="W*0.66", y="H*0.92-h", motion=_sway(-0.12, 2.4)),
+        Layer(art.shadow(int(glass.width * 1.6), glass.width // 2), x="W*0.6-w/2", y="H*0.9-h/2"),
+        Layer(glass, x="W*0.6-w/2", y=f"H*0.9-h+{h // 30}*pow(max(0\\,1-t/1.2)\\,2)"),
+        Layer(ice[0], x="W*0.74", y="H*0.9-h", motion=_sway(0.1, 3.1)),
+        Layer(ice[1], x="W*0.84", y="H*0.92-h", motion=_sway(-0.12, 2.4)),
     ], post=f"hue=h='8*sin(2*PI*t/{duration:g})'")
 
 
