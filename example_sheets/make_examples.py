@@ -93,6 +93,17 @@ SCRIPT_EN_ROWS = [
      lines("Our new downtown store opens this Saturday. The first hundred guests get a free drink."),
      m("bgm_1.m4a"),
      2, 10, 360, 640, 28, "en", 0.3, 3, "no"],
+    # The showcase: one full-size 9:16 video of about 15 s (the voice-over sets the length).
+    ["autumn-showcase",
+     m("opening_1.mp4"),
+     m("product_1.mp4"),
+     m("closing_1.mp4"),
+     lines("Pumpkin Spice is back \U0001F383"),
+     lines("Autumn is here at Harbor Bean. Our pumpkin spice latte is back, made fresh every morning "
+           "with real pumpkin, cinnamon and a double shot of espresso. Order ahead in the app, skip the line, "
+           "and enjoy your first cup at twenty percent off, all week long."),
+     m("bgm_1.m4a"),
+     1, None, 1080, 1920, 23, "en", 0.3, 5, "yes"],
 ]
 
 SCRIPT_ZH_COLUMNS = ["id", "media:开场", "media:商品", "media:结尾", "titles", "speech", "bgm",
@@ -101,25 +112,25 @@ SCRIPT_ZH_COLUMNS = ["id", "media:开场", "media:商品", "media:结尾", "titl
 
 SCRIPT_ZH_ROWS = [
     ["hema-01",
-     m("opening_1.mp4", "opening_3.mp4"),
-     m("product_1.mp4", "photo_1.png", "product_2.mp4"),
-     m("closing_1.mp4"),
+     m("opening_2.mp4", "opening_3.mp4"),
+     m("product_4.mp4", "photo_3.jpg", "product_3.mp4"),
+     m("closing_2.mp4"),
      lines("回龙观盒马鲜生开业啦", "盒马鲜生回龙观店 盛大开业", "新店开业 全场满百减二十"),
      lines("回龙观盒马鲜生今天开业，欢迎大家来逛逛。",
            "盒马鲜生新店开业，海鲜水果天天新鲜。"),
      m("bgm_1.m4a"),
      3, 10, 360, 640, 28, "cmn", 0.3, 3, "yes"],
     ["hema-02",
-     m("opening_2.mp4"),
-     m("product_4.mp4", "product_5.mp4"),
-     m("closing_2.mp4", "photo_3.jpg"),
+     m("opening_3.mp4"),
+     m("product_4.mp4", "product_2.mp4"),
+     m("closing_2.mp4", "photo_2.jpg"),
      lines("活海鲜 现买现做", "帝王蟹 龙虾 当天到店"),
      lines("活海鲜现买现做，三十分钟就能吃上。"),
      m("bgm_2.mp3"),
      2, 10, 360, 640, 28, "cmn", 0.25, 3, "yes"],
     ["hema-03",
-     m("opening_3.mp4", "opening_1.mp4"),
-     m("photo_2.jpg", "product_3.mp4", "product_1.mp4"),
+     m("opening_3.mp4", "opening_2.mp4"),
+     m("photo_3.jpg", "product_3.mp4", "product_4.mp4"),
      m("closing_1.mp4", "closing_2.mp4"),
      lines("当季水果 产地直采", "草莓 车厘子 限时特价", "新鲜水果 每天上新"),
      lines("当季水果产地直采，新鲜直达回龙观。", "草莓车厘子限时特价，先到先得。"),
@@ -127,14 +138,14 @@ SCRIPT_ZH_ROWS = [
      3, 10, 640, 360, 30, "cmn", 0.3, 3, "yes"],
     ["hema-04",
      m("opening_2.mp4", "opening_3.mp4"),
-     m("product_5.mp4", "product_2.mp4"),
+     m("product_5.mp4", "product_1.mp4"),
      m("closing_1.mp4"),
      lines("现烤面包 每日新鲜出炉", "下午茶就来盒马"),
      lines("每天早上七点，面包新鲜出炉。", "盒马烘焙，下午茶的好选择。"),
      m("bgm_2.mp3"),
      2, 10, 360, 640, 28, "cmn", 0.3, 2.5, "yes"],
     ["hema-05",
-     m("opening_1.mp4"),
+     m("opening_3.mp4"),
      m("product_4.mp4"),
      m("closing_2.mp4"),
      lines("会员日 全场九折", "盒马会员专享福利"),
@@ -177,12 +188,12 @@ GROUPED_EN_ROWS = [
 ]
 
 GROUPED_ZH_ROWS = [
-    ["hema-opening", "开场", m("opening_1.mp4", "opening_3.mp4"),
+    ["hema-opening", "开场", m("opening_2.mp4", "opening_3.mp4"),
      lines("回龙观盒马鲜生开业啦。", "盒马鲜生新店，今天正式开业。"),
      None, None,
      lines("回龙观盒马鲜生开业啦", "盒马新店 开业三天特惠"),
      m("bgm_1.m4a"), 2, 360, 640, 28, "cmn"],
-    ["hema-opening", "商品", m("product_1.mp4", "photo_1.png", "product_2.mp4"),
+    ["hema-opening", "商品", m("product_4.mp4", "photo_3.jpg", "product_3.mp4"),
      lines("海鲜水果，天天新鲜。", "开业三天，全场满百减二十。"),
      None, None, None, None, None, None, None, None, None],
     ["hema-opening", "结尾", m("closing_1.mp4", "closing_2.mp4"),
@@ -191,10 +202,10 @@ GROUPED_ZH_ROWS = [
      None, 2, None,
      lines("活海鲜 现买现做", "盒马海鲜 当天到店"),
      m("bgm_2.mp3", "bgm_1.m4a"), 2, 640, 360, 28, "cmn"],
-    ["hema-seafood", "海鲜", m("product_4.mp4", "product_5.mp4", "photo_2.jpg"),
+    ["hema-seafood", "海鲜", m("product_4.mp4", "product_2.mp4", "photo_2.jpg"),
      lines("帝王蟹和龙虾，当天空运到店。", "选好海鲜，厨房现场加工。"),
      None, None, None, None, None, None, None, None, None],
-    ["hema-seafood", "结尾", m("closing_1.mp4", "photo_3.jpg"),
+    ["hema-seafood", "结尾", m("closing_2.mp4", "photo_3.jpg"),
      lines("盒马鲜生，回龙观店等你来。"),
      None, None, None, None, None, None, None, None, None],
 ]
@@ -238,8 +249,8 @@ def check(stem: str, columns: list[str], rows: list[list]) -> None:
         for title in (cell.get("titles") or "").splitlines():
             assert len(title) <= 50, (stem, title)
         for script in (cell.get("speech") or "").splitlines():
-            assert len(script) <= 120, (stem, script)
-        assert cell.get("count") in (None, 2, 3), (stem, cell.get("count"))
+            assert len(script) <= 250, (stem, script)  # the showcase's ~15 s script is the longest
+        assert cell.get("count") in (None, 1, 2, 3), (stem, cell.get("count"))
         if names is None:  # running without the package installed: skip the media check
             continue
         for column in columns:

@@ -1,7 +1,8 @@
 """`make demo`: the main job from a clean clone, on the embedded engine.
 
 Copies two example campaigns (English script mode, Chinese grouped voice-over) into ./demo (so git
-stays clean), generates their sample media, runs them, and leaves real MP4s and filled-in sheets.
+stays clean), generates their sample media, runs them, and leaves real MP4s and filled-in sheets —
+small variants, and one full-size 1080x1920 showcase of about 15 s (campaign_en's last row).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sheet2video.samples import generate_sample_media
 
 ROOT = Path(__file__).resolve().parent.parent
 CAMPAIGNS = [("campaign_en.xlsx", "script"), ("grouped_zh.xlsx", "grouped")]
+SHOWCASE = "autumn-showcase"  # the full-size row of campaign_en
 
 
 def main(folder: Path = ROOT / "demo") -> int:
@@ -28,7 +30,8 @@ def main(folder: Path = ROOT / "demo") -> int:
         sheet = folder / name
         if not sheet.exists():
             shutil.copy2(ROOT / "example_sheets" / name, sheet)
-        print(f"\n== sheet2video run {sheet.relative_to(ROOT)} --templates {templates}", file=sys.stderr)
+        shown = sheet.relative_to(ROOT) if sheet.is_relative_to(ROOT) else sheet
+        print(f"\n== sheet2video run {shown} --templates {templates}", file=sys.stderr)
         try:
             summary = run_sheet(sheet, RunOptions(templates=templates), PlainReporter())
         except Sheet2VideoError as error:
@@ -38,6 +41,12 @@ def main(folder: Path = ROOT / "demo") -> int:
         worst = max(worst, summary.exit_code)
     videos = sorted((folder / "videos").rglob("*.mp4"))
     print(f"\n{len(videos)} videos in {folder / 'videos'}; open the sheets in {folder} to see the links.", file=sys.stderr)
+    showcase = [v for v in videos if v.name.startswith(SHOWCASE)]
+    if showcase:
+        print(f"showcase (1080x1920, ~15 s): {showcase[0]}", file=sys.stderr)
+    else:  # a demo folder from before the showcase row: its sheet copy is kept, so say how to refresh
+        print(f"no showcase video: {folder / CAMPAIGNS[0][0]} predates it; delete {folder} and run again",
+              file=sys.stderr)
     return worst
 
 

@@ -1,10 +1,13 @@
-"""Small sample media for the example sheets, the demo and the tests.
+"""Sample media for the example sheets, the demo and the tests — generated, never committed.
 
-``generate_sample_media(folder)`` draws every file with FFmpeg's built-in ``lavfi`` sources
-(no downloads, no binaries in git): short video clips in portrait and landscape (some with an
-audio tone, some silent, two frame rates), still images, two background-music tracks and a
-transparent logo for stickers. Each clip carries a visible label ("Opening 1") and a running
-timestamp, so a rendered video shows which media and which part of it was used.
+``generate_sample_media(folder)`` makes footage that looks like campaign material for the
+example campaigns (a coffee shop's autumn campaign, a supermarket opening): warm gradient
+backgrounds with drifting bokeh and products — a cup with steam, a cold-brew bottle, fruit, a
+shopping bag — drawn once with Pillow (sample_art, sample_scenes) and animated by FFmpeg
+(moving overlays, rotation, slow zoom, colour drift); "photos" drawn by Pillow; two music tracks
+and soft audio beds synthesised with numpy (sample_music); a transparent logo for stickers.
+Nothing is written into the picture: a test tells the clips apart by ``Sample.colour``, the
+picture's mean colour, which differs clearly from clip to clip.
 
 Run it from a shell with ``python -m sheet2video.samples FOLDER [--force]``.
 """
@@ -12,91 +15,86 @@ Run it from a shell with ``python -m sheet2video.samples FOLDER [--force]``.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from sheet2video import sample_art, sample_music, sample_scenes
 from sheet2video.errors import RenderError
 
 __all__ = ["SAMPLES", "Sample", "ffmpeg_exe", "generate_sample_media"]
 
-FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
-FONT_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
-
 
 @dataclass(frozen=True)
 class Sample:
-    """One sample file: what it is and how it is drawn."""
+    """One sample file: what it is, what it shows and how it is made.
+
+    ``scene`` names a function in sample_scenes (SCENES for videos, PHOTOS for images) or the
+    music (``"music"``) / logo (``"logo"``); ``colour`` is the picture's mean colour (#RRGGBB,
+    within a few steps), which is how a test can tell which clip a rendered shot came from.
+    """
 
     name: str
     kind: str  # "video", "image" or "audio"
-    source: str  # lavfi video source (video/image) or audio expression (audio)
+    scene: str
     width: int = 0
     height: int = 0
     duration: float = 0.0  # seconds; 0 for images
     fps: int = 25
-    audio: str | None = None  # lavfi audio source for a video's sound track, None = silent
-    label: str | None = None  # visible text drawn on videos and images
-    post: str = ""  # extra video filters applied before the labels
+    audio: str | None = None  # a video's sound bed ("room" or "pad", see sample_music.bed), None = silent
+    colour: str = ""  # mean colour of the picture (video: over its frames; empty for audio and the logo)
+    description: str = ""
 
     @property
     def has_audio(self) -> bool:
         return self.kind == "audio" or self.audio is not None
 
 
-def _chords(chords: list[list[float]], seconds: float, volume: float = 0.12) -> str:
-    """An ``aevalsrc`` expression playing each chord for ``seconds`` with a soft pluck envelope."""
-    n = len(chords)
-    phase = f"mod(t,{seconds})"
-    env = f"min(1,{phase}*25)*(0.35+0.65*exp(-0.9*{phase}))"
-    expr = "0"
-    for i in reversed(range(n)):
-        tones = "+".join(f"sin(2*PI*{f:g}*t)" for f in chords[i])
-        expr = tones if i == n - 1 else f"if(eq(mod(floor(t/{seconds}),{n}),{i}),{tones},{expr})"
-    return f"{volume:g}*{env}*({expr})"
+# Chord loops for the music (root first, then the pad's notes) and tempo in bpm.
+_MUSIC = {
+    "bgm_1.m4a": ([["C3", "E4", "G4", "B4"], ["A2", "C4", "E4", "G4"], ["F2", "A3", "C4", "E4"], ["G2", "B3", "D4", "F4"]], 88),
+    "bgm_2.mp3": ([["D3", "F#4", "A4", "C#5"], ["B2", "D4", "F#4", "A4"], ["G2", "B3", "D4", "F#4"], ["A2", "C#4", "E4", "G4"]], 100),
+}
 
-
-_C, _E, _G, _A, _F, _D, _B = 261.63, 329.63, 392.00, 440.00, 349.23, 293.66, 493.88
-
-# The set the example sheets reference. Sizes mix portrait, landscape and square so that
-# cover-fit matters; frame rates mix 25 and 30 so that joining clips needs normalising.
+# The set the example sheets reference. Portrait, landscape and square sources so that the fit
+# mode matters; 25 and 30 fps so that joining clips needs normalising; the three 720x1280 clips
+# are sharp enough for the 1080x1920 showcase.
 SAMPLES: tuple[Sample, ...] = (
-    Sample("opening_1.mp4", "video", "testsrc2=s=360x640", 360, 640, 5, 25,
-           audio="sine=f=440:r=44100", label="Opening 1"),
-    Sample("opening_2.mp4", "video", "gradients=s=640x360:speed=0.03:c0=0xF2A65A:c1=0x6B3E26:seed=7",
-           640, 360, 4, 25, label="Opening 2"),
-    Sample("opening_3.mp4", "video", "smptebars=s=640x360", 640, 360, 4, 30,
-           audio="sine=f=523.25:r=48000", label="Opening 3"),
-    Sample("product_1.mp4", "video", "mandelbrot=s=360x640:maxiter=256", 360, 640, 6, 25,
-           label="Product 1"),
-    Sample("product_2.mp4", "video", "life=s=160x90:mold=10:ratio=0.12:life_color=0x66CC99:death_color=0x224433",
-           640, 360, 5, 25, audio="sine=f=659.25:r=44100", label="Product 2",
-           post="scale=640:360:flags=neighbor"),
-    Sample("product_3.mp4", "video", "cellauto=s=90x160:rule=30:random_fill_ratio=0.5:scroll=1",
-           360, 640, 8, 30, label="Product 3",
-           post="scale=360:640:flags=neighbor,format=rgb24,colorchannelmixer=rr=0.9:gg=0.6:bb=0.3"),
-    Sample("product_4.mp4", "video", "testsrc2=s=640x360", 640, 360, 6, 25,
-           audio="anoisesrc=color=pink:amplitude=0.08:r=48000,pan=stereo|c0=c0|c1=c0", label="Product 4"),
-    Sample("product_5.mp4", "video", "gradients=s=360x640:speed=0.05:c0=0x2E86AB:c1=0xF6F5AE:c2=0xA23B72:n=3:seed=3",
-           360, 640, 5, 30, audio="sine=f=392:r=44100", label="Product 5"),
-    Sample("closing_1.mp4", "video", "color=c=0x2E4057:s=360x640", 360, 640, 4, 25,
-           audio="sine=f=329.63:r=44100", label="Closing 1"),
-    Sample("closing_2.mp4", "video", "gradients=s=640x360:speed=0.02:c0=0x3D2B1F:c1=0xC9A66B:seed=11",
-           640, 360, 5, 25, label="Closing 2"),
-    Sample("photo_1.png", "image", "gradients=s=480x480:c0=0xE07A5F:c1=0x3D405B:seed=5", 480, 480,
-           label="Photo 1"),
-    Sample("photo_2.jpg", "image", "mandelbrot=s=640x360:maxiter=128:start_scale=1.5", 640, 360,
-           label="Photo 2"),
-    Sample("photo_3.jpg", "image", "smptehdbars=s=360x640", 360, 640, label="Photo 3"),
-    Sample("bgm_1.m4a", "audio", _chords([[_C, _E, _G, _C / 2], [_F, _A, _C * 2, _F / 2],
-                                           [_G, _B, _D * 2, _G / 2], [_C, _E, _G, _C / 2]], 4),
-           duration=16),
-    Sample("bgm_2.mp3", "audio", _chords([[_A, _C * 2, _E * 2, _A / 2], [_F, _A, _C * 2, _F / 2],
-                                           [_C, _E, _G, _C / 2], [_G, _B, _D * 2, _G / 2]], 3),
-           duration=12),
-    Sample("logo.png", "image", "color=c=black@0:s=256x256", 256, 256, label="S2V"),
+    Sample("opening_1.mp4", "video", "autumn_window", 720, 1280, 5, 25, audio="room", colour="#CA824F",
+           description="autumn window light: amber bokeh drifting, maple leaves falling and turning"),
+    Sample("opening_2.mp4", "video", "sunrise", 640, 360, 4, 25, colour="#E4B37D",
+           description="golden sunrise: the sun rising behind clouds sliding over warm hills"),
+    Sample("opening_3.mp4", "video", "citrus_splash", 640, 360, 4, 30, audio="pad", colour="#88A95E",
+           description="fresh green: an orange slice turning, an orange swaying, lime bokeh"),
+    Sample("product_1.mp4", "video", "latte_cup", 720, 1280, 6, 25, colour="#75655F",
+           description="a takeaway cup with an orange sleeve on a café table, steam rising, slow zoom in"),
+    Sample("product_2.mp4", "video", "cold_brew", 640, 360, 5, 25, audio="room", colour="#468B87",
+           description="a cold-brew bottle swaying and an iced glass settling on teal, bubbles rising"),
+    Sample("product_3.mp4", "video", "fruit_rain", 360, 640, 8, 30, colour="#EF96A5",
+           description="strawberries, cherries and citrus falling and spinning on pink"),
+    Sample("product_4.mp4", "video", "grocery_bag", 640, 360, 6, 25, audio="room", colour="#607FB1",
+           description="a grocery bag (baguette, greens, apple) sliding in on blue, fruit beside it"),
+    Sample("product_5.mp4", "video", "latte_above", 360, 640, 5, 30, audio="pad", colour="#936F7E",
+           description="a latte with a heart seen from above, turning slowly, beans and leaves on plum"),
+    Sample("closing_1.mp4", "video", "end_card", 720, 1280, 5, 25, audio="pad", colour="#99403F",
+           description="end card: burgundy with a warm glow and gold bokeh, cup and bag rising into place"),
+    Sample("closing_2.mp4", "video", "dusk_store", 640, 360, 5, 25, colour="#62496F",
+           description="a shop front at dusk, violet-to-orange sky, warm windows, slow pan"),
+    Sample("photo_1.png", "image", "cafe_table_photo", 480, 480, colour="#9A7253",
+           description="top-down café table: latte, croissant, autumn leaves"),
+    Sample("photo_2.jpg", "image", "sky_photo", 640, 360, colour="#8EBEBB",
+           description="morning sky over green hills, low sun, soft clouds"),
+    Sample("photo_3.jpg", "image", "fruit_bowl_photo", 360, 640, colour="#E2D79C",
+           description="a bowl of fruit on linen against a lime wall"),
+    Sample("bgm_1.m4a", "audio", "music", duration=20, description="C major pad, bass, arpeggio, 88 bpm"),
+    Sample("bgm_2.mp3", "audio", "music", duration=12, description="D major pad, bass, arpeggio, 100 bpm"),
+    Sample("logo.png", "image", "logo", 256, 256,
+           description="cream badge, brown ring, cup and leaf; transparent corners, soft edge"),
 )
 
 
@@ -110,71 +108,73 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def _drawtext(text: str, font: Path, size: str, y: str, *, literal: bool = True) -> str:
-    # Labels are our own constants; keep them free of characters that need filtergraph escaping.
-    assert literal is False or all(c.isalnum() or c == " " for c in text), text
-    mode = "expansion=none:" if literal else ""
-    return (f"drawtext=fontfile={font}:{mode}text='{text}':fontsize={size}:fontcolor=white"
-            f":box=1:boxcolor=black@0.55:boxborderw=12:x=(w-tw)/2:y={y}")
+def _ffmpeg(name: str, args: list[str], out: Path, stdin: bytes | None = None) -> None:
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args,
+           "-map_metadata", "-1", "-fflags", "+bitexact", str(out)]
+    proc = subprocess.run(cmd, input=stdin, capture_output=True, timeout=120)
+    if proc.returncode != 0 or not out.exists() or out.stat().st_size == 0:
+        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-3:]
+        raise RenderError(f"could not generate sample {name}: {' | '.join(tail) or 'no output'}")
 
 
-def _labels(sample: Sample) -> list[str]:
-    if not sample.label or not FONT.exists():
-        return []
-    bold = FONT_BOLD if FONT_BOLD.exists() else FONT
-    filters = [_drawtext(sample.label, bold, "min(w\\,h)/9", "h*0.12")]
-    if sample.kind == "video":
-        filters.append(_drawtext("%{pts\\:hms}", FONT, "min(w\\,h)/16", "h-th-h*0.08", literal=False))
-    return filters
+PCM = ["-f", "f32le", "-ar", str(sample_music.RATE), "-ac", "2", "-i", "pipe:0"]  # numpy audio on stdin
 
 
-def _command(sample: Sample, out: Path) -> list[str]:
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
-    if sample.kind == "audio":
-        cmd += ["-f", "lavfi", "-i", f"aevalsrc=exprs='{sample.source}':s=44100:c=stereo",
-                "-af", f"afade=t=in:d=0.5,afade=t=out:st={sample.duration - 1.5:g}:d=1.5",
-                "-t", f"{sample.duration:g}", "-ac", "2"]
-        cmd += ["-c:a", "aac", "-b:a", "128k"] if out.suffix == ".m4a" else (
-            ["-c:a", "libmp3lame", "-b:a", "128k"] if out.suffix == ".mp3" else ["-c:a", "pcm_s16le"])
-        if out.suffix == ".m4a":
-            cmd += ["-movflags", "+faststart"]
-        return cmd + [str(out)]
+def _audio_codec(suffix: str) -> list[str]:
+    if suffix == ".m4a":
+        return ["-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart"]
+    if suffix == ".mp3":
+        return ["-c:a", "libmp3lame", "-b:a", "128k"]
+    return ["-c:a", "pcm_s16le"]
 
-    rate = f":r={sample.fps}" if sample.kind == "video" else ""
-    cmd += ["-f", "lavfi", "-i", sample.source + rate]
-    filters = [f for f in [sample.post] if f]
-    if sample.name == "logo.png":
-        # An orange disc on a transparent square, with soft (alpha) edges.
-        filters += ["format=rgba",
-                    "geq=r='255':g='140':b='40':a='255*clip((118-hypot(X-128\\,Y-128))/3\\,0\\,1)'"]
-        if FONT.exists():
-            bold = FONT_BOLD if FONT_BOLD.exists() else FONT
-            filters.append(f"drawtext=fontfile={bold}:expansion=none:text='S2V':fontsize=72"
-                           ":fontcolor=white:x=(w-tw)/2:y=(h-th)/2")
-        return cmd + ["-vf", ",".join(filters), "-frames:v", "1", "-pix_fmt", "rgba", str(out)]
 
-    filters += _labels(sample)
-    if sample.kind == "image":
-        filters.append("format=rgb24" if out.suffix == ".png" else "format=yuvj420p")
-        return cmd + ["-vf", ",".join(filters), "-frames:v", "1", "-q:v", "3", str(out)]
-
+def _video(sample: Sample, out: Path, work: Path) -> None:
+    """Layers drawn once by Pillow, moved by one FFmpeg filtergraph, encoded with x264."""
+    w, h, fps = sample.width, sample.height, sample.fps
+    scene = sample_scenes.SCENES[sample.scene](w, h, sample.duration)
+    frames = int(round(sample.duration * fps))
+    args: list[str] = []
+    chains = [f"[0:v]loop=loop=-1:size=1,setpts=N/{fps}/TB,"
+              f"crop={w}:{h}:x='{scene.pan[0]}':y='{scene.pan[1]}',format=yuv444p[b0]"]
+    for i, image in enumerate([scene.background] + [layer.image for layer in scene.layers]):
+        path = work / f"{out.stem}-{i}.png"
+        image.save(path, compress_level=1)
+        args += ["-framerate", str(fps), "-i", str(path)]
+    last = "[b0]"
+    for i, layer in enumerate(scene.layers, start=1):
+        src = f"[{i}:v]"  # a still: overlay repeats its only frame
+        if layer.motion:  # a sprite that changes per frame needs a stream of its own
+            chains.append(f"{src}loop=loop=-1:size=1,setpts=N/{fps}/TB,{layer.motion}[s{i}]")
+            src = f"[s{i}]"
+        chains.append(f"{last}{src}overlay=x='{layer.x}':y='{layer.y}':format=yuv444[b{i}]")
+        last = f"[b{i}]"
+    post = scene.post.format(fps=fps, frames=frames)
+    chains.append(f"{last}{post + ',' if post else ''}format=yuv420p[v]")
+    stdin, sound = None, ["-an"]
     if sample.audio:
-        cmd += ["-f", "lavfi", "-i", sample.audio]
-    filters.append("format=yuv420p")
-    cmd += ["-vf", ",".join(filters), "-t", f"{sample.duration:g}",
-            "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28", "-g", str(sample.fps * 2)]
-    cmd += ["-c:a", "aac", "-b:a", "96k"] if sample.audio else ["-an"]
-    return cmd + ["-movflags", "+faststart", str(out)]
+        stdin = sample_music.bed(sample.audio, sample.duration, seed=zlib.crc32(sample.name.encode())).tobytes()
+        args += PCM
+        sound = ["-map", f"{len(scene.layers) + 1}:a", "-c:a", "aac", "-b:a", "96k"]
+    args += ["-filter_complex", ";".join(chains), "-map", "[v]", "-frames:v", str(frames), *sound]
+    args += ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "23", "-g", str(fps * 2),
+             "-movflags", "+faststart"]
+    _ffmpeg(sample.name, args, out, stdin)
 
 
-def _make(sample: Sample, folder: Path) -> None:
+def _make(sample: Sample, folder: Path, work: Path) -> None:
     out = folder / sample.name
     tmp = folder / f".{out.stem}.part-{os.getpid()}{out.suffix}"  # keep the suffix: it picks the muxer
     try:
-        proc = subprocess.run(_command(sample, tmp), capture_output=True, text=True, timeout=120)
-        if proc.returncode != 0 or not tmp.exists() or tmp.stat().st_size == 0:
-            tail = (proc.stderr or "").strip().splitlines()[-3:]
-            raise RenderError(f"could not generate sample {sample.name}: {' | '.join(tail) or 'no output'}")
+        if sample.kind == "video":
+            _video(sample, tmp, work)
+        elif sample.kind == "audio":
+            chords, bpm = _MUSIC[sample.name]
+            pcm = sample_music.track(chords, bpm, sample.duration, seed=zlib.crc32(sample.name.encode())).tobytes()
+            _ffmpeg(sample.name, [*PCM, "-t", f"{sample.duration:g}", *_audio_codec(tmp.suffix)], tmp, pcm)
+        else:
+            image = sample_art.logo(sample.width) if sample.scene == "logo" else \
+                sample_scenes.PHOTOS[sample.scene](sample.width, sample.height)
+            image.save(tmp, **({"quality": 90} if tmp.suffix == ".jpg" else {"optimize": False}))
         os.replace(tmp, out)
     except subprocess.TimeoutExpired as exc:
         raise RenderError(f"could not generate sample {sample.name}: FFmpeg timed out") from exc
@@ -182,21 +182,37 @@ def _make(sample: Sample, folder: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+# Bump when the drawings change: a folder made by an older generator is redrawn, not kept.
+VERSION = "2"
+STAMP = ".samples-version"
+
+
 def generate_sample_media(folder: Path, *, force: bool = False) -> list[Path]:
     """Create the sample media in ``folder`` and return the paths of the whole set.
 
-    Files that already exist and are non-empty are kept unless ``force``; each file is written
-    under a temporary name and renamed, so an interrupted run never leaves a truncated file.
+    Files that already exist and are non-empty are kept unless ``force`` or the folder was made
+    by an older version of this generator; each file is written under a temporary name and
+    renamed, so an interrupted run never leaves a truncated file.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    stamp = folder / STAMP
+    force = force or not stamp.is_file() or stamp.read_text().strip() != VERSION
     todo = [s for s in SAMPLES
             if force or not (folder / s.name).is_file() or (folder / s.name).stat().st_size == 0]
     if todo:
-        workers = max(1, min(4, os.cpu_count() or 1, len(todo)))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for future in [pool.submit(_make, s, folder) for s in todo]:
-                future.result()
+        # longest first, so the two workers finish together
+        todo.sort(key=lambda s: -(s.width * s.height * s.duration * s.fps))
+        work = Path(tempfile.mkdtemp(prefix="sheet2video-samples-"))
+        try:
+            workers = max(1, min(2, os.cpu_count() or 1, len(todo)))
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for future in [pool.submit(_make, s, folder, work) for s in todo]:
+                    future.result()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    if force:
+        stamp.write_text(VERSION + "\n")
     return [folder / s.name for s in SAMPLES]
 
 
