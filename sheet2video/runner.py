@@ -235,6 +235,9 @@ def cloud_problems(planned: list[PlannedJob], sheet: Sheet, template_set: Templa
         for name in ("MediaArray", "BackgroundMusicArray", "BackgroundImageArray"):
             for ref in inputs.get(name) or []:
                 check(ref, f"InputConfig.{name}", job, parsed, "media")
+        for s, sticker in enumerate(inputs.get("StickerArray") or []):
+            if isinstance(sticker, dict) and not sticker.get("MediaId"):
+                check(sticker.get("MediaURL") or "", f"InputConfig.StickerArray[{s}].MediaURL", job, parsed, "logo")
         check((parsed["OutputConfig"] or {}).get("MediaURL", ""), "OutputConfig.MediaURL", job, parsed, "output")
     return problems
 
