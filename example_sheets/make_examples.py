@@ -40,7 +40,7 @@ def m(*names: str) -> str:
 
 SCRIPT_EN_COLUMNS = ["id", "media:Opening", "media:Product", "media:Closing", "titles", "speech", "bgm",
                      "count", "max_duration", "width", "height", "crf", "voice", "bgm_volume",
-                     "shot_duration", "enabled"]
+                     "shot_duration", "logo", "transition", "enabled"]
 
 SCRIPT_EN_ROWS = [
     ["pumpkin-latte",
@@ -53,7 +53,7 @@ SCRIPT_EN_ROWS = [
      lines("Pumpkin spice season is here. Grab yours at Harbor Bean today.",
            "Cozy up with our pumpkin latte, made fresh every morning."),
      m("bgm_1.m4a"),
-     3, 10, 360, 640, 28, "en", 0.3, 3, "yes"],
+     3, 10, 360, 640, 28, "andy", 0.3, 3, "yes"],
     ["cold-brew",
      m("opening_3.mp4"),
      m("product_2.mp4", "product_4.mp4"),
@@ -62,7 +62,7 @@ SCRIPT_EN_ROWS = [
            "Cold Brew: smooth, bold, never bitter"),
      lines("Our cold brew steeps for eighteen hours, so every sip is smooth."),
      m("bgm_2.mp3"),
-     2, 10, 640, 360, 28, "en", 0.25, 3, "yes"],
+     2, 10, 640, 360, 28, "andy", 0.25, 3, "yes"],
     ["breakfast-combo",
      m("opening_2.mp4", "opening_1.mp4"),
      m("photo_1.png", "product_5.mp4", "product_1.mp4"),
@@ -73,7 +73,7 @@ SCRIPT_EN_ROWS = [
      lines("Any coffee and a fresh bagel for six dollars, every morning until ten.",
            "Running late? Our breakfast combo is ready in two minutes."),
      m("bgm_1.m4a", "bgm_2.mp3"),
-     3, 10, 360, 640, 30, "en", 0.3, 3, "yes"],
+     3, 10, 360, 640, 30, "andy", 0.3, 3, "yes"],
     ["rewards-app",
      m("opening_3.mp4", "opening_2.mp4"),
      m("product_3.mp4", "photo_3.jpg"),
@@ -83,7 +83,7 @@ SCRIPT_EN_ROWS = [
      lines("Download the Harbor Bean app and your tenth coffee is free.",
            "Order ahead, skip the line, and collect stars with every cup."),
      m("bgm_2.mp3"),
-     2, 10, 360, 640, 28, "en", 0.3, 2.5, "yes"],
+     2, 10, 360, 640, 28, "andy", 0.3, 2.5, "yes"],
     ["downtown-opening",
      m("opening_1.mp4"),
      m("product_4.mp4", "product_2.mp4"),
@@ -92,19 +92,24 @@ SCRIPT_EN_ROWS = [
            "Grand opening this Saturday"),
      lines("Our new downtown store opens this Saturday. The first hundred guests get a free drink."),
      m("bgm_1.m4a"),
-     2, 10, 360, 640, 28, "en", 0.3, 3, "no"],
+     2, 10, 360, 640, 28, "andy", 0.3, 3, "no"],
     # The showcase: one full-size 9:16 video of about 15 s (the voice-over sets the length).
     ["autumn-showcase",
      m("opening_1.mp4"),
-     m("product_1.mp4"),
+     m("product_1.mp4", "photo_1.png"),
      m("closing_1.mp4"),
      lines("Pumpkin Spice is back \U0001F383"),
      lines("Autumn is here at Harbor Bean. Our pumpkin spice latte is back, made fresh every morning "
            "with real pumpkin, cinnamon and a double shot of espresso. Order ahead in the app, skip the line, "
            "and enjoy your first cup at twenty percent off, all week long."),
      m("bgm_1.m4a"),
-     1, None, 1080, 1920, 23, "en", 0.3, 5, "yes"],
+     1, None, 1080, 1920, 23, "andy", 0.3, 5, "yes"],
 ]
+
+# The look columns (logo, transition) are filled on the showcase and one other row; blank means the
+# template's defaults (fade transitions, captions, blurred fit, gentle motion on photos).
+_LOOK = {"autumn-showcase": [m("logo.png"), "fade, slideup, circleopen"], "cold-brew": [m("logo.png"), "dissolve"]}
+SCRIPT_EN_ROWS = [row[:-1] + _LOOK.get(row[0], [None, None]) + row[-1:] for row in SCRIPT_EN_ROWS]
 
 SCRIPT_ZH_COLUMNS = ["id", "media:开场", "media:商品", "media:结尾", "titles", "speech", "bgm",
                      "count", "max_duration", "width", "height", "crf", "voice", "bgm_volume",
@@ -167,7 +172,7 @@ GROUPED_EN_ROWS = [
      lines("Weekend brunch is back at Harbor Bean.", "Sleep in. We have brunch covered."),
      None, None,
      lines("Weekend Brunch at Harbor Bean", "Brunch + bottomless coffee $12"),
-     m("bgm_1.m4a"), 2, 360, 640, 28, "en"],
+     m("bgm_1.m4a"), 2, 360, 640, 28, "andy"],
     ["weekend-brunch", "Menu", m("product_1.mp4", "photo_1.png", "product_2.mp4"),
      lines("Fresh pastries, eggs your way and bottomless coffee.",
            "Try the new avocado toast with a flat white."),
@@ -177,7 +182,7 @@ GROUPED_EN_ROWS = [
     ["barista-tips", "Intro", m("opening_2.mp4"),
      None, 2, None,
      lines("Barista tip: the perfect pour-over", "Brew like a pro at home"),
-     m("bgm_2.mp3", "bgm_1.m4a"), 2, 640, 360, 28, "en"],
+     m("bgm_2.mp3", "bgm_1.m4a"), 2, 640, 360, 28, "andy"],
     ["barista-tips", "Tips", m("product_3.mp4", "product_4.mp4", "product_5.mp4"),
      lines("Use fresh beans and grind them just before you brew.",
            "Pour slowly in circles and let the coffee bloom."),
@@ -254,7 +259,7 @@ def check(stem: str, columns: list[str], rows: list[list]) -> None:
         if names is None:  # running without the package installed: skip the media check
             continue
         for column in columns:
-            if column.startswith("media") or column == "bgm":
+            if column.startswith("media") or column in ("bgm", "logo"):
                 for ref in (cell.get(column) or "").splitlines():
                     assert ref.startswith("media/") and ref[len("media/"):] in names, (stem, ref)
 
