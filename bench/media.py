@@ -19,6 +19,12 @@ from sheet2video.engine.render import ffmpeg_exe
 HEADERS = ["id", "media:Opening", "media:Product", "media:Closing", "titles", "speech", "bgm", "count",
            "max_duration", "width", "height", "crf", "voice", "bgm_volume", "shot_duration", "enabled"]
 
+# The look columns of the shipped templates: the plain job (what render_vs_ffmpeg, MoviePy and the
+# batch compare) switches them off; the looked job keeps the templates' defaults.
+PLAIN = {"captions": "no", "transition": "none", "motion": "none", "fit": "cover"}
+LOOK = {"captions": "yes", "transition": "fade", "motion": "auto", "fit": "blur"}
+TYPICAL_HEADERS = HEADERS + list(PLAIN)
+
 # About 17 s of espeak-ng speech at the default rate; capped to 15 s by max_duration.
 SPEECH = ("Autumn is here at Harbor Bean. Our pumpkin spice latte is back, made fresh every morning "
           "with real pumpkin, warm spices and a double shot of espresso. Order ahead in the app, skip "
@@ -93,8 +99,9 @@ def small_media(folder: Path) -> dict[str, Path]:
 
 
 def typical_row(job_id: str = "typical", *, count: int = 1, max_duration: float = 15, width: int = 1080,
-                height: int = 1920, speech: str = SPEECH) -> list:
-    """One campaign row: 3 media groups, a title, a voice-over, background music, CRF 27."""
+                height: int = 1920, speech: str = SPEECH, look: dict[str, str] = PLAIN) -> list:
+    """One campaign row: 3 media groups, a title, a voice-over, background music, CRF 27, and the
+    look columns (``TYPICAL_HEADERS``)."""
     return [
         job_id,
         "opening_1.mp4\nopening_2.mp4",
@@ -112,10 +119,11 @@ def typical_row(job_id: str = "typical", *, count: int = 1, max_duration: float 
         0.3,
         3,
         "yes",
+        *(look[k] for k in PLAIN),
     ]
 
 
-def write_csv(path: Path, rows: list[list], headers: list[str] = HEADERS) -> Path:
+def write_csv(path: Path, rows: list[list], headers: list[str] = TYPICAL_HEADERS) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

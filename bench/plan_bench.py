@@ -67,7 +67,7 @@ def plan_benchmarks(reps: int = 3) -> list[Result]:
     work = WORK / "plan"
     work.mkdir(parents=True, exist_ok=True)
     rows = big_rows()
-    csv_path = write_csv(work / f"campaign_{ROWS}.csv", rows)
+    csv_path = write_csv(work / f"campaign_{ROWS}.csv", rows, HEADERS)
     xlsx_path = work / f"campaign_{ROWS}.xlsx"
     if not xlsx_path.exists() or xlsx_path.stat().st_mtime < csv_path.stat().st_mtime - 3600:
         write_xlsx(xlsx_path, rows)
