@@ -17,6 +17,8 @@ import sys
 import uuid
 
 from sheet2video.engine.compose import build_command, validate
+from sheet2video.engine.compose.graph import even
+from sheet2video.engine.compose.titles import write_png
 from sheet2video.engine.compose.graph import SAMPLE_RATE, escape_filter_value, ms, sec
 from sheet2video.engine.ffmpeg import FFMPEG_ENV, ffmpeg_exe
 from sheet2video.engine.task import Caption, Music, RenderResult, RenderTask, Shot, SpeechClip, Sticker, TextOverlay
@@ -154,10 +156,14 @@ def render(
     stem = f".{os.path.basename(output)}.{uuid.uuid4().hex[:12]}"
     tmp_out = os.path.join(folder, stem + ".part")
     graph_file = os.path.join(folder, stem + ".filtergraph")
-    argv, graph = build_command(task, threads=threads, preset=preset, output=tmp_out, graph_path=graph_file)
+    titles_file = os.path.join(folder, stem + ".titles.png")  # rasterised here: the task may come from elsewhere
+    argv, graph = build_command(
+        task, threads=threads, preset=preset, output=tmp_out, graph_path=graph_file, titles_path=titles_file
+    )
     try:
         with open(graph_file, "w", encoding="utf-8") as f:
             f.write(graph)
+        write_png(task.titles, even(task.width), even(task.height), titles_file)
         try:
             proc = subprocess.run(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout,
@@ -178,4 +184,5 @@ def render(
     finally:
         _unlink(tmp_out)
         _unlink(graph_file)
+        _unlink(titles_file)
     return RenderResult(path=output, duration=ms(task.duration) / 1000)
