@@ -312,14 +312,14 @@ def _catalog() -> dict[str, list[Face]]:
     return out
 
 
-def _pick(faces: list[Face], bold: bool, italic: bool) -> Face:
+def _closest(faces: list[Face], bold: bool, italic: bool) -> Face:
     want_w, want_s = (200 if bold else 80), (100 if italic else 0)
     return min(faces, key=lambda f: (abs(f.weight - want_w), abs(f.slant - want_s), f.path, f.index))
 
 
 def _family(family: str, bold: bool = False, italic: bool = False) -> Face | None:
     faces = _catalog().get(_key(family))
-    return _pick(faces, bold, italic) if faces else None
+    return _closest(faces, bold, italic) if faces else None
 
 
 def _lookup(name: str, bold: bool = False, italic: bool = False) -> Face | None:
@@ -335,7 +335,7 @@ def _lookup(name: str, bold: bool = False, italic: bool = False) -> Face | None:
     bold = bold or named_bold
     for family, faces in _catalog().items():
         if _base_key(family)[0] == key:
-            return _pick(faces, bold, italic)
+            return _closest(faces, bold, italic)
     for family in CLOUD_FONTS.get(key, ()):
         found = _family(family, bold, italic)
         if found:
