@@ -556,7 +556,7 @@ def font_issues(name: str | None, text: str = "") -> list[tuple[str, str]]:
     if name and name.strip() and _lookup(name) is None:
         fallback = face_for(None, text).family
         issues.append((
-            f"font {name!r} is not installed and has no known substitute; {fallback} is used "
+            f"font {name!r} is not installed here and has no known substitute; the local engine uses {fallback} "
             f"(put the font file in ${FONTS_DIR_ENV} to use it)",
             "warning",
         ))

@@ -103,3 +103,27 @@ def test_resolve_gives_a_file_that_has_the_text():
     assert fonts.resolve("DejaVu Serif", "Hello").endswith("DejaVuSerif.ttf")
     assert fonts.resolve("no such font", "สวัสดี").endswith("NotoSansThai-Regular.ttf")
     assert fonts.family_of(fonts.resolve(None, "Hello")) == "DejaVu Sans"
+
+
+def test_plan_time_checks_name_the_field():
+    from sheet2video.ims.models import check_params
+
+    params = {
+        "InputConfig": {"MediaGroupArray": [{"GroupName": "a", "MediaArray": ["x.mp4"]}],
+                        "TitleArray": ["Sale 🎉 สวัสดี", "bad \U000f0001"],
+                        "SubHeadingArray": [{"Level": 1, "TitleArray": ["fine", "also \U000f0002"]}]},
+        "OutputConfig": {"MediaURL": "out_{index}.mp4"},
+        "EditingConfig": {
+            "TitleConfig": {"Font": "KaiTi", "Alignment": "TopCenter", "FontFace": {"Bold": True}, "Outline": 2},
+            "SubHeadingConfig": {"1": {"Font": "Wingdings Pro", "Alignment": "Middle", "FontColor": "#12"}},
+            "SpeechConfig": {"AsrConfig": {"Font": "AlibabaPuHuiTi"}},
+        },
+    }
+    issues = {(i.path, i.level) for i in check_params(params)}
+    assert issues == {
+        ("EditingConfig.SubHeadingConfig.1.FontColor", "error"),
+        ("EditingConfig.SubHeadingConfig.1.Alignment", "error"),
+        ("EditingConfig.SubHeadingConfig.1.Font", "warning"),
+        ("InputConfig.TitleArray[1]", "warning"),
+        ("InputConfig.SubHeadingArray[0].TitleArray[1]", "warning"),
+    }
