@@ -25,8 +25,9 @@ Style keys (IMS TitleConfig / SubHeadingConfig, SubtitleTrackClip-like):
 * extensions (not IMS keys): ``BackgroundColor`` a rounded box behind the text (``#rrggbb``,
   ``#rrggbbaa`` or ``name@alpha``), ``Shadow`` the soft shadow's offset in px (0 = none).
 
-Without ``Y`` a block sits in the top safe area (9 % of the height in portrait, 6 % otherwise;
-voice-over captions use the lower area) and later levels stack under it.
+Without ``Y`` a block sits in the top safe area (9 % of the height in portrait, 6 % otherwise) and
+later levels stack under it; a ``Bottom*`` block without ``Y`` sits 25 % above the bottom, clear of
+the voice-over captions' band. A block is always kept inside the frame.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ log = logging.getLogger(__name__)
 EMOJI_PX = 109  # Noto Color Emoji's bitmaps exist at this size only
 _RAQM = features.check("raqm")
 _LAYOUT = ImageFont.Layout.RAQM if _RAQM else ImageFont.Layout.BASIC
+BOTTOM_SAFE = 0.25  # default Y (from the bottom) of a Bottom* title: clear of the captions
 _ALIGN_V = {"Top": 0.0, "Center": 0.5, "Bottom": 1.0}
 _ALIGN_H = {"Left": 0.0, "Center": 0.5, "Right": 1.0}
 
@@ -373,6 +375,8 @@ def _compose(titles: list[TextOverlay], W: int, H: int) -> Layer | None:
         if oy is None and fv == 0.0:
             y = cursor - pad
         else:
+            if oy is None and fv == 1.0:
+                oy = BOTTOM_SAFE  # above the voice-over captions' band
             oy_px = _length(oy or 0.0, H)
             y = {0.0: oy_px - pad, 0.5: (H - img.height) / 2 + oy_px, 1.0: H - img.height - oy_px + pad}[fv]
         x = min(max(round(x), margin), W - margin - img.width)
