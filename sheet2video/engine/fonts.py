@@ -410,6 +410,8 @@ def _charset(path: str, index: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 def covers(face: Face, c: str) -> bool:
     starts, ends = _charset(face.path, face.index)
+    if not starts:  # coverage unknown (no fontconfig tools): trust the font rather than draw nothing
+        return True
     i = bisect.bisect_right(starts, ord(c)) - 1
     return i >= 0 and ord(c) <= ends[i]
 
