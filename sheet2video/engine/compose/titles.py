@@ -259,7 +259,9 @@ def _block(t: TextOverlay, W: int, H: int, base_size: int) -> tuple[Image.Image,
         slack = 2 * pad_at(s) + (s * 0.25 if italic else 0)
         return lambda line: shapers[s].width(line) + slack
 
-    size, lines = linebreak.fit(text, max_width, measure_at, size, max_lines=max(2, text.count("\n") + 1))
+    # Shrink to 60 % at most, then break inside a word: smaller would be unreadable on a phone.
+    lines_allowed = max(2, text.count("\n") + 1)
+    size, lines = linebreak.fit(text, max_width, measure_at, size, max_lines=lines_allowed, min_size=max(8, round(size * 0.6)))
     shaper = shapers.get(size) or _Shaper(faces, size)
     outline, extra, shadow = metrics(size)
     pad = pad_at(size)
