@@ -396,7 +396,7 @@ def chain(primary: Face, text: str = "", *, bold: bool = False, italic: bool = F
 @functools.lru_cache(maxsize=None)
 def _charset(path: str, index: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """The face's code point ranges (fontconfig's charset: ``20-7e a0-103 …``) as (starts, ends)."""
-    out = _run_fc(["fc-query", "-i", str(index), "--format", "%{charset}", path])
+    out = _run_fc(["fc-query", f"--index={index}", "--format", "%{charset}", path])
     starts, ends = [], []
     for part in out.split():
         lo, _, hi = part.partition("-")
