@@ -327,7 +327,10 @@ def _lookup(name: str, bold: bool = False, italic: bool = False) -> Face | None:
     name = name.strip()
     if os.path.isfile(name):
         faces = _faces(_run_fc(["fc-query", "--format", _FORMAT, os.path.abspath(name)]))
-        return faces[0] if faces else Face(os.path.abspath(name), 0, os.path.basename(name), 80, 0)
+        if faces:
+            return faces[0]
+        # fontconfig cannot read it: not a font (unknown → fallback); without fontconfig, trust it
+        return None if shutil.which("fc-query") else Face(os.path.abspath(name), 0, os.path.basename(name), 80, 0)
     found = _family(name, bold, italic)
     if found:
         return found

@@ -127,3 +127,10 @@ def test_plan_time_checks_name_the_field():
         ("InputConfig.TitleArray[1]", "warning"),
         ("InputConfig.SubHeadingArray[0].TitleArray[1]", "warning"),
     }
+
+
+def test_a_file_that_is_not_a_font_falls_back_with_a_warning(tmp_path):
+    bogus = tmp_path / "brand.ttf"
+    bogus.write_text("not a font")
+    assert fonts.face_for(str(bogus), "Hello").family == fonts.DEFAULT_FAMILY
+    assert [level for _, level in fonts.font_issues(str(bogus), "Hello")] == ["warning"]

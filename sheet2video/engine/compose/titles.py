@@ -36,6 +36,7 @@ import functools
 import json
 import logging
 import math
+import threading
 import unicodedata
 from dataclasses import dataclass
 
@@ -131,7 +132,10 @@ def _flags(style: dict, level: int) -> tuple[bool, bool, bool]:
 
 @functools.lru_cache(maxsize=256)
 def _font(path: str, index: int, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(path, size, index=index, layout_engine=_LAYOUT)
+    try:
+        return ImageFont.truetype(path, size, index=index, layout_engine=_LAYOUT)
+    except OSError as exc:
+        raise RenderError(f"cannot read font {path}: {exc}", code="InvalidParameter.Font") from None
 
 
 def _emoji_face(face: fonts.Face | None) -> bool:
@@ -397,9 +401,13 @@ def _compose(titles: list[TextOverlay], W: int, H: int) -> Layer | None:
     return Layer(canvas, x0, y0)
 
 
+_LOCK = threading.Lock()  # renders run in a thread pool; FreeType faces (cached) are not thread-safe
+
+
 @functools.lru_cache(maxsize=8)
 def _cached(key: str, W: int, H: int) -> Layer | None:
-    return _compose([TextOverlay.from_dict(d) for d in json.loads(key)], W, H)
+    with _LOCK:
+        return _compose([TextOverlay.from_dict(d) for d in json.loads(key)], W, H)
 
 
 def layer(titles: list[TextOverlay], W: int, H: int) -> Layer | None:
