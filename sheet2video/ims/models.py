@@ -194,6 +194,7 @@ class TitleConfigModel(_Model):
     Font: str | None = None
     FontSize: float | None = Field(default=None, gt=0, le=1000)
     FontColor: str | None = None
+    FontColorOpacity: float | None = Field(default=None, ge=0, le=1)
     X: float | None = None
     Y: float | None = None
     Alignment: str | None = None

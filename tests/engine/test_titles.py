@@ -180,7 +180,7 @@ def test_style_keys_change_the_picture():
     base = layer([TextOverlay("Style")], W, H).image
     for style in ({"FontColor": "#ffcc00"}, {"Outline": 0}, {"OutlineColour": "#ff0000"}, {"FontFace": {"Italic": True}},
                   {"FontFace": {"Bold": False}}, {"FontFace": {"Underline": True}}, {"BackgroundColor": "#000000aa"},
-                  {"Shadow": 0}, {"FontSize": 30}):
+                  {"Shadow": 0}, {"FontSize": 30}, {"FontColorOpacity": 0.5}):
         other = layer([TextOverlay("Style", style=style)], W, H).image
         assert other.size != base.size or other.tobytes() != base.tobytes(), style
     yellow = np.asarray(layer([TextOverlay("Style", style={"FontColor": "#ffcc00", "Shadow": 0, "Outline": 0})], W, H).image)
@@ -215,3 +215,32 @@ def test_titled_render_is_byte_identical_and_leaves_no_temp_files(grey, tmp_path
         outs.append(out.read_bytes())
         assert [p.name for p in out.parent.iterdir()] == ["o.mp4"]
     assert outs[0] == outs[1]
+
+
+def test_title_style_columns_of_the_shipped_templates(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from sheet2video.cli import cli
+
+    sheet = tmp_path / "campaign.csv"
+    sheet.write_text(
+        "id,media:A,titles,title_font,title_size,title_color,title_position,title_box\n"
+        "r1,a.mp4,Sale 🎉,KaiTi,72,#ffcc00,bottom,yes\n"
+        "r2,a.mp4,Hi,Wingdings Pro,,,TopLeft,#11223380\n"
+        "r3,a.mp4,Hi,,,,top,no\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["plan", str(sheet), "--out", "-"])
+    assert result.exit_code == 0, result.output
+    styles = [json.loads(json.loads(line)["params"]["EditingConfig"]).get("TitleConfig") for line in result.stdout.splitlines()]
+    assert styles == [
+        {"Font": "KaiTi", "FontSize": 72, "FontColor": "#ffcc00", "Alignment": "BottomCenter", "BackgroundColor": "#00000099"},
+        {"Font": "Wingdings Pro", "Alignment": "TopLeft", "BackgroundColor": "#11223380"},
+        {"Alignment": "TopCenter"},
+    ]
+    assert "row 3, title_font" in result.stderr and "Wingdings Pro" in result.stderr  # a warning, not a failure
+    sheet.write_text("id,media:A,titles,title_position\nr1,a.mp4,Hi,upper left\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["plan", str(sheet), "--out", "-"])
+    assert result.exit_code == 2 and "row 2, title_position" in result.output

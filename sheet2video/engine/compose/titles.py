@@ -12,7 +12,8 @@ through Python.
 
 Style keys (IMS TitleConfig / SubHeadingConfig, SubtitleTrackClip-like):
 
-* ``Font`` family or cloud name (:func:`fonts.face_for`); ``FontSize`` px; ``FontColor``;
+* ``Font`` family or cloud name (:func:`fonts.face_for`); ``FontSize`` px; ``FontColor``,
+  ``FontColorOpacity`` (0–1);
 * ``FontFace`` ``{"Bold": true, "Italic": true, "Underline": true}`` (titles default to bold; a
   face without a real bold / italic gets a synthetic one);
 * ``Outline`` px (0 = none), ``OutlineColour``;
@@ -237,6 +238,8 @@ def _block(t: TextOverlay, W: int, H: int, base_size: int) -> tuple[Image.Image,
         raise RenderError(f"font size {style.get('FontSize')!r} too small", code="InvalidParameter.FontSize")
     bold, italic, underline = _flags(style, level)
     fill = _rgba(style.get("FontColor"), "white")
+    opacity = _number(style, "FontColorOpacity", 1.0)
+    fill = fill[:3] + (round(fill[3] * min(1.0, max(0.0, opacity))),)
     outline_rgba = _rgba(style.get("OutlineColour"), "black@0.85")
     box = _rgba(style.get("BackgroundColor"), "black", "InvalidParameter.BackgroundColor") if style.get("BackgroundColor") else None
     h_align, _ = alignment(style.get("Alignment"))
