@@ -244,3 +244,13 @@ def test_title_style_columns_of_the_shipped_templates(tmp_path):
     sheet.write_text("id,media:A,titles,title_position\nr1,a.mp4,Hi,upper left\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["plan", str(sheet), "--out", "-"])
     assert result.exit_code == 2 and "row 2, title_position" in result.output
+
+
+@pytest.mark.parametrize("w, h", [(320, 180), (240, 240), (1080, 1920)])
+def test_default_title_is_in_the_top_safe_area_of_every_aspect(w, h):
+    found = layer([TextOverlay("Grand opening this weekend only"), TextOverlay("Everything half price", 1)], w, h)
+    a = np.asarray(found.image.getchannel("A")) > 128
+    rows, cols = np.nonzero(a.any(axis=1))[0], np.nonzero(a.any(axis=0))[0]
+    top, bottom = found.y + rows[0], found.y + rows[-1]
+    assert h * 0.04 < top < h * 0.12 and bottom < h * 0.6  # the lower part stays free for captions
+    assert found.x + cols[0] >= w * 0.02 and found.x + cols[-1] < w * 0.98
