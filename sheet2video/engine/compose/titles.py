@@ -26,9 +26,10 @@ Style keys (IMS TitleConfig / SubHeadingConfig, SubtitleTrackClip-like):
 * extensions (not IMS keys): ``BackgroundColor`` a rounded box behind the text (``#rrggbb``,
   ``#rrggbbaa`` or ``name@alpha``), ``Shadow`` the soft shadow's offset in px (0 = none).
 
-Without ``Y`` a block sits in the top safe area (9 % of the height in portrait, 6 % otherwise) and
-later levels stack under it; a ``Bottom*`` block without ``Y`` sits 25 % above the bottom, clear of
-the voice-over captions' band. A block is always kept inside the frame.
+``\\n`` or ``\\N`` in a title breaks the line, as in IMS subtitles. Without ``Y`` a block sits in
+the top safe area (9 % of the height in portrait, 6 % otherwise) and later levels stack under it;
+a ``Bottom*`` block without ``Y`` sits 25 % above the bottom, clear of the voice-over captions'
+band. A block is always kept inside the frame.
 """
 
 from __future__ import annotations
@@ -409,6 +410,8 @@ _LOCK = threading.Lock()  # renders run in a thread pool; FreeType faces (cached
 
 @functools.lru_cache(maxsize=8)
 def _cached(key: str, W: int, H: int) -> Layer | None:
+    if not _RAQM:
+        log.warning("Pillow has no raqm layout: titles are not shaped (Arabic, Thai, emoji sequences suffer)")
     with _LOCK:
         return _compose([TextOverlay.from_dict(d) for d in json.loads(key)], W, H)
 
