@@ -1,6 +1,6 @@
 """``python -m bench [--only NAME,...] [--quick]``: run the benchmarks, write results.json and README.md.
 
-``--only`` runs some groups (render, moviepy, batch, plan, qps, get) and merges their results into
+``--only`` runs some groups (render, batch, plan, qps, get, tts) and merges their results into
 the existing results.json; ``--quick`` does one repetition each (a smoke test, not a measurement).
 """
 
@@ -14,7 +14,7 @@ import traceback
 
 from bench.common import BENCH, WORK, Result, log, machine
 
-GROUPS = ("render", "batch", "plan", "qps", "get")
+GROUPS = ("render", "batch", "plan", "qps", "get", "tts")
 
 
 def _run_group(group: str, reps: int | None) -> list[Result]:
@@ -38,6 +38,10 @@ def _run_group(group: str, reps: int | None) -> list[Result]:
         from bench.api_bench import get_latency
 
         return [get_latency(reps=reps or 3)]
+    if group == "tts":
+        from bench.tts_bench import tts_benchmarks
+
+        return tts_benchmarks(reps=max(reps or 5, 3))
     raise ValueError(group)
 
 
@@ -81,7 +85,7 @@ def main(argv: list[str]) -> int:
         results = [r for r in previous.get("results", []) if r["name"] not in names] + results
         timings = {**previous.get("seconds_per_group", {}), **timings}
     order = ["render_vs_ffmpeg", "moviepy_vs_render", "batch_vs_single", "plan_vs_pandas", "plan_peak_mb",
-             "plan_csv_vs_pandas", "plan_csv_peak_mb", "submit_qps_ratio", "get_p99_ms"]
+             "plan_csv_vs_pandas", "plan_csv_peak_mb", "submit_qps_ratio", "get_p99_ms", "tts_rtf_piper", "tts_rtf_espeak"]
     results.sort(key=lambda r: order.index(r["name"]) if r["name"] in order else len(order))
     doc = {
         "machine": machine(),

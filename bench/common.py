@@ -105,11 +105,11 @@ def plan_sheet_tasks(sheet_path: Path, media_root: Path, data: Path, outputs: Pa
     from sheet2video.campaign import plan_campaign
     from sheet2video.engine.media import MediaResolver, output_relpath
     from sheet2video.engine.planner import JobPlanner
-    from sheet2video.engine.tts import EspeakSynthesizer
+    from sheet2video.engine.tts import DefaultSynthesizer
     from sheet2video.sheet import read_sheet
     from sheet2video.templating import load_template_set
 
-    planner = JobPlanner(MediaResolver(media_root, data / "downloads"), EspeakSynthesizer(data / "speech"))
+    planner = JobPlanner(MediaResolver(media_root, data / "downloads"), DefaultSynthesizer(data / "speech"))
     tasks = []
     for job in plan_campaign(read_sheet(sheet_path), load_template_set("script")):
         params = {k: job.parsed(k) for k in ("InputConfig", "EditingConfig", "OutputConfig")}

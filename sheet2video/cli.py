@@ -352,6 +352,47 @@ def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callba
         raise ConfigError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
 
 
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON (one object per local voice).")
+@handle_errors
+def voices(as_json):
+    """List the local engine's voices, their languages, and the cloud voice names mapped to them.
+
+    SpeechConfig.Voice may name a cloud voice (xiaoyun, zhitian_emo, andy …): the local engine
+    speaks it with the nearest local voice of the same language and gender. It may also name a
+    local voice directly (joe, cmn+f3, en-us …) or list several (zhiru,zhilun: one per video).
+    Without a voice, the script's language chooses (SpeechLanguage, else its Unicode script).
+    English goes to Piper's neural voice 'joe' when installed, everything else to espeak-ng.
+
+    \b
+    Examples:
+      sheet2video voices
+      sheet2video voices --json
+    """
+    import json
+
+    from sheet2video.engine import piper_tts
+    from sheet2video.engine.voices import table
+
+    rows = table()
+    piper = piper_tts.available()
+    for row in rows:
+        row["installed"] = piper if row["engine"] == "piper" else True
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    grid = Table(title="Local voices (Voice may be any name below)")
+    for column in ("voice", "engine", "language", "gender", "cloud voices mapped to it"):
+        grid.add_column(column, overflow="fold")
+    for row in rows:
+        engine = row["engine"] + ("" if row["installed"] else f" (not installed: {row['fallback']})")
+        grid.add_row(row["voice"], engine, row["language"], row["gender"], ", ".join(row["cloud_voices"]))
+    Console().print(grid)
+
+
 def main() -> None:
     cli(prog_name="sheet2video")
 

@@ -55,9 +55,13 @@ def test_script_row_becomes_exact_api_parameters(write_xlsx):
     }
     assert p["EditingConfig"] == {
         "MediaConfig": {"Volume": 0},
-        "SpeechConfig": {"Volume": 1, "Voice": "en"},
+        "SpeechConfig": {"Volume": 1, "Voice": "en",  # captions on by default: 5.5 % of the short side
+                         "AsrConfig": {"FontSize": 10, "FontColor": "#FFFFFF", "Alignment": "BottomCenter"}},
         "BackgroundMusicConfig": {"Volume": 0.5},
-        "ProcessConfig": {"SingleShotDuration": 2},
+        # template defaults: transitions (fade, 0.4 s), photos move, other aspects over a blurred copy
+        "ProcessConfig": {"SingleShotDuration": 2, "AllowTransition": True, "TransitionList": ["fade"], "TransitionDuration": 0.4,
+                          "AllowVfxEffect": True},
+        "BackgroundImageConfig": {"SubType": "Blur"},
     }
     assert p["OutputConfig"] == {
         "MediaURL": "campaign/spring-1_{index}.mp4",

@@ -26,13 +26,16 @@ import json
 import math
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from sheet2video.engine.loudness import DEFAULT_TARGET, measure
+from sheet2video.engine.compose.captions import enabled as captions_enabled, plan_events
 from sheet2video.engine.media import MediaResolver
 from sheet2video.engine.probe import MediaInfo, probe
 from sheet2video.engine.render import Music, RenderTask, Shot, SpeechClip, Sticker, TextOverlay
 from sheet2video.engine.tts import SpeechSynthesizer
+from sheet2video.engine.voices import pick_voice
 from sheet2video.errors import RenderError
 
 DEFAULT_SHOT = 3.0            # SingleShotDuration when none is given
@@ -42,6 +45,7 @@ DEFAULT_CRF = 27
 FPS = 25
 MAX_AUTOSPEED = 2.0           # AutoSpeed never plays the video faster or slower than this
 MAX_OUTPUT_SECONDS = 3600     # one output may last at most this long (a typo must not mean a day-long render)
+SPEECH_TAIL = 1.0             # seconds of picture and music after the last word, so nothing ends abruptly
 _SENTENCE = re.compile(r"(?<=[.!?。！？；;])\s*")
 
 
@@ -87,17 +91,26 @@ class JobPlanner:
             raise RenderError(f"{reference} has no audio track", code="InvalidMaterial.Type")
         return path
 
-    def candidates(self, references: list[str], shot: float) -> list[Candidate]:
+    def candidates(self, references: list[str], shot: float, ranges: dict[str, list[tuple[float, float]]] | None = None,
+                   group: str | None = None) -> list[Candidate]:
+        """Shots of ``shot`` seconds cut from each video (only inside its ``TimeRangeList`` when
+        ``ranges`` has one for it), and every image as one candidate."""
         out = []
         for reference in references:
             path, info = self.media(reference)
             if info.kind == "image":
                 out.append(Candidate(path, info, 0.0, math.inf))
                 continue
-            pieces = max(1, int(info.duration // shot))
-            for i in range(pieces):
-                start = i * shot
-                out.append(Candidate(path, info, start, max(0.04, info.duration - start)))
+            spans = (ranges or {}).get((group, reference)) or (ranges or {}).get((None, reference))
+            for start, end in spans or [(0.0, info.duration)]:
+                if spans and start >= info.duration - 0.04:
+                    raise RenderError(f"{reference}: TimeRangeList In {start:g} s is at or past the end of the clip "
+                                      f"({info.duration:.2f} s)", code="InvalidParameter.TimeRangeList")
+                end = min(end, info.duration)
+                pieces = max(1, int((end - start) // shot))
+                for i in range(pieces):
+                    at = start + i * shot
+                    out.append(Candidate(path, info, at, max(0.04, end - at)))
         return out
 
     # ------------------------------------------------------------ the plan
@@ -119,6 +132,8 @@ class JobPlanner:
             align=process.get("AlignmentMode") or "AutoSpeed",
             max_duration=output.get("MaxDuration"),
             fixed_duration=output.get("FixedDuration"),
+            language=(editing.get("SpeechConfig") or {}).get("SpeechLanguage"),
+            ranges=_time_ranges(editing),
         )
         if inputs.get("MediaGroupArray"):
             groups = inputs["MediaGroupArray"]
@@ -150,6 +165,11 @@ class JobPlanner:
         title_style = editing.get("TitleConfig") or {}
         sub_styles = editing.get("SubHeadingConfig") or {}
         music_volume = float((editing.get("BackgroundMusicConfig") or {}).get("Volume", 0.3))
+        loudness = _loudness_target(editing)
+        # Voice-over captions: drawn unless AsrConfig says "Enable": false (compose.captions).
+        asr = (editing.get("SpeechConfig") or {}).get("AsrConfig")
+        asr = asr if isinstance(asr, dict) else {}
+        caption_style = {k: v for k, v in asr.items() if k != "Enable"}
 
         tasks = []
         for i, (timeline, path) in enumerate(zip(timelines, output_paths)):
@@ -172,14 +192,22 @@ class JobPlanner:
                 music=Music(self.audio(music[i]), music_volume, True) if music and music_volume > 0 else None,
                 stickers=[self._sticker(stickers[i], width, height)] if stickers else [],
                 background_image=self.media(backgrounds[i])[0] if backgrounds else None,
+                loudness=loudness,
+                captions=plan_events(timeline.voiced, caption_style, width, height, timeline.duration)
+                if captions_enabled(asr) else [],
+                caption_style=caption_style,
             )
+            if loudness is not None:
+                self._measure_levels(task)
+            _set_transitions(task.shots, process, random.Random(f"transition:{seed_of(params)}:{i}"))
+            self._look(task, editing, random.Random(f"look:{seed_of(params)}:{i}"))
             tasks.append(task)
         return tasks
 
     # ------------------------------------------------------------ modes
 
     def _global(self, groups, inputs, ctx: _Context, rng: random.Random, count: int) -> list[_Timeline]:
-        pools = [self.candidates(g["MediaArray"], ctx.shot) for g in groups]
+        pools = [self.candidates(g["MediaArray"], ctx.shot, ctx.ranges, g.get("GroupName")) for g in groups]
         volumes = [float(g["Volume"]) if g.get("Volume") is not None else ctx.media_volume for g in groups]
         combos = _distinct_combinations([len(p) for p in pools], count, rng)
         scripts = _spread(inputs.get("SpeechTextArray") or [], count, rng)
@@ -187,16 +215,18 @@ class JobPlanner:
         for i, combo in enumerate(combos):
             picks = [(pools[g][c], volumes[g], self._length(pools[g][c], ctx)) for g, c in enumerate(combo)]
             speech: list[SpeechClip] = []
+            said: list = []  # (speech, timeline offset, script) for captions
             if scripts:
-                spoken = self.speech.synthesize(scripts[i], ctx.voice, ctx.rate)
-                target = spoken.duration
+                # The video lasts as long as the voice-over (reference §2.3), plus a short tail,
+                # and at least one shot; MaxDuration never cuts a word (preflight warns instead).
+                spoken = self.speech.synthesize(scripts[i], pick_voice(ctx.voice, rng), ctx.rate, ctx.language)
+                target = max(spoken.duration + SPEECH_TAIL, ctx.shot)
                 speech = [SpeechClip(spoken.path, 0.0, spoken.duration, ctx.speech_volume)]
-            elif ctx.fixed_duration:
-                target = float(ctx.fixed_duration)
+                said = [(spoken, 0.0, scripts[i])]
             else:
-                target = sum(p[2] for p in picks)
-            if ctx.max_duration:
-                target = min(target, float(ctx.max_duration))
+                target = float(ctx.fixed_duration) if ctx.fixed_duration else sum(p[2] for p in picks)
+                if ctx.max_duration:
+                    target = min(target, float(ctx.max_duration))
             # too short for the voice-over or the fixed length: extra shots from the middle groups
             middle = list(range(1, len(pools) - 1)) or list(range(len(pools)))
             guard = 0
@@ -206,11 +236,11 @@ class JobPlanner:
                 picks.insert(len(picks) - 1 if len(picks) > 1 else len(picks), (cand, volumes[g], self._length(cand, ctx)))
                 guard += 1
             shots = _fit(picks, target, scale=bool(scripts) and ctx.align == "AutoSpeed")
-            timelines.append(_Timeline(shots, round(target, 3), speech))
+            timelines.append(_Timeline(shots, round(target, 3), speech, said))
         return timelines
 
     def _grouped(self, groups, inputs, ctx: _Context, rng: random.Random, count: int) -> list[_Timeline]:
-        pools = [self.candidates(g["MediaArray"], ctx.shot) for g in groups]
+        pools = [self.candidates(g["MediaArray"], ctx.shot, ctx.ranges, g.get("GroupName")) for g in groups]
         volumes = [float(g["Volume"]) if g.get("Volume") is not None else ctx.media_volume for g in groups]
         voiced = [g.get("SpeechTextArray") or [] for g in groups]
         sizes = {len(s) for s in voiced if s}
@@ -222,13 +252,15 @@ class JobPlanner:
         for i, combo in enumerate(combos):
             shots: list[Shot] = []
             speech: list[SpeechClip] = []
+            said: list = []  # (speech, timeline offset, script) for captions
             clock = 0.0
             for g, group in enumerate(groups):
                 if voiced[g]:
                     text = voiced[g][aligned_pick[i]] if aligned else per_group[g][i]
-                    spoken = self.speech.synthesize(text, ctx.voice, ctx.rate)
+                    spoken = self.speech.synthesize(text, pick_voice(ctx.voice, random.Random(f"{i}/{combo}")), ctx.rate, ctx.language)  # one voice per output
                     length = spoken.duration
                     speech.append(SpeechClip(spoken.path, round(clock, 3), spoken.duration, ctx.speech_volume))
+                    said.append((spoken, round(clock, 3), text))
                 else:
                     length = float(group.get("Duration") or DEFAULT_GROUP_DURATION)
                 first = pools[g][combo[g]]
@@ -240,42 +272,98 @@ class JobPlanner:
                     picks.append((cand, volumes[g], self._length(cand, ctx)))
                 shots += _fit(picks, length, scale=False)
                 clock += length
+            if speech:  # a tail after the last word, held on the last shot
+                spoken_end = max(c.start + c.duration for c in speech)
+                if clock < spoken_end + SPEECH_TAIL and shots:
+                    shots[-1].duration = round(shots[-1].duration + spoken_end + SPEECH_TAIL - clock, 3)
+                    clock = spoken_end + SPEECH_TAIL
             if ctx.max_duration and clock > float(ctx.max_duration):
-                clock = float(ctx.max_duration)
-                shots = _trim(shots, clock)
-            timelines.append(_Timeline(shots, round(clock, 3), speech))
+                # MaxDuration drops silent groups at the end, never a word (preflight warns).
+                keep = max([float(ctx.max_duration)] + [c.start + c.duration + SPEECH_TAIL for c in speech])
+                if keep < clock:
+                    clock = keep
+                    shots = _trim(shots, clock)
+            timelines.append(_Timeline(shots, round(clock, 3), speech, said))
         return timelines
 
     def _image_text(self, inputs, ctx: _Context, rng: random.Random, count: int) -> list[_Timeline]:
         """Approximation of image-text matching: media assigned to speech sentences in order."""
-        pool = self.candidates(inputs["MediaArray"], ctx.shot)
+        pool = self.candidates(inputs["MediaArray"], ctx.shot, ctx.ranges)
         scripts = _spread(inputs.get("SpeechTextArray") or [], count, rng)
         timelines = []
         for i in range(count):
             order = pool[:]
             rng.shuffle(order)
             if scripts:
-                spoken = self.speech.synthesize(scripts[i], ctx.voice, ctx.rate)
+                spoken = self.speech.synthesize(scripts[i], pick_voice(ctx.voice, rng), ctx.rate, ctx.language)
                 sentences = [s for s in _SENTENCE.split(scripts[i]) if s.strip()] or [scripts[i]]
                 total_chars = sum(len(s) for s in sentences)
                 lengths = [spoken.duration * len(s) / total_chars for s in sentences]
                 speech = [SpeechClip(spoken.path, 0.0, spoken.duration, ctx.speech_volume)]
-                target = spoken.duration
+                said = [(spoken, 0.0, scripts[i])]
+                target = max(spoken.duration + SPEECH_TAIL, ctx.shot)
+                lengths[-1] += target - spoken.duration
             else:
                 lengths = [ctx.shot] * len(order)
-                speech = []
+                speech, said = [], []
                 target = float(ctx.fixed_duration or min(sum(lengths), float(ctx.max_duration or sum(lengths))))
             shots = []
             for n, length in enumerate(lengths):
                 cand = order[n % len(order)]
                 shots += _fit([(cand, ctx.media_volume, self._length(cand, ctx))], length, scale=False)
-            timelines.append(_Timeline(_trim(shots, target), round(target, 3), speech))
+            timelines.append(_Timeline(_trim(shots, target), round(target, 3), speech, said))
         return timelines
 
     # ------------------------------------------------------------ pieces
 
+    def _measure_levels(self, task: RenderTask) -> None:
+        """Each voice-over clip's and the music's loudness, measured once (cached), so the
+        composition can set fixed gains instead of normalising every output in two passes."""
+        for clip in task.speech:
+            level = measure(clip.path)
+            clip.loudness = level.integrated if level else None
+        if task.music is not None:
+            level = measure(task.music.path)
+            task.music.loudness = level.integrated if level else None
+
     def _length(self, candidate: Candidate, ctx: _Context) -> float:
         return ctx.image if candidate.info.kind == "image" else min(ctx.shot, candidate.length)
+
+    def _look(self, task: RenderTask, editing: dict[str, Any], rng: random.Random) -> None:
+        """Fit (``BackgroundImageConfig``) and motion (``ProcessConfig`` Vfx*) for one output.
+
+        Fit: ``SubType`` Blur / Color / Image (IMS) or Cover / Contain (engine); without one the
+        cloud's behaviour: letterboxed over the background image if there is one, else black
+        bars. Motion when ``AllowVfxEffect``: with effect lists, each shot gets one with
+        ``VfxEffectProbability`` % (default 100; the first shot from the first-clip list);
+        without lists, photos drift gently and clips stay still."""
+        from sheet2video.engine.compose.fit import FIT_MODES
+        from sheet2video.engine.compose.motion import STILL_DEFAULTS
+
+        for shot in task.shots:
+            info = self._infos.get(shot.path)
+            if info is not None:
+                shot.width, shot.height = info.width, info.height
+        background = editing.get("BackgroundImageConfig") or {}
+        sub = str(background.get("SubType") or "").strip().lower()
+        task.fit = sub if sub in FIT_MODES else ("image" if task.background_image else "contain")
+        task.background_color = background.get("Color") or None
+        if background.get("Radius") is not None:
+            task.blur_radius = float(background["Radius"])
+        process = editing.get("ProcessConfig") or {}
+        if not process.get("AllowVfxEffect"):
+            return
+        first = [str(n).strip().lower() for n in process.get("VfxFirstClipEffectList") or []]
+        rest = [str(n).strip().lower() for n in process.get("VfxNotFirstClipEffectList") or []]
+        chance = float(process.get("VfxEffectProbability", 100)) / 100
+        previous = None
+        for k, shot in enumerate(task.shots):
+            if first or rest:
+                pool = (first or rest) if k == 0 else (rest or first)
+                shot.motion = rng.choice(pool) if rng.random() < chance else None
+            elif shot.kind == "image":
+                shot.motion = rng.choice([m for m in STILL_DEFAULTS if m != previous])
+            previous = shot.motion
 
     def _sticker(self, sticker: dict[str, Any], width: int, height: int) -> Sticker:
         reference = sticker.get("MediaId") or sticker.get("MediaURL")
@@ -305,6 +393,8 @@ class _Context:
     align: str
     max_duration: float | None
     fixed_duration: float | None
+    language: str | None
+    ranges: dict[tuple[str | None, str], list[tuple[float, float]]]
 
 
 @dataclass
@@ -312,6 +402,28 @@ class _Timeline:
     shots: list[Shot]
     duration: float
     speech: list[SpeechClip]
+    voiced: list = field(default_factory=list)  # (speech, timeline offset, script): caption timings
+
+
+def _time_ranges(editing: dict[str, Any]) -> dict[tuple[str | None, str], list[tuple[float, float]]]:
+    """``MediaConfig.MediaMetaDataArray[].TimeRangeList``: the parts of a clip that may be used,
+    keyed by (GroupName or None, Media)."""
+    out: dict[tuple[str | None, str], list[tuple[float, float]]] = {}
+    for meta in (editing.get("MediaConfig") or {}).get("MediaMetaDataArray") or []:
+        spans = [(float(r.get("In") or 0), float(r["Out"]) if r.get("Out") is not None else math.inf)
+                 for r in meta.get("TimeRangeList") or []]
+        if meta.get("Media") and spans:
+            out[(meta.get("GroupName"), meta["Media"])] = spans
+    return out
+
+
+def _loudness_target(editing: dict[str, Any]) -> float | None:
+    """``EditingConfig.LoudnessConfig`` (a local-engine extension): ``{"Target": -16}`` LUFS by
+    default, ``{"Enable": false}`` to leave the volumes as given."""
+    config = editing.get("LoudnessConfig") or {}
+    if config.get("Enable") is False:
+        return None
+    return float(config.get("Target", DEFAULT_TARGET))
 
 
 def seed_of(params: dict[str, Any]) -> int:
@@ -319,6 +431,33 @@ def seed_of(params: dict[str, Any]) -> int:
     output = {k: v for k, v in (params.get("OutputConfig") or {}).items() if k != "MediaURL"}
     text = json.dumps([params.get("InputConfig"), params.get("EditingConfig"), output], sort_keys=True, ensure_ascii=False)
     return int(hashlib.sha256(text.encode()).hexdigest()[:16], 16)
+
+
+DEFAULT_TRANSITIONS = ("fade",)  # AllowTransition without a TransitionList
+DEFAULT_TRANSITION_DURATION = 1.0  # seconds; the IMS Timeline's documented transition default
+
+
+def _set_transitions(shots: list[Shot], process: dict[str, Any], rng: random.Random) -> None:
+    """ProcessConfig transitions: when ``AllowTransition`` is true (absent = hard cuts), each cut
+    gets one name from ``TransitionList`` (the same one for the whole video with
+    ``UseUniformTransition``, else drawn per cut) lasting ``TransitionDuration``, clamped to half
+    of each of the two shots it joins, so a shot is never more than half blended."""
+    allow = process.get("AllowTransition")
+    if isinstance(allow, str):
+        allow = allow.strip().lower() in ("true", "1", "yes")
+    if not allow or len(shots) < 2:
+        return
+    from sheet2video.engine.compose.transitions import CODE, check_transition
+
+    names = [str(n) for n in process.get("TransitionList") or DEFAULT_TRANSITIONS]
+    for n in names:
+        if check_transition(n):
+            raise RenderError(f"ProcessConfig.TransitionList: {check_transition(n)}", code=CODE)
+    duration = float(process.get("TransitionDuration") or DEFAULT_TRANSITION_DURATION)
+    uniform = rng.choice(names) if process.get("UseUniformTransition") else None
+    for prev, nxt in zip(shots, shots[1:]):
+        prev.transition = uniform or rng.choice(names)
+        prev.transition_duration = round(max(0.0, min(duration, prev.duration / 2, nxt.duration / 2)), 3)
 
 
 def _spread(items: list, count: int, rng: random.Random) -> list:

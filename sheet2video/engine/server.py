@@ -30,7 +30,7 @@ from sheet2video.engine.jobs import JobRunner, LocalExecutor, default_workers
 from sheet2video.engine.media import MediaResolver, media_type_of, output_relpath
 from sheet2video.engine.planner import JobPlanner
 from sheet2video.engine.store import Store
-from sheet2video.engine.tts import EspeakSynthesizer
+from sheet2video.engine.tts import DefaultSynthesizer
 from sheet2video.errors import ImsError, RenderError
 from sheet2video.ims.models import check_params
 from sheet2video.ims.signing import SignatureError, verify_request
@@ -86,7 +86,7 @@ class Engine:
         self._remove_interrupted_renders()
         self.resolver = MediaResolver(config.media_root, config.data / "cache" / "downloads", self.store,
                                       extra_roots=[self.outputs])
-        self.planner = JobPlanner(self.resolver, EspeakSynthesizer(config.data / "cache" / "speech"))
+        self.planner = JobPlanner(self.resolver, DefaultSynthesizer(config.data / "cache" / "speech"))
         self.runner = JobRunner(self.store, self.planner, LocalExecutor(config.workers, config.threads, config.preset),
                                 self.outputs, callback_auth_key=config.callback_auth_key,
                                 render_outputs=config.render_outputs)

@@ -38,6 +38,9 @@ class Shot(_Data):
     # seconds early and the two are blended over that window; slots still add up to the total.
     transition: str | None = None
     transition_duration: float = 0.0
+    # The source's picture size (0 = unknown): lets compose.fit cover a near-same-aspect source.
+    width: int = 0
+    height: int = 0
 
 
 @dataclass
@@ -58,6 +61,7 @@ class SpeechClip(_Data):
     start: float  # seconds on the output timeline
     duration: float
     volume: float = 1.0
+    loudness: float | None = None  # measured integrated loudness of the WAV (LUFS); None = unknown
 
 
 @dataclass
@@ -65,6 +69,7 @@ class Music(_Data):
     path: str
     volume: float = 0.3
     duck: bool = True  # lower the music under speech (sidechaincompress keyed by the speech mix)
+    loudness: float | None = None  # measured integrated loudness of the file (LUFS); None = unknown
 
 
 @dataclass
@@ -103,6 +108,10 @@ class RenderTask(_Data):
     # How a source whose aspect differs from the output's is fitted (compose.video.FIT_MODES).
     fit: str = "cover"
     background_color: str | None = None  # behind "contain" (default black)
+    # Target integrated loudness of the mix (LUFS, EBU R128) from the inputs' measured levels;
+    # None leaves the volumes as given.
+    loudness: float | None = None
+    blur_radius: float = 0.1  # "blur": IMS Background Radius, a fraction of the short side
     captions: list[Caption] = field(default_factory=list)  # voice-over captions (compose.captions)
     caption_style: dict = field(default_factory=dict)  # AsrConfig-like keys, fonts resolved
 

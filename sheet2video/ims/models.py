@@ -15,9 +15,9 @@ import functools
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 MAX_GROUPS = 40
 MAX_MEDIA_PER_GROUP = 200
@@ -158,9 +158,74 @@ class InputConfig(_Model):
 # ---------------------------------------------------------------- EditingConfig
 
 
+class TimeRange(_Model):
+    In: float = Field(default=0, ge=0)
+    Out: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeRange:
+        if self.Out is not None and self.In >= self.Out:
+            raise ValueError(f"In ({self.In:g} s) must be before Out ({self.Out:g} s)")
+        return self
+
+
+class MediaMetaData(_Model):
+    Media: str = Field(min_length=1)
+    GroupName: str | None = None
+    TimeRangeList: list[TimeRange] | None = None
+
+
 class MediaConfigModel(_Model):
     Volume: float | None = Volume
-    MediaMetaDataArray: list[dict[str, Any]] | None = None
+    MediaMetaDataArray: list[MediaMetaData] | None = None
+
+
+CAPTION_ALIGNMENTS = Literal["TopLeft", "TopCenter", "TopRight", "CenterLeft", "CenterCenter", "CenterRight",
+                             "BottomLeft", "BottomCenter", "BottomRight"]
+_COLOUR = re.compile(r"^(?:(?:#|0x)?[0-9a-fA-F]{6}|white|black|yellow|red|green|blue|orange|pink|gr[ae]y)$", re.I)
+
+
+class FontFaceModel(_Model):
+    Bold: bool | None = None
+    Italic: bool | None = None
+    Underline: bool | None = None
+
+
+class AsrConfigModel(_Model):
+    """Voice-over caption style (engine: compose/captions.py). ``Enable: false`` turns captions off."""
+
+    Enable: bool | None = None
+    Font: str | None = None
+    FontSize: float | None = Field(default=None, gt=0)  # at most a quarter of the height: _cross_rules
+    FontColor: str | None = None
+    FontColorOpacity: float | None = Field(default=None, ge=0, le=1)
+    Outline: float | None = Field(default=None, ge=0, le=200)
+    OutlineColour: str | None = None
+    Alignment: CAPTION_ALIGNMENTS | None = None
+    X: float | None = Field(default=None, ge=0)
+    Y: float | None = Field(default=None, ge=0)
+    TextWidth: float | None = Field(default=None, gt=0, le=1)
+    FontFace: FontFaceModel | None = None
+
+    @field_validator("FontColor", "OutlineColour")
+    @classmethod
+    def _colour(cls, value: str | None) -> str | None:
+        if value is not None and not _COLOUR.match(value.strip()):
+            raise ValueError(f"expected a colour like #ffffff, got {value!r}")
+        return value
+
+    @field_validator("X", "Y")
+    @classmethod
+    def _place(cls, value: float | None) -> float | None:
+        if value is not None and 1 < value < 2:
+            raise ValueError(f"is a fraction (0-1) of the size or pixels (2 or more), got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _outline(self) -> AsrConfigModel:
+        if self.Outline is not None and self.FontSize is not None and self.Outline > self.FontSize:
+            raise ValueError(f"Outline {self.Outline:g} is wider than FontSize {self.FontSize:g}")
+        return self
 
 
 class SpeechConfigModel(_Model):
@@ -169,7 +234,7 @@ class SpeechConfigModel(_Model):
     SpeechRate: float | None = Field(default=None, ge=-500, le=500)
     SpeechLanguage: str | None = None
     Style: str | None = None
-    AsrConfig: dict[str, Any] | None = None
+    AsrConfig: AsrConfigModel | None = None
 
 
 class BackgroundMusicConfigModel(_Model):
@@ -178,7 +243,7 @@ class BackgroundMusicConfigModel(_Model):
 
 
 ALIGNMENTS = tuple(v + h for v in ("Top", "Center", "Bottom") for h in ("Left", "Center", "Right"))
-_COLOUR = re.compile(r"^(?:#|0x)?[0-9a-fA-F]{6}(?:[0-9a-fA-F]{2})?$|^[A-Za-z]+(?:@(?:0(?:\.\d+)?|1(?:\.0+)?))?$")
+_TITLE_COLOUR = re.compile(r"^(?:#|0x)?[0-9a-fA-F]{6}(?:[0-9a-fA-F]{2})?$|^[A-Za-z]+(?:@(?:0(?:\.\d+)?|1(?:\.0+)?))?$")
 
 
 class FontFaceModel(_Model):
@@ -215,9 +280,18 @@ class TitleConfigModel(_Model):
     @field_validator("FontColor", "OutlineColour", "BackgroundColor")
     @classmethod
     def _colour(cls, value: str | None) -> str | None:
-        if value is not None and not _COLOUR.match(value.strip()):
+        if value is not None and not _TITLE_COLOUR.match(value.strip()):
             raise ValueError(f"must be a colour like #ffcc00 (or #ffcc0080 with opacity), got {value!r}")
         return value
+
+
+def _transition_name(name: str) -> str:
+    from sheet2video.engine.compose.transitions import check_transition  # the engine's name table
+
+    problem = check_transition(name)
+    if problem:
+        raise ValueError(problem)
+    return name
 
 
 class ProcessConfigModel(_Model):
@@ -227,16 +301,66 @@ class ProcessConfigModel(_Model):
     EnableClipDetection: bool | None = None
     EnableTemporalOpt: bool | None = None
     AllowTransition: bool | None = None
-    TransitionDuration: float | None = Field(default=None, ge=0)
+    TransitionDuration: float | None = Field(default=None, gt=0, le=2)
+    TransitionList: list[Annotated[str, AfterValidator(_transition_name)]] | None = None
+    UseUniformTransition: bool | None = None
+    AllowVfxEffect: bool | None = None
+    VfxEffectProbability: float | None = Field(default=None, ge=0, le=100)
+    VfxFirstClipEffectList: list[str] | None = None
+    VfxNotFirstClipEffectList: list[str] | None = None
+
+    @field_validator("VfxFirstClipEffectList", "VfxNotFirstClipEffectList")
+    @classmethod
+    def _effects(cls, names: list[str] | None) -> list[str] | None:
+        from sheet2video.engine.compose.motion import EFFECTS
+
+        for i, name in enumerate(names or []):
+            if name.strip().lower() not in EFFECTS:
+                raise ValueError(f"item {i + 1}: unknown effect {name!r}; the engine renders {', '.join(EFFECTS)}")
+        return names
+
+
+_FIT_SUBTYPES = ("Blur", "Color", "Image", "Cover", "Contain")  # IMS Blur/Color/Image; Cover/Contain: engine
+
+
+class BackgroundImageConfigModel(_Model):
+    """How a source of another aspect is fitted (engine: compose.fit)."""
+
+    SubType: str | None = None
+    Color: str | None = None
+    Radius: float | None = Field(default=None, ge=0, le=1)
+
+    @field_validator("SubType")
+    @classmethod
+    def _subtype(cls, value: str | None) -> str | None:
+        if value is not None and value.strip().lower() not in {s.lower() for s in _FIT_SUBTYPES}:
+            raise ValueError(f"must be one of {', '.join(_FIT_SUBTYPES)}, got {value!r}")
+        return value
+
+    @field_validator("Color")
+    @classmethod
+    def _color(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"#?[0-9A-Fa-f]{6}", value.strip()):
+            raise ValueError(f"must be a colour #rrggbb, got {value!r}")
+        return value
+
+
+class LoudnessConfigModel(_Model):
+    """A local-engine extension (the cloud ignores it): the mix's integrated loudness target."""
+
+    Enable: bool | None = None
+    Target: float | None = Field(default=None, ge=-40, le=-5)
 
 
 class EditingConfig(_Model):
     MediaConfig: MediaConfigModel | None = None
+    LoudnessConfig: LoudnessConfigModel | None = None
     SpeechConfig: SpeechConfigModel | None = None
     BackgroundMusicConfig: BackgroundMusicConfigModel | None = None
     TitleConfig: TitleConfigModel | None = None
     SubHeadingConfig: dict[str, TitleConfigModel] | None = None
     ProcessConfig: ProcessConfigModel | None = None
+    BackgroundImageConfig: BackgroundImageConfigModel | None = None
 
     @field_validator("SubHeadingConfig")
     @classmethod
@@ -419,12 +543,25 @@ def check_params(params: dict[str, Any]) -> list[Issue]:
         issues += _near_misses(parameter, model, data)
     if "InputConfig" in valid and "OutputConfig" in valid:
         issues += _cross_rules(valid["InputConfig"], valid["OutputConfig"], params)
+    issues += _speech_issues(params)
     issues += _font_rules(params)
     if "UserData" in params:
         size = len(json.dumps(params["UserData"], ensure_ascii=False, separators=(",", ":")).encode())
         if size > MAX_USER_DATA_BYTES:
             issues.append(Issue("UserData", f"is {size} bytes as JSON, at most {MAX_USER_DATA_BYTES} are allowed"))
     return issues
+
+
+def _speech_issues(params: dict[str, Any]) -> list[Issue]:
+    """Unspeakable scripts (errors) and the local engine's voice, language and style fallbacks
+    (warnings), from the engine's own voice table."""
+    from sheet2video.engine.voices import speech_issues
+
+    try:
+        found = speech_issues(params)
+    except (TypeError, ValueError, AttributeError):  # malformed parameters: the models already said why
+        return []
+    return [Issue(path, message, level) for path, message, level in found]
 
 
 def _cross_rules(inputs: InputConfig, output: OutputConfig, params: dict[str, Any]) -> list[Issue]:
@@ -437,10 +574,27 @@ def _cross_rules(inputs: InputConfig, output: OutputConfig, params: dict[str, An
             issues.append(
                 Issue("OutputConfig.FixedDuration", "cannot be used with a global SpeechTextArray (speech sets the length)")
             )
+    if output.MaxDuration and inputs.SpeechTextArray:
+        longest = max(inputs.SpeechTextArray, key=_speech_seconds)
+        seconds = _speech_seconds(longest)
+        if seconds > output.MaxDuration:
+            issues.append(Issue("OutputConfig.MaxDuration", (
+                f"the voice-over takes about {seconds:.0f} s (longest script), longer than MaxDuration "
+                f"{output.MaxDuration:g} s: the video lasts as long as its voice-over"), "warning"))
     editing = params.get("EditingConfig")
     process = editing.get("ProcessConfig") if isinstance(editing, dict) else None  # not an object: already reported
+    speech = editing.get("SpeechConfig") if isinstance(editing, dict) else None
+    asr = speech.get("AsrConfig") if isinstance(speech, dict) else None
+    size = asr.get("FontSize") if isinstance(asr, dict) else None
+    height = output.Height or 1920  # the engine's default output height
+    if isinstance(size, (int, float)) and size > height / 4:  # captions drawn at most 2 lines of a quarter height
+        issues.append(Issue("EditingConfig.SpeechConfig.AsrConfig.FontSize",
+                            f"must be at most a quarter of the output height ({height // 4} px), got {size:g}"))
     if isinstance(process, dict) and process.get("AlignmentMode") and inputs.mode == "script-grouped":
         issues.append(Issue("EditingConfig.ProcessConfig.AlignmentMode", "applies only to global voice-over mode", "warning"))
+    background = editing.get("BackgroundImageConfig") if isinstance(editing, dict) else None
+    if isinstance(background, dict) and str(background.get("SubType") or "").strip().lower() == "image" and not inputs.BackgroundImageArray:
+        issues.append(Issue("EditingConfig.BackgroundImageConfig.SubType", "Image needs InputConfig.BackgroundImageArray"))
     return issues
 
 
@@ -470,6 +624,16 @@ def _font_rules(params: dict[str, Any]) -> list[Issue]:
                 code = " ".join(f"U+{ord(x):04X}" for x in c)
                 issues.append(Issue(path, f"no installed font has the character {c!r} ({code}); it is left out of the video", "warning"))
     return issues
+
+
+_WIDE = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def _speech_seconds(text: str) -> float:
+    """A rough speaking time (for warnings only: the engine times the real speech): about 4.5
+    CJK characters or 14 other characters a second at the normal rate."""
+    wide = len(_WIDE.findall(text))
+    return wide / 4.5 + (len(text) - wide) / 14
 
 
 def job_mode(input_config: dict[str, Any]) -> str:

@@ -33,8 +33,9 @@ import requests
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from sheet2video.engine.planner import SPEECH_TAIL
 from sheet2video.engine.server import MAX_BODY_BYTES, Engine, EngineConfig, ephemeral_keys
-from sheet2video.engine.tts import EspeakSynthesizer
+from sheet2video.engine.tts import DefaultSynthesizer
 from sheet2video.engine.store import Store
 from sheet2video.errors import ImsError, LockedError
 from sheet2video.ims import signing
@@ -83,7 +84,7 @@ def media_root(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def speech_durations(tmp_path_factory):
     """Duration of a text as the engine speaks it (same synthesizer, default voice and rate)."""
-    synth = EspeakSynthesizer(tmp_path_factory.mktemp("speech"))
+    synth = DefaultSynthesizer(tmp_path_factory.mktemp("speech"))
     return lambda text: synth.synthesize(text).duration
 
 
@@ -294,10 +295,10 @@ def test_script_job_finishes_with_ims_shapes_and_playable_outputs(srv, script_jo
     assert len(subs) == 2
     assert len({s["JobId"] for s in subs}) == 2 and all(s["JobId"] for s in subs)
     assert len({s["MediaId"] for s in subs}) == 2
-    spoken = [speech_durations(t) for t in SCRIPT_INPUT["SpeechTextArray"]]
+    spoken = [speech_durations(t) + SPEECH_TAIL for t in SCRIPT_INPUT["SpeechTextArray"]]
     for sub in subs:
         assert_playable(srv, sub, audible=True)
-        # global voice-over: the output lasts as long as one of the scripts
+        # global voice-over: the output lasts as long as one of the scripts, plus the tail
         assert min(abs(sub["Duration"] - d) for d in spoken) <= 0.15, (sub["Duration"], spoken)
 
     assert script_job.hashes[0] != script_job.hashes[1]
@@ -384,7 +385,7 @@ def test_grouped_voice_over_lasts_the_sum_of_its_groups(srv, speech_durations):
     job = run_job(srv.client, inputs, out_cfg("grouped", 2))
     assert job["Status"] == "Finished", job
     # every voiced group has two scripts: output n speaks the n-th of each (in some order)
-    expected = [speech_durations(GROUP_SCRIPTS["Opening"][n]) + 2 + speech_durations(GROUP_SCRIPTS["Closing"][n])
+    expected = [speech_durations(GROUP_SCRIPTS["Opening"][n]) + 2 + speech_durations(GROUP_SCRIPTS["Closing"][n]) + SPEECH_TAIL
                 for n in range(2)]
     for sub in job["SubJobList"]:
         info = assert_playable(srv, sub, audible=True)
@@ -432,7 +433,7 @@ def test_image_text_mode_renders(srv, speech_durations):
     assert job["JobType"] != "Script"
     (sub,) = job["SubJobList"]
     info = assert_playable(srv, sub, audible=True)
-    assert abs(info.duration - speech_durations(script)) <= 0.15
+    assert abs(info.duration - speech_durations(script) - SPEECH_TAIL) <= 0.15
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,10 +3,12 @@
 * ``graph``       the graph under construction; times, escaping, colours shared by every stage
 * ``video``       shots decoded, fitted and given their frame budgets, then joined
 * ``overlays``    stickers
+* ``captions``    voice-over captions (libass, from a generated .ass file)
 * ``titles``      titles and subheadings (one picture rasterised per output, overlaid)
 * ``audio``       shot sound, voice-over, music (ducked), mixed and limited
 
-:func:`build_command` is pure (no FFmpeg run), so stages can be tested on their compiled text.
+:func:`build_command` runs no FFmpeg, so stages can be tested on their compiled text (with captions
+it writes their `.ass` file, see ``captions.ass_path``).
 The video track has exactly ``round(duration * fps)`` frames and the audio track exactly
 ``round(duration * 44100)`` samples.
 """
@@ -14,6 +16,7 @@ The video track has exactly ``round(duration * fps)`` frames and the audio track
 from __future__ import annotations
 
 from sheet2video.engine.compose.audio import audio_track
+from sheet2video.engine.compose.captions import caption_filters
 from sheet2video.engine.compose.graph import Graph, escape_filter_value, even, frames, ms, samples
 from sheet2video.engine.compose.overlays import stickers
 from sheet2video.engine.compose.titles import title_overlay
@@ -92,6 +95,12 @@ def build_command(
     plan = slots(task, N, T)
     cur, audios = video_track(g, task, plan, W, H, N)
     cur = stickers(g, task, cur)
+    # captions over the picture and stickers, titles on top (they never overlap: compose.layout)
+    captions = caption_filters(task, W, H, graph_path)
+    if captions:
+        label = g.label("vc")
+        g.add(f"{cur}{','.join(captions)}{label}")
+        cur = label
     cur = title_overlay(g, task.titles, W, H, cur, titles_path or (output or absolute(task.output)) + ".titles.png")
     g.add(f"{cur}format=yuv420p[vout]")
     aout = audio_track(g, task, plan, audios, T)

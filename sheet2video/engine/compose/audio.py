@@ -1,35 +1,80 @@
 """The audio track: the shots' own sound (where a shot's volume is above 0), the voice-over
-clips at their places, the background music looped to length and ducked under speech, mixed
-without rescaling (``amix normalize=0``) and peak-limited. Exactly ``T`` samples long."""
+clips at their places, the background music looped to length, faded in and out and ducked under
+speech, mixed without rescaling (``amix normalize=0``) and peak-limited. Exactly ``T`` samples long.
+
+Loudness (``task.loudness``, a target in LUFS): every voice-over clip is brought to the target
+from its measured level, so the voice sets the programme loudness; the music sits
+``MUSIC_UNDER_SPEECH`` LU under it at the default volume (0.3), or at the target when there is no
+voice; ``volume`` then moves each relative to that (0.6 = 6 dB louder than the default). The gains
+are fixed numbers computed from levels measured once, so no two-pass ``loudnorm`` is needed. A
+limiter keeps the true peak under -1 dBTP.
+"""
 
 from __future__ import annotations
 
+import math
+
 from sheet2video.engine.compose.graph import AFMT, SAMPLE_RATE, Graph, absolute, atempo_chain, ms, num, samples, sec
+from sheet2video.engine.loudness import MUSIC_UNDER_SPEECH
 from sheet2video.engine.compose.video import Slot
 from sheet2video.engine.task import RenderTask
 
+DEFAULT_MUSIC_VOLUME = 0.3  # the IMS default; the volume at which music sits MUSIC_UNDER_SPEECH under the voice
+MUSIC_FADE_IN_MS = 300
+MUSIC_FADE_OUT_MS = 1000  # over the tail after the last word (planner.SPEECH_TAIL)
+END_FADE_MS = 30  # the whole mix ends on silence, never on a click
+# Sample-peak ceiling: -1 dBTP less a margin for inter-sample peaks (alimiter does not oversample).
+LIMIT = 10 ** (-2.0 / 20)
 
-def _shot_audio(g: Graph, plan: list[Slot], audios: list) -> str | None:
-    """The shots' own sound, segment by segment, or None when every shot is silent or muted."""
+
+def _gain(volume: float, measured: float | None, wanted: float | None, reference: float = 1.0) -> float:
+    """The linear gain for an input: ``volume`` alone, or, with a loudness target and a measured
+    level, the gain that brings it to ``wanted`` LUFS times ``volume / reference``."""
+    volume = float(volume)
+    if wanted is None or measured is None or not math.isfinite(measured) or volume <= 0:
+        return volume
+    return 10 ** ((wanted - measured) / 20) * volume / reference
+
+
+def _volume(gain: float) -> list[str]:
+    return [] if abs(gain - 1.0) < 1e-6 else [f"volume={num(gain)}"]
+
+
+def _shot_audio(g: Graph, plan: list[Slot], audios: list, fps: int = 25) -> str | None:
+    """The shots' own sound, segment by segment, or None when every shot is silent or muted.
+    A shot with a transition into it starts early by its video lead; the two segments are
+    crossfaded over that window (``acrossfade``), so the total stays exactly the slots' samples."""
     if not any(a is not None for a in audios):
         return None
-    labels = []
+    labels, leads = [], []
+    start_f = 0
     for slot, audio in zip(plan, audios):
+        # Samples from the window's first frame to the slot's first one, on the same rounding as slots().
+        lead = (start_f * SAMPLE_RATE + fps // 2) // fps - ((start_f - slot.lead) * SAMPLE_RATE + fps // 2) // fps
+        start_f += slot.nf
+        leads.append(lead)
         out = g.label("a")
         if audio is None:
-            g.add(f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=end_sample={slot.ns}{out}")
+            g.add(f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=end_sample={slot.ns + lead}{out}")
         else:
             idx, factor = audio
             parts = ["asetpts=PTS-STARTPTS", *atempo_chain(factor), f"aresample={SAMPLE_RATE}", AFMT]
             if abs(float(slot.shot.volume) - 1.0) > 1e-9:
                 parts.append(f"volume={num(slot.shot.volume)}")
-            parts += ["apad", f"atrim=end_sample={slot.ns}", "asetpts=PTS-STARTPTS"]
+            parts += ["apad", f"atrim=end_sample={slot.ns + lead}", "asetpts=PTS-STARTPTS"]
             g.add(f"[{idx}:a]{','.join(parts)}{out}")
         labels.append(out)
     if len(labels) == 1:
         g.add(f"{labels[0]}anull[abase]")
-    else:
+    elif not any(leads):
         g.add(f"{''.join(labels)}concat=n={len(labels)}:v=0:a=1[abase]")
+    else:
+        cur = labels[0]
+        for k, (label, lead) in enumerate(zip(labels[1:], leads[1:]), 1):
+            nxt = "[abase]" if k == len(labels) - 1 else g.label("ax")
+            join = f"acrossfade=nb_samples={lead}:overlap=1:curve1=tri:curve2=tri" if lead else "concat=n=2:v=0:a=1"
+            g.add(f"{cur}{label}{join}{nxt}")
+            cur = nxt
     return "[abase]"
 
 
@@ -42,8 +87,7 @@ def _speech(g: Graph, task: RenderTask, T: int) -> str | None:
             continue
         idx = g.add_input("-t", sec(clip_ms), "-i", absolute(clip.path))
         parts = [f"aresample={SAMPLE_RATE}", AFMT, f"atrim=end_sample={samples(clip_ms)}", "asetpts=PTS-STARTPTS"]
-        if abs(float(clip.volume) - 1.0) > 1e-9:
-            parts.append(f"volume={num(clip.volume)}")
+        parts += _volume(_gain(clip.volume, clip.loudness, task.loudness))
         if start_s > 0:
             parts.append(f"adelay=delays={start_s}S:all=1")
         parts += [f"apad=whole_len={T}", f"atrim=end_sample={T}"]
@@ -65,8 +109,17 @@ def _music(g: Graph, task: RenderTask, speech: str | None, T: int) -> tuple[str,
     # The looped music never ends by itself; it is cut to T samples at the end of its chain.
     idx = g.add_input("-stream_loop", "-1", "-i", absolute(music.path))
     parts = [f"aresample={SAMPLE_RATE}", AFMT, "asetpts=N/SR/TB"]
-    if abs(float(music.volume) - 1.0) > 1e-9:
-        parts.append(f"volume={num(music.volume)}")
+    if task.loudness is None:
+        parts += _volume(float(music.volume))
+    else:
+        wanted = task.loudness - (MUSIC_UNDER_SPEECH if speech else 0.0)
+        parts += _volume(_gain(music.volume, music.loudness, wanted, DEFAULT_MUSIC_VOLUME))
+    fade_in = min(samples(MUSIC_FADE_IN_MS), T // 4)
+    fade_out = min(samples(MUSIC_FADE_OUT_MS), T // 3)
+    if fade_in > 0:
+        parts.append(f"afade=t=in:start_sample=0:nb_samples={fade_in}")
+    if fade_out > 0:
+        parts.append(f"afade=t=out:start_sample={T - fade_out}:nb_samples={fade_out}")
     if speech and music.duck:
         g.add(f"{speech}asplit=2[spmix][spkey]")
         # sidechaincompress stops when either input ends and drops what it still buffers:
@@ -81,7 +134,7 @@ def _music(g: Graph, task: RenderTask, speech: str | None, T: int) -> tuple[str,
 
 def audio_track(g: Graph, task: RenderTask, plan: list[Slot], audios: list, T: int) -> str:
     """Add the whole audio mix; return its label (``[aout]``)."""
-    base = _shot_audio(g, plan, audios)
+    base = _shot_audio(g, plan, audios, int(task.fps))
     if base is None:
         g.add(f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=end_sample={T}[abase]")
     mix = ["[abase]"]
@@ -92,14 +145,13 @@ def audio_track(g: Graph, task: RenderTask, plan: list[Slot], audios: list, T: i
     if speech:
         mix.append(speech)
     # A peak limiter (delay-compensated, so no samples move) keeps loud mixes from clipping.
-    limiter = "alimiter=limit=0.98:level=0:latency=1"
+    end = min(samples(END_FADE_MS), T)
+    tail = f"alimiter=limit={num(LIMIT)}:level=0:latency=1,apad=whole_len={T},atrim=end_sample={T}," \
+           f"afade=t=out:start_sample={T - end}:nb_samples={end},{AFMT}"
     if len(mix) == 1 and base is None:
         g.add(f"[abase]{AFMT}[aout]")  # silence
     elif len(mix) == 1:
-        g.add(f"[abase]{limiter},apad=whole_len={T},atrim=end_sample={T},{AFMT}[aout]")
+        g.add(f"[abase]{tail}[aout]")
     else:
-        g.add(
-            f"{''.join(mix)}amix=inputs={len(mix)}:duration=first:dropout_transition=0:normalize=0,"
-            f"{limiter},apad=whole_len={T},atrim=end_sample={T},{AFMT}[aout]"
-        )
+        g.add(f"{''.join(mix)}amix=inputs={len(mix)}:duration=first:dropout_transition=0:normalize=0,{tail}[aout]")
     return "[aout]"

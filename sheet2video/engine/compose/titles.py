@@ -22,14 +22,14 @@ Style keys (IMS TitleConfig / SubHeadingConfig, SubtitleTrackClip-like):
   that point from the matching frame edge — Left/Top edges measure from the left/top, Center from
   the middle, Right/Bottom from the right/bottom (so ``TopCenter``, ``X=0``, ``Y=0.1`` is centred,
   10 % from the top);
-* ``TextWidth`` the measure (fraction or px; default 90 % of the width);
+* ``TextWidth`` the measure (fraction or px; default the width of the safe area);
 * extensions (not IMS keys): ``BackgroundColor`` a rounded box behind the text (``#rrggbb``,
   ``#rrggbbaa`` or ``name@alpha``), ``Shadow`` the soft shadow's offset in px (0 = none).
 
-``\\n`` or ``\\N`` in a title breaks the line, as in IMS subtitles. Without ``Y`` a block sits in
-the top safe area (9 % of the height in portrait, 6 % otherwise) and later levels stack under it;
-a ``Bottom*`` block without ``Y`` sits 25 % above the bottom, clear of the voice-over captions'
-band. A block is always kept inside the frame.
+``\\n`` or ``\\N`` in a title breaks the line, as in IMS subtitles. Without ``Y`` a block starts
+at the top of the safe area (:func:`layout.safe_area`: 10 % of the height in 9:16, 6 % in 16:9,
+8 % square) and later levels stack under it; a ``Bottom*`` block without ``Y`` ends 36 % above the
+bottom, clear of the voice-over captions. A block is always kept inside the frame.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from PIL import Image, ImageColor, ImageDraw, ImageFilter, ImageFont, features
 
 from sheet2video.engine import fonts, linebreak
 from sheet2video.engine.compose.graph import Graph, color as parse_color
+from sheet2video.engine.compose.layout import safe_area
 from sheet2video.engine.task import TextOverlay
 from sheet2video.errors import RenderError
 
@@ -56,7 +57,9 @@ log = logging.getLogger(__name__)
 EMOJI_PX = 109  # Noto Color Emoji's bitmaps exist at this size only
 _RAQM = features.check("raqm")
 _LAYOUT = ImageFont.Layout.RAQM if _RAQM else ImageFont.Layout.BASIC
-BOTTOM_SAFE = 0.25  # default Y (from the bottom) of a Bottom* title: clear of the captions
+# Default Y (from the bottom) of a Bottom* title: over the band default captions use (the bottom
+# of the safe area, two lines), so the two do not overlap.
+BOTTOM_SAFE = 0.36
 _ALIGN_V = {"Top": 0.0, "Center": 0.5, "Bottom": 1.0}
 _ALIGN_H = {"Left": 0.0, "Center": 0.5, "Right": 1.0}
 
@@ -245,7 +248,8 @@ def _block(t: TextOverlay, W: int, H: int, base_size: int) -> tuple[Image.Image,
     box = _rgba(style.get("BackgroundColor"), "black", "InvalidParameter.BackgroundColor") if style.get("BackgroundColor") else None
     h_align, _ = alignment(style.get("Alignment"))
     measure_px = _number(style, "TextWidth", None)
-    max_width = min(W * 0.9, _length(measure_px, W)) if measure_px else W * 0.9
+    frame_width = W - 2 * safe_area(W, H).left
+    max_width = min(frame_width, _length(measure_px, W)) if measure_px else frame_width
 
     primary = fonts.face_for(style.get("Font"), text, bold=bold, italic=italic)
     faces = fonts.chain(primary, text, bold=bold, italic=italic)
@@ -370,7 +374,7 @@ def _fit_inside(img: Image.Image, max_w: int, max_h: int) -> Image.Image:
 def _compose(titles: list[TextOverlay], W: int, H: int) -> Layer | None:
     base = max(10, round(min(W, H) * 0.08))
     margin = max(2, math.ceil(W * 0.025))
-    cursor = round(H * (0.09 if H > W else 0.06))
+    cursor = safe_area(W, H).top  # the title band (compose.layout) starts there; captions stay below it
     placed: list[tuple[Image.Image, int, int]] = []
     for t in sorted(titles, key=lambda t: int(t.level or 0)):
         if not str(t.text or "").strip():

@@ -1,5 +1,6 @@
-"""The video track: each shot decoded only as far as needed, fitted to the output size, given
-exactly its frame budget, then the shots joined in order.
+"""The video track: each shot decoded only as far as needed, fitted to the output size
+(``compose.fit``), moved (``compose.motion``), given exactly its frame budget, then the shots
+joined in order.
 
 Each shot seeks before decoding (``-ss``/``-t`` on its input); a still image is decoded and scaled
 once, then repeated with the ``loop`` filter. The background image is decoded once too.
@@ -9,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sheet2video.engine.compose.graph import SAMPLE_RATE, Graph, absolute, frames, ms, sec, still_input
+from sheet2video.engine.compose import transitions
+from sheet2video.engine.compose import fit as fit_mode
+from sheet2video.engine.compose import motion
+from sheet2video.engine.compose.graph import SAMPLE_RATE, Graph, absolute, even, frames, ms, sec, still_input
 from sheet2video.engine.task import RenderTask, Shot
 
 
@@ -43,17 +47,18 @@ def slots(task: RenderTask, N: int, T: int) -> list[Slot]:
             out.append(Slot(shot, nf, ns))
     if out and sum(s.ns for s in out) != T:  # make the audio segments add up exactly
         out[-1].ns += T - sum(s.ns for s in out)
+    for prev, cur in zip(out, out[1:]):
+        # A transition into ``cur``: its window leaves at least one frame of ``prev``'s own.
+        if prev.shot.transition and ms(prev.shot.transition_duration) > 0:
+            cur.lead = max(0, min(frames(ms(prev.shot.transition_duration), fps), prev.nf - 1, cur.nf))
     return out
 
 
 def _fit(task: RenderTask, W: int, H: int) -> tuple[str, str]:
-    """The scale/crop/pad chain that fits a source into W×H, and the pixel format it leaves."""
-    if task.background_image:
-        return (
-            f"scale={W}:{H}:force_original_aspect_ratio=decrease:force_divisible_by=2:out_range=tv,setsar=1,"
-            f"format=yuva420p,pad={W}:{H}:(ow-iw)/2:(oh-ih)/2:color=black@0"
-        ), "yuva420p"
-    return f"scale={W}:{H}:force_original_aspect_ratio=increase:out_range=tv,crop={W}:{H},setsar=1,format=yuv420p", "yuv420p"
+    """The task's fit mode (``compose.fit``; each shot may still be covered) and the pixel
+    format its shots leave: with alpha when the track goes over a background image."""
+    mode = fit_mode.track_mode(task)
+    return mode, "yuva420p" if mode == "image" else "yuv420p"
 
 
 def shot_stream(g: Graph, task: RenderTask, slot: Slot, fit: str) -> tuple[str, tuple[int, float] | None]:
@@ -64,19 +69,28 @@ def shot_stream(g: Graph, task: RenderTask, slot: Slot, fit: str) -> tuple[str, 
     path = absolute(shot.path)
     dur_ms = max(1, ms(shot.duration))
     out = g.label("v")
+    W, H = even(task.width), even(task.height)
+    mode = fit_mode.mode_for(task, shot, W, H)
+    CW, CH = motion.canvas(W, H, shot.motion)
+    move = motion.chain(shot.motion, W, H, nf, fps)
+    move = "," + move if move else ""
+    alpha = fit == "image"
     if shot.kind == "image":
         idx = g.add_input(*still_input(path))
-        g.add(f"[{idx}:v]{fit},loop=loop={nf - 1}:size=1:start=0,settb=1/{fps},setpts=N,trim=end_frame={nf}{out}")
+        # Fitted once (background included), then repeated; only the motion runs per frame.
+        fitted = fit_mode.fit(g, task, f"[{idx}:v]", mode, CW, CH, still=True, alpha=alpha)
+        g.add(f"{fitted}loop=loop={nf - 1}:size=1:start=0,settb=1/{fps},setpts=N,trim=end_frame={nf}{move}{out}")
         return out, None
     start_ms = ms(shot.start)
     src_ms = ms(shot.source_duration) or dur_ms
     args = ["-ss", sec(start_ms)] if start_ms > 0 else []
-    idx = g.add_input(*args, "-t", sec(src_ms), "-i", path)
+    # The lead frames (a transition into this shot) come after the slot's own source time.
+    idx = g.add_input(*args, "-t", sec(src_ms + -(-slot.lead * 1000 * src_ms // (fps * dur_ms))), "-i", path)
     speed = "" if src_ms == dur_ms else f"*{dur_ms}/{src_ms}"
-    g.add(
-        f"[{idx}:v]setpts=(PTS-STARTPTS){speed},fps={fps},{fit},"
-        f"tpad=stop=-1:stop_mode=clone,trim=end_frame={nf},setpts=PTS-STARTPTS{out}"
-    )
+    timed = g.label("src")
+    g.add(f"[{idx}:v]setpts=(PTS-STARTPTS){speed},fps={fps}{timed}")
+    fitted = fit_mode.fit(g, task, timed, mode, CW, CH, still=False, alpha=alpha)
+    g.add(f"{fitted}tpad=stop=-1:stop_mode=clone,trim=end_frame={nf},setpts=PTS-STARTPTS{move}{out}")
     audio = (idx, src_ms / dur_ms) if shot.has_audio and float(shot.volume) > 0 else None
     return out, audio
 
@@ -96,14 +110,11 @@ def video_track(g: Graph, task: RenderTask, plan: list[Slot], W: int, H: int, N:
         g.add(f"{labels[0]}null[vcat]")
     else:
         # The trailing pad+trim only matters if a source delivered no frames at all.
-        g.add(f"{''.join(labels)}concat=n={len(labels)}:v=1:a=0,tpad=stop=-1:stop_mode=clone,trim=end_frame={N}[vcat]")
+        transitions.join(g, labels, plan, fps, pix, "[vjoin]")
+        g.add(f"[vjoin]tpad=stop=-1:stop_mode=clone,trim=end_frame={N}[vcat]")
     cur = "[vcat]"
-    if task.background_image:
-        idx = g.add_input(*still_input(absolute(task.background_image)))
-        g.add(
-            f"[{idx}:v]scale={W}:{H}:force_original_aspect_ratio=increase:out_range=tv,crop={W}:{H},setsar=1,format=yuv420p,"
-            f"loop=loop={N - 1}:size=1:start=0,settb=1/{fps},setpts=N,trim=end_frame={N}[bg]"
-        )
-        g.add(f"[bg]{cur}overlay=x=0:y=0:eof_action=endall:shortest=1:format=yuv420[vbg]")
+    if pix == "yuva420p":  # the letterboxed track over the background image, laid once
+        bg = fit_mode.background(g, task, W, H, N, fps)
+        g.add(f"{bg}{cur}overlay=x=0:y=0:eof_action=endall:shortest=1:format=yuv420[vbg]")
         cur = "[vbg]"
     return cur, audios

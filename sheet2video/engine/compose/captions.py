@@ -1,0 +1,486 @@
+"""Voice-over captions: events timed by the speech engine itself, drawn by libass from an ``.ass`` file.
+
+Events (the planner calls :func:`plan_events`): one per clause the speech engine reports
+(``Speech.segments``, seconds inside the WAV); a clause too long for two lines at the caption size is
+cut at the engine's word timings (``Speech.words``) into shorter events. A speech without segments
+is one event for the whole clip (its length is exact). Events are offset by the clip's start, never
+overlap, and end with their clip and with the video.
+
+Drawing (:func:`caption_filters`): one ``.ass`` file per output, ``PlayResX/Y`` = the output size and
+``WrapStyle: 2`` — libass never wraps; lines are broken here by :mod:`sheet2video.engine.linebreak`
+(BudouX phrases for CJK, kinsoku, Latin balanced), measured with the real font through Pillow, at
+most two lines (a single event that still needs more is drawn smaller).
+
+Style — ``SpeechConfig.AsrConfig`` keys, as the IMS subtitle clips name them:
+
+* ``Font`` family (a font file path works today), ``FontSize`` em pixels (as titles; default 5.5 %
+  of the short side), ``FontColor`` / ``OutlineColour`` ``#rrggbb``, ``FontColorOpacity`` 0–1,
+  ``Outline`` px,
+  ``FontFace`` ``{"Bold", "Italic", "Underline"}`` (bold by default);
+* ``Alignment`` ``TopLeft`` … ``BottomRight`` (default ``BottomCenter``): which point of the text
+  block ``X``/``Y`` place. ``Y`` is measured from the top (default: the edge of the safe area, see
+  :mod:`layout`); ``X`` is the left margin for ``*Left``, the right margin for ``*Right``, ignored
+  for ``*Center`` (centred). Both are fractions (0–1) of the size or pixels (≥ 2);
+* ``TextWidth`` fraction of the width a line may take (default: the safe area's width);
+* ``Enable: false`` turns captions off. Without ``AsrConfig`` captions are drawn with the defaults.
+
+When titles are present, captions are kept below the title band (:func:`layout.title_band`).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from sheet2video.engine import fonts, linebreak
+from sheet2video.engine.compose.graph import escape_filter_value, ms
+from sheet2video.engine.compose.layout import safe_area, title_band
+from sheet2video.engine.task import Caption, RenderTask
+from sheet2video.errors import RenderError
+
+__all__ = ["ALIGNMENTS", "enabled", "plan_events", "events_for", "finish", "ass_text", "ass_path", "caption_filters", "escape_ass", "layout_event"]
+
+MAX_LINES = 2
+SIZE_SHARE = 0.055  # default em size: share of the short side
+
+# IMS alignment name → ASS numpad alignment (7 8 9 top, 4 5 6 middle, 1 2 3 bottom).
+ALIGNMENTS = {
+    "TopLeft": 7, "TopCenter": 8, "TopRight": 9,
+    "CenterLeft": 4, "CenterCenter": 5, "CenterRight": 6,
+    "BottomLeft": 1, "BottomCenter": 2, "BottomRight": 3,
+}
+
+_NAMED = {"white": "FFFFFF", "black": "000000", "yellow": "FFFF00", "red": "FF0000", "green": "00FF00",
+          "blue": "0000FF", "orange": "FFA500", "pink": "FFC0CB", "gray": "808080", "grey": "808080"}
+_HEX = re.compile(r"^(?:#|0x)?([0-9a-fA-F]{6})$")
+
+
+def enabled(asr: dict | None) -> bool:
+    """Captions are on unless ``AsrConfig`` says ``"Enable": false``."""
+    value = (asr or {}).get("Enable", True)
+    return not (value is False or str(value).strip().lower() in ("false", "0", "no", "off"))
+
+
+# ------------------------------------------------------------------ style → look
+
+
+@dataclass(frozen=True)
+class Look:
+    """The caption style resolved for one output size and one text (its font)."""
+
+    family: str  # the name libass asks fontconfig for
+    file: str  # the face measured (the bold one when bold)
+    index: int
+    fontsdir: str | None  # a folder for libass when fontconfig does not know the family
+    size: int  # em pixels
+    ratio: float  # ASS font size per em pixel for this font (libass sizes by ascent + descent)
+    bold: bool
+    italic: bool
+    underline: bool
+    color: str  # ASS &HAABBGGRR
+    outline_color: str
+    outline: float
+    an: int
+    x: int
+    y: int
+    max_width: float
+
+
+def _bad(field: str, value: Any, why: str) -> RenderError:
+    return RenderError(f"AsrConfig.{field} {value!r}: {why}", code=f"InvalidParameter.{field}")
+
+
+def _ass_color(value: Any, default: str, field: str, opacity: float = 1.0) -> str:
+    s = str(value).strip() if value not in (None, "") else default
+    rgb = _NAMED.get(s.lower()) or (m.group(1) if (m := _HEX.match(s)) else None)
+    if rgb is None:
+        raise _bad(field, value, "expected a colour like #ffffff")
+    r, g, b = rgb[0:2], rgb[2:4], rgb[4:6]
+    return f"&H{round((1 - opacity) * 255):02X}{b}{g}{r}".upper()  # ASS: alpha 00 = opaque
+
+
+def _number(style: dict, field: str) -> float | None:
+    value = style.get(field)
+    if value in (None, ""):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise _bad(field, value, "expected a number") from None
+
+
+def _px(style: dict, field: str, whole: int) -> int | None:
+    """A fraction (0-1) of ``whole`` or pixels."""
+    v = _number(style, field)
+    if v is not None and v < 0:
+        raise _bad(field, style[field], "must not be negative")
+    return None if v is None else round(v * whole) if v <= 1 else round(v)
+
+
+def _opacity(style: dict) -> float:
+    v = _number(style, "FontColorOpacity")
+    if v is not None and not 0 <= v <= 1:
+        raise _bad("FontColorOpacity", style["FontColorOpacity"], "must be 0-1")
+    return 1.0 if v is None else v
+
+
+def _flag(face: Any, key: str, default: bool) -> bool:
+    v = (face or {}).get(key) if isinstance(face, dict) else None
+    return default if v is None else v is True or str(v).lower() == "true"
+
+
+def _anchor(style: dict, an: int, W: int, H: int) -> tuple[int, int, float]:
+    """(x, y) of the block's anchor point and the width a line may take."""
+    safe = safe_area(W, H)
+    column, row = (an - 1) % 3, (an - 1) // 3  # column 0 left 1 centre 2 right; row 0 bottom 2 top
+    X, Y = _px(style, "X", W), _px(style, "Y", H)
+    if column == 0:
+        x = X if X is not None else safe.left
+        room = W - x - safe.right
+    elif column == 2:
+        x = W - (X if X is not None else safe.right)
+        room = x - safe.left
+    else:
+        x, room = W // 2, W - safe.left - safe.right
+    y = Y if Y is not None else (H - safe.bottom, H // 2, safe.top)[row]
+    share = _number(style, "TextWidth")
+    if share is not None:
+        if not 0 < share <= 1:
+            raise _bad("TextWidth", style["TextWidth"], "must be a fraction of the width, 0-1")
+        room = W * share if column == 1 else min(W * share, room)
+    return int(x), int(y), room
+
+
+def look(style: dict, W: int, H: int, text: str) -> Look:
+    style = style or {}
+    size = _number(style, "FontSize")
+    size = round(size) if size is not None else round(min(W, H) * SIZE_SHARE)
+    if not 4 <= size <= H // 4:
+        raise _bad("FontSize", style.get("FontSize"), f"must be 4..{H // 4} px for a {W}x{H} video")
+    name = style.get("Alignment") or "BottomCenter"
+    if name not in ALIGNMENTS:
+        raise _bad("Alignment", name, "expected one of " + ", ".join(ALIGNMENTS))
+    an = ALIGNMENTS[name]
+    x, y, room = _anchor(style, an, W, H)
+    outline = _number(style, "Outline")
+    outline = outline if outline is not None else max(1.0, round(size * 0.08))
+    if not 0 <= outline <= size:
+        raise _bad("Outline", style.get("Outline"), f"must be 0..{size} px")
+    face = style.get("FontFace")
+    bold = _flag(face, "Bold", True)
+    # Where the family lookup plugs in: fonts.font_for(text, <family>) once fonts.py resolves family
+    # names; today ``preferred`` must be a file, so only an existing path is passed on.
+    chosen = style.get("Font")
+    font = fonts.font_for(text, chosen if chosen and os.path.isfile(str(chosen)) else None)
+    family, file, index, fontsdir = _resolve(font, fonts.cjk_lang(text), bold)
+    return Look(
+        family=family, file=file, index=index, fontsdir=fontsdir, size=size, ratio=_ratio(file, index),
+        bold=bold, italic=_flag(face, "Italic", False), underline=_flag(face, "Underline", False),
+        color=_ass_color(style.get("FontColor"), "#FFFFFF", "FontColor", _opacity(style)),
+        outline_color=_ass_color(style.get("OutlineColour"), "#000000", "OutlineColour"),
+        outline=outline, an=an, x=x, y=y, max_width=max(float(size), room),
+    )
+
+
+# ------------------------------------------------------------------ fonts (Pillow measures, libass draws)
+
+
+@functools.lru_cache(maxsize=None)
+def _faces(path: str) -> tuple[str, ...]:
+    """Family names of the faces in a font file (a .ttc holds several)."""
+    from PIL import ImageFont
+
+    names = []
+    for i in range(32 if path.lower().endswith((".ttc", ".otc")) else 1):
+        try:
+            names.append(ImageFont.truetype(path, 12, index=i).getname()[0])
+        except OSError:
+            break
+    return tuple(names)
+
+
+def _face(path: str, lang: str | None) -> int:
+    """The face of a collection for the language (``Noto Sans CJK SC`` for Chinese)."""
+    tag = {"zh": " SC", "ja": " JP", "ko": " KR"}.get(lang or "")
+    names = _faces(path)
+    for i, name in enumerate(names):
+        if tag and name.endswith(tag) and "Mono" not in name:
+            return i
+    return 0
+
+
+@functools.lru_cache(maxsize=None)
+def _fc_match(pattern: str) -> tuple[str, int, str] | None:
+    exe = shutil.which("fc-match")
+    if not exe:
+        return None
+    try:
+        out = subprocess.run([exe, "-f", "%{file}\t%{index}\t%{family}", pattern], capture_output=True,
+                             text=True, timeout=20, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    parts = out.split("\t")
+    if len(parts) != 3 or not os.path.isfile(parts[0]):
+        return None
+    return parts[0], int(parts[1] or 0), parts[2]
+
+
+@functools.lru_cache(maxsize=None)
+def _resolve(path: str, lang: str | None, bold: bool) -> tuple[str, str, int, str | None]:
+    """(family, file to measure, face index, fontsdir) for a font file: libass finds the family
+    (bold face included) through fontconfig; a file fontconfig does not know is handed to libass
+    by its folder, and measured as is."""
+    index = _face(path, lang)
+    names = _faces(path)
+    family = names[index] if index < len(names) else os.path.splitext(os.path.basename(path))[0]
+    found = _fc_match(f"{family}:bold" if bold else family)
+    if found and family in found[2].split(","):
+        return family, found[0], found[1], None
+    return family, path, index, os.path.dirname(os.path.abspath(path))
+
+
+@functools.lru_cache(maxsize=64)
+def _pil(file: str, index: int, size: int):
+    from PIL import ImageFont
+
+    return ImageFont.truetype(file, size, index=index)
+
+
+@functools.lru_cache(maxsize=None)
+def _ratio(file: str, index: int) -> float:
+    ascent, descent = _pil(file, index, 1000).getmetrics()
+    return (ascent + descent) / 1000
+
+
+def _measure_at(lk: Look) -> Callable[[int], linebreak.Measure]:
+    def at(size: int) -> linebreak.Measure:
+        font = _pil(lk.file, lk.index, size)
+        # the outline widens each line by its width on both sides
+        return lambda text: font.getlength(text) + 2 * lk.outline
+
+    return at
+
+
+def layout_event(text: str, lk: Look) -> tuple[int, list[str]]:
+    """(em size, lines) for one event: balanced lines at the caption size, at most two (smaller if
+    that is the only way)."""
+    size, lines = linebreak.fit(text, lk.max_width, _measure_at(lk), lk.size, max_lines=MAX_LINES,
+                                min_size=max(4, lk.size * 2 // 3))
+    if len(lines) > MAX_LINES:  # no timings to split it: shrink further rather than draw three lines
+        size, lines = linebreak.fit(text, lk.max_width, _measure_at(lk), size, max_lines=MAX_LINES,
+                                    min_size=max(4, lk.size // 4))
+    return size, lines
+
+
+def _fits(text: str, style: dict, W: int, H: int) -> bool:
+    lk = look(style, W, H, text)
+    size, lines = linebreak.fit(text, lk.max_width, _measure_at(lk), lk.size, max_lines=MAX_LINES, min_size=lk.size)
+    measure = _measure_at(lk)(lk.size)
+    return len(lines) <= MAX_LINES and all(measure(ln) <= lk.max_width for ln in lines)
+
+
+# ------------------------------------------------------------------ events (planner side)
+
+
+def _clean(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _word_starts(text: str, start: float, end: float, words) -> list[tuple[int, float]]:
+    """(character, second) where each word timed inside the clause starts, found in its text (words
+    are substrings of it); only where a line may break, when there are such places (a CJK engine
+    may time every character, and 欢|迎 must stay together)."""
+    starts, cursor = [], 0
+    for w in words:
+        word = str(w.text).strip()
+        at = text.find(word, cursor) if word and start - 0.005 <= float(w.start) < end else -1
+        if at >= 0:
+            starts.append((at, float(w.start)))
+            cursor = at + len(word)
+    breaks, at = {0}, 0
+    for unit in linebreak.units(text):
+        at += len(unit)
+        breaks.add(at)
+    on_breaks = [s for s in starts if s[0] in breaks]
+    return on_breaks if len(on_breaks) >= 2 else starts
+
+
+def _cuts(n: int, bounds: list[int], fits_between: Callable[[int, int], bool]) -> list[int]:
+    """Word indexes that end each event: as few events as greedy filling needs, then the same
+    number of events of similar length when each of those still fits."""
+    cuts, i = [], 0
+    while i < n:
+        j = i + 1
+        while j < n and fits_between(i, j + 1):
+            j += 1
+        cuts.append(j)
+        i = j
+    k = len(cuts)
+    if k > 1:
+        even = [min(range(1, n), key=lambda b: abs(bounds[b] - bounds[n] * c / k)) for c in range(1, k)] + [n]
+        if sorted(set(even)) == even and all(fits_between(a, b) for a, b in zip([0, *even], even)):
+            return even
+    return cuts
+
+
+def _split(seg, words, fits: Callable[[str], bool]) -> list[tuple[str, float, float]]:
+    """A clause as one event, or cut at word timings into pieces that each fit in two lines."""
+    text, start, end = str(seg.text), float(seg.start), float(seg.end)
+    starts = [] if fits(_clean(text)) else _word_starts(text, start, end, words)
+    if len(starts) < 2:
+        return [(_clean(text), start, end)]
+    starts[0] = (0, start)  # the first event shows from the clause's start, leading marks included
+    bounds = [p for p, _ in starts] + [len(text)]
+
+    def piece(a: int, b: int) -> str:
+        return _clean(text[bounds[a] : bounds[b]])
+
+    out, a = [], 0
+    for b in _cuts(len(starts), bounds, lambda a, b: fits(piece(a, b))):
+        if piece(a, b):
+            out.append((piece(a, b), starts[a][1], starts[b][1] if b < len(starts) else end))
+        a = b
+    return out
+
+
+def events_for(spoken: Any, text: str, offset: float, style: dict, W: int, H: int) -> list[Caption]:
+    """Caption events of one voice-over clip placed at ``offset`` on the timeline."""
+    duration = float(getattr(spoken, "duration", 0) or 0)
+    segments = list(getattr(spoken, "segments", ()) or ())
+    words = list(getattr(spoken, "words", ()) or ())
+    if not segments:
+        segments = [_Seg(text, 0.0, duration)]
+    fits = functools.lru_cache(maxsize=None)(lambda t: _fits(t, style, W, H))
+    out = []
+    for seg in segments:
+        for piece, s, e in _split(seg, words, fits):
+            out.append(Caption(piece, round(offset + max(0.0, s), 3), round(offset + min(duration or e, e), 3)))
+    return finish(out, offset + duration if duration else None)
+
+
+@dataclass(frozen=True)
+class _Seg:
+    text: str
+    start: float
+    end: float
+
+
+def finish(events: list[Caption], end: float | None) -> list[Caption]:
+    """Sorted, non-overlapping (each ends by the next's start), clipped to ``end``, none empty."""
+    events = sorted((e for e in events if _clean(e.text)), key=lambda e: (ms(e.start), ms(e.end)))
+    out = []
+    for i, e in enumerate(events):
+        stop = ms(e.end)
+        if i + 1 < len(events):
+            stop = min(stop, ms(events[i + 1].start))
+        if end is not None:
+            stop = min(stop, ms(end))
+        if stop - ms(e.start) >= 10:  # ASS times are centiseconds
+            out.append(Caption(_clean(e.text), ms(e.start) / 1000, stop / 1000))
+    return out
+
+
+def plan_events(voiced: list[tuple[Any, float, str]], style: dict, W: int, H: int, total: float) -> list[Caption]:
+    """All caption events of one output: ``voiced`` holds (speech, timeline offset, script)."""
+    out: list[Caption] = []
+    for spoken, offset, text in voiced:
+        out += events_for(spoken, text, offset, style, W, H)
+    return finish(out, total)
+
+
+# ------------------------------------------------------------------ the .ass file (compose side)
+
+
+def escape_ass(text: str) -> str:
+    """Cell text as literal ASS event text: no override blocks, no escapes, one paragraph.
+    (libass reads ``\\{`` and ``\\}`` as literal braces; a word joiner after a backslash keeps it
+    from starting ``\\N``, ``\\n``, ``\\h``.)"""
+    text = _clean(text).replace("\\", "\\\u2060")
+    return text.replace("{", "\\{").replace("}", "\\}")
+
+
+def _time(ms_: int) -> str:
+    cs = (max(0, ms_) + 5) // 10
+    return f"{cs // 360000}:{cs // 6000 % 60:02d}:{cs // 100 % 60:02d}.{cs % 100:02d}"
+
+
+def _placed_y(lk: Look, size: int, lines: int, W: int, H: int, titles: bool) -> int:
+    """The anchor's row, moved below the title band when the block would reach into it."""
+    height = lines * size * lk.ratio + 2 * lk.outline
+    row = (lk.an - 1) // 3
+    top = lk.y - (height, height / 2, 0)[row]
+    floor = title_band(W, H)[1] if titles else 0
+    if top < floor:
+        return round(lk.y + floor - top)
+    return lk.y
+
+
+def _num(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def ass_text(task: RenderTask, W: int, H: int) -> tuple[str, str | None]:
+    """The ``.ass`` document for ``task.captions`` and a fonts folder libass needs (or None)."""
+    style = task.caption_style or {}
+    base = look(style, W, H, "")
+    shadow = max(0.0, round(base.size * 0.04))
+    head = [
+        "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {W}", f"PlayResY: {H}", "WrapStyle: 2",
+        "ScaledBorderAndShadow: yes", "Kerning: yes", "",
+        "[V4+ Styles]",
+        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, "
+        "Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, "
+        "MarginR, MarginV, Encoding",
+        f"Style: Caption,{base.family},{_num(base.size * base.ratio)},{base.color},{base.color},{base.outline_color},"
+        f"&H80000000,{-1 if base.bold else 0},{-1 if base.italic else 0},{-1 if base.underline else 0},0,100,100,0,0,1,"
+        f"{_num(base.outline)},{_num(shadow)},{base.an},0,0,0,1",
+        "",
+        "[Events]",
+        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
+    ]
+    fontsdir = None
+    body = []
+    for i, c in enumerate(task.captions):
+        if ms(c.start) < 0 or ms(c.end) < ms(c.start):
+            raise RenderError(f"render task: caption {i}: times {c.start}..{c.end}", code="InvalidParameter.RenderTask")
+        lk = look(style, W, H, c.text)
+        size, lines = layout_event(c.text, lk)
+        fontsdir = fontsdir or lk.fontsdir
+        y = _placed_y(lk, size, len(lines), W, H, bool(task.titles))
+        tags = f"{{\\an{lk.an}\\pos({lk.x},{y})\\fn{lk.family}\\fs{_num(size * lk.ratio)}}}"
+        text = "\\N".join(escape_ass(ln) for ln in lines)
+        body.append(f"Dialogue: 0,{_time(ms(c.start))},{_time(ms(c.end))},Caption,,0,0,0,,{tags}{text}")
+    return "\n".join(head + body) + "\n", fontsdir
+
+
+def ass_path(graph_path: str | None, text: str = "") -> str:
+    """Where the ``.ass`` file goes: next to the filtergraph file (render removes both), else a
+    content-named file in the temp folder (same text, same name)."""
+    if graph_path:
+        return os.path.splitext(graph_path)[0] + ".ass"
+    digest = hashlib.sha256(text.encode()).hexdigest()[:20]
+    return os.path.join(tempfile.gettempdir(), "sheet2video-captions", f"{digest}.ass")
+
+
+def caption_filters(task: RenderTask, W: int, H: int, graph_path: str | None = None) -> list[str]:
+    """The ``ass`` filter drawing ``task.captions`` (its file written now), or nothing."""
+    if not task.captions:
+        return []
+    text, fontsdir = ass_text(task, W, H)
+    path = ass_path(graph_path, text)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+    opts = [f"filename={escape_filter_value(path)}", "shaping=complex"]
+    if fontsdir:
+        opts.append(f"fontsdir={escape_filter_value(fontsdir)}")
+    return ["ass=" + ":".join(opts)]
