@@ -246,12 +246,6 @@ ALIGNMENTS = tuple(v + h for v in ("Top", "Center", "Bottom") for h in ("Left", 
 _TITLE_COLOUR = re.compile(r"^(?:#|0x)?[0-9a-fA-F]{6}(?:[0-9a-fA-F]{2})?$|^[A-Za-z]+(?:@(?:0(?:\.\d+)?|1(?:\.0+)?))?$")
 
 
-class FontFaceModel(_Model):
-    Bold: bool | None = None
-    Italic: bool | None = None
-    Underline: bool | None = None
-
-
 class TitleConfigModel(_Model):
     """Title / subheading style (SubtitleTrackClip-like keys; ``BackgroundColor`` and ``Shadow``
     are local-engine extensions, see engine/compose/titles.py)."""
