@@ -10,7 +10,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -e '.[test]'
-	bash scripts/ensure-cjk-font
+	bash scripts/ensure-fonts
 	touch $@
 
 demo: install

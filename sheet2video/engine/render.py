@@ -18,6 +18,8 @@ import uuid
 
 from sheet2video.engine.compose import build_command, validate
 from sheet2video.engine.compose.captions import ass_path
+from sheet2video.engine.compose.graph import even
+from sheet2video.engine.compose.titles import write_png
 from sheet2video.engine.compose.graph import SAMPLE_RATE, escape_filter_value, ms, sec
 from sheet2video.engine.ffmpeg import FFMPEG_ENV, ffmpeg_exe
 from sheet2video.engine.task import Caption, Music, RenderResult, RenderTask, Shot, SpeechClip, Sticker, TextOverlay
@@ -155,10 +157,14 @@ def render(
     stem = f".{os.path.basename(output)}.{uuid.uuid4().hex[:12]}"
     tmp_out = os.path.join(folder, stem + ".part")
     graph_file = os.path.join(folder, stem + ".filtergraph")
+    titles_file = os.path.join(folder, stem + ".titles.png")  # rasterised here: the task may come from elsewhere
     try:
-        argv, graph = build_command(task, threads=threads, preset=preset, output=tmp_out, graph_path=graph_file)
+        argv, graph = build_command(
+            task, threads=threads, preset=preset, output=tmp_out, graph_path=graph_file, titles_path=titles_file
+        )
         with open(graph_file, "w", encoding="utf-8") as f:
             f.write(graph)
+        write_png(task.titles, even(task.width), even(task.height), titles_file)
         try:
             proc = subprocess.run(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout,
@@ -180,4 +186,5 @@ def render(
         _unlink(tmp_out)
         _unlink(graph_file)
         _unlink(ass_path(graph_file))  # compose.captions writes it next to the graph
+        _unlink(titles_file)
     return RenderResult(path=output, duration=ms(task.duration) / 1000)

@@ -49,8 +49,9 @@ class TextOverlay(_Data):
 
     text: str
     level: int = 0
-    # Optional IMS TitleConfig-like keys: FontSize (px), FontColor ("#rrggbb"), Y (0..1 fraction of
-    # the height: top of the text block), Font (font file path), Outline (px), OutlineColour.
+    # Optional IMS TitleConfig-like keys (compose.titles): Font (a family or cloud font name, resolved
+    # where it renders), FontSize (px), FontColor, X, Y, Alignment, Outline, OutlineColour, FontFace,
+    # BackgroundColor, Shadow, TextWidth.
     style: dict = field(default_factory=dict)
 
 

@@ -242,13 +242,41 @@ class BackgroundMusicConfigModel(_Model):
     Style: str | None = None
 
 
+ALIGNMENTS = tuple(v + h for v in ("Top", "Center", "Bottom") for h in ("Left", "Center", "Right"))
+_TITLE_COLOUR = re.compile(r"^(?:#|0x)?[0-9a-fA-F]{6}(?:[0-9a-fA-F]{2})?$|^[A-Za-z]+(?:@(?:0(?:\.\d+)?|1(?:\.0+)?))?$")
+
+
 class TitleConfigModel(_Model):
+    """Title / subheading style (SubtitleTrackClip-like keys; ``BackgroundColor`` and ``Shadow``
+    are local-engine extensions, see engine/compose/titles.py)."""
+
     Font: str | None = None
-    FontSize: float | None = Field(default=None, gt=0)
+    FontSize: float | None = Field(default=None, gt=0, le=1000)
     FontColor: str | None = None
+    FontColorOpacity: float | None = Field(default=None, ge=0, le=1)
     X: float | None = None
     Y: float | None = None
     Alignment: str | None = None
+    Outline: float | None = Field(default=None, ge=0, le=100)
+    OutlineColour: str | None = None
+    FontFace: FontFaceModel | None = None
+    BackgroundColor: str | None = None
+    Shadow: float | None = Field(default=None, ge=0, le=100)
+    TextWidth: float | None = Field(default=None, gt=0)
+
+    @field_validator("Alignment")
+    @classmethod
+    def _alignment(cls, value: str | None) -> str | None:
+        if value is not None and value not in ALIGNMENTS:
+            raise ValueError(f"must be one of {', '.join(ALIGNMENTS)}, got {value!r}")
+        return value
+
+    @field_validator("FontColor", "OutlineColour", "BackgroundColor")
+    @classmethod
+    def _colour(cls, value: str | None) -> str | None:
+        if value is not None and not _TITLE_COLOUR.match(value.strip()):
+            raise ValueError(f"must be a colour like #ffcc00 (or #ffcc0080 with opacity), got {value!r}")
+        return value
 
 
 def _transition_name(name: str) -> str:
@@ -510,6 +538,7 @@ def check_params(params: dict[str, Any]) -> list[Issue]:
     if "InputConfig" in valid and "OutputConfig" in valid:
         issues += _cross_rules(valid["InputConfig"], valid["OutputConfig"], params)
     issues += _speech_issues(params)
+    issues += _font_rules(params)
     if "UserData" in params:
         size = len(json.dumps(params["UserData"], ensure_ascii=False, separators=(",", ":")).encode())
         if size > MAX_USER_DATA_BYTES:
@@ -560,6 +589,34 @@ def _cross_rules(inputs: InputConfig, output: OutputConfig, params: dict[str, An
     background = editing.get("BackgroundImageConfig") if isinstance(editing, dict) else None
     if isinstance(background, dict) and str(background.get("SubType") or "").strip().lower() == "image" and not inputs.BackgroundImageArray:
         issues.append(Issue("EditingConfig.BackgroundImageConfig.SubType", "Image needs InputConfig.BackgroundImageArray"))
+    return issues
+
+
+def _font_rules(params: dict[str, Any]) -> list[Issue]:
+    """Fonts the local engine cannot honour as named, and characters no installed font has:
+    warnings (the render falls back / leaves the character out), never errors."""
+    from sheet2video.engine import fonts
+
+    issues: list[Issue] = []
+    editing = params.get("EditingConfig") if isinstance(params.get("EditingConfig"), dict) else {}
+    styles = [("EditingConfig.TitleConfig", editing.get("TitleConfig"))]
+    sub = editing.get("SubHeadingConfig")
+    styles += [(f"EditingConfig.SubHeadingConfig.{k}", v) for k, v in (sub.items() if isinstance(sub, dict) else ())]
+    speech = editing.get("SpeechConfig")
+    styles.append(("EditingConfig.SpeechConfig.AsrConfig", speech.get("AsrConfig") if isinstance(speech, dict) else None))
+    for path, style in styles:
+        if isinstance(style, dict) and isinstance(style.get("Font"), str):
+            issues += [Issue(f"{path}.Font", message, level) for message, level in fonts.font_issues(style["Font"])]
+    inputs = params.get("InputConfig") if isinstance(params.get("InputConfig"), dict) else {}
+    texts = [(f"InputConfig.TitleArray[{i}]", t) for i, t in enumerate(inputs.get("TitleArray") or [])]
+    for j, heading in enumerate(inputs.get("SubHeadingArray") or []):
+        if isinstance(heading, dict):
+            texts += [(f"InputConfig.SubHeadingArray[{j}].TitleArray[{i}]", t) for i, t in enumerate(heading.get("TitleArray") or [])]
+    for path, text in texts:
+        if isinstance(text, str):
+            for c in fonts.missing_glyphs(text):
+                code = " ".join(f"U+{ord(x):04X}" for x in c)
+                issues.append(Issue(path, f"no installed font has the character {c!r} ({code}); it is left out of the video", "warning"))
     return issues
 
 

@@ -305,7 +305,7 @@ def test_chinese_caption_renders_and_is_deterministic(tmp_path):
 def test_build_command_draws_captions_after_stickers_and_before_titles(tmp_path):
     task = task_for(tmp_path, [Caption("Hi", 0, 1)], titles=[TextOverlay("Title")])
     _, graph = build_command(task, graph_path=str(tmp_path / "g.filtergraph"))
-    assert graph.index("ass=filename=") < graph.index("drawtext=")
+    assert graph.index("ass=filename=") < graph.index("[tt0]overlay=")  # the titles' picture goes on top
     assert (tmp_path / "g.ass").read_text(encoding="utf-8").startswith("[Script Info]")
     _, graph = build_command(task_for(tmp_path, []))
     assert "ass=" not in graph

@@ -4,7 +4,7 @@
 * ``video``       shots decoded, fitted and given their frame budgets, then joined
 * ``overlays``    stickers
 * ``captions``    voice-over captions (libass, from a generated .ass file)
-* ``titles``      titles and subheadings
+* ``titles``      titles and subheadings (one picture rasterised per output, overlaid)
 * ``audio``       shot sound, voice-over, music (ducked), mixed and limited
 
 :func:`build_command` runs no FFmpeg, so stages can be tested on their compiled text (with captions
@@ -19,7 +19,7 @@ from sheet2video.engine.compose.audio import audio_track
 from sheet2video.engine.compose.captions import caption_filters
 from sheet2video.engine.compose.graph import Graph, escape_filter_value, even, frames, ms, samples
 from sheet2video.engine.compose.overlays import stickers
-from sheet2video.engine.compose.titles import title_filters
+from sheet2video.engine.compose.titles import title_overlay
 from sheet2video.engine.compose.video import slots, video_track
 from sheet2video.engine.ffmpeg import ffmpeg_exe, is_modern
 from sheet2video.engine.task import RenderTask
@@ -70,12 +70,15 @@ def build_command(
     preset: str = "veryfast",
     output: str | None = None,
     graph_path: str | None = None,
+    titles_path: str | None = None,
 ) -> tuple[list[str], str]:
     """The FFmpeg argv and filtergraph text for ``task``.
 
     With ``graph_path`` the argv reads the filtergraph from that file (``-/filter_complex`` on
     FFmpeg >= 7, ``-filter_complex_script`` before); without it the graph is inline. ``output``
-    overrides ``task.output`` (``render`` uses a temp name).
+    overrides ``task.output`` (``render`` uses a temp name). The titles' picture is read from
+    ``titles_path`` (default: next to the output); ``render`` writes it there with
+    :func:`titles.write_png` before running FFmpeg.
     """
     from sheet2video.engine.compose.graph import absolute
 
@@ -93,8 +96,13 @@ def build_command(
     cur, audios = video_track(g, task, plan, W, H, N)
     cur = stickers(g, task, cur)
     # captions over the picture and stickers, titles on top (they never overlap: compose.layout)
-    tail = [*caption_filters(task, W, H, graph_path), *title_filters(task.titles, W, H, modern), "format=yuv420p"]
-    g.add(f"{cur}{','.join(tail)}[vout]")
+    captions = caption_filters(task, W, H, graph_path)
+    if captions:
+        label = g.label("vc")
+        g.add(f"{cur}{','.join(captions)}{label}")
+        cur = label
+    cur = title_overlay(g, task.titles, W, H, cur, titles_path or (output or absolute(task.output)) + ".titles.png")
+    g.add(f"{cur}format=yuv420p[vout]")
     aout = audio_track(g, task, plan, audios, T)
 
     graph = g.text()
