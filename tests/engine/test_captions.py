@@ -371,3 +371,11 @@ def test_a_task_error_after_the_captions_stage_leaves_no_ass_file(tmp_path):
     with pytest.raises(RenderError):
         render(task)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_caption_font_family_names_resolve_like_titles():
+    from sheet2video.engine.compose.captions import look
+
+    assert look({"Font": "KaiTi"}, 1080, 1920, "欢迎光临").family == "Noto Serif CJK SC"
+    assert look({"Font": "AlibabaPuHuiTi"}, 1080, 1920, "欢迎光临").family == "Noto Sans CJK SC"
+    assert look({"Font": "NoSuchFont"}, 1080, 1920, "Hello").family == look({}, 1080, 1920, "Hello").family

@@ -175,10 +175,11 @@ def look(style: dict, W: int, H: int, text: str) -> Look:
         raise _bad("Outline", style.get("Outline"), f"must be 0..{size} px")
     face = style.get("FontFace")
     bold = _flag(face, "Bold", True)
-    # Where the family lookup plugs in: fonts.font_for(text, <family>) once fonts.py resolves family
-    # names; today ``preferred`` must be a file, so only an existing path is passed on.
+    # A family name (cloud names such as KaiTi map to the nearest local family), a font file, or a
+    # font in SHEET2VIDEO_FONTS_DIR; unknown names fall back (the plan warns).
     chosen = style.get("Font")
-    font = fonts.font_for(text, chosen if chosen and os.path.isfile(str(chosen)) else None)
+    named = str(chosen).strip() if isinstance(chosen, str) and chosen.strip() else None
+    font = fonts.face_for(named, text, bold=bold).path if named else fonts.font_for(text, None)
     family, file, index, fontsdir = _resolve(font, fonts.cjk_lang(text), bold)
     return Look(
         family=family, file=file, index=index, fontsdir=fontsdir, size=size, ratio=_ratio(file, index),
