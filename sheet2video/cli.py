@@ -255,6 +255,14 @@ def run(sheet, no_wait, dry_run, as_json, quiet, **kw):
                 4 authentication or service error.
 
     \b
+    How the videos look, per row (blank = the default in brackets):
+      captions yes|no [yes]   caption_size small|medium|large|PX   caption_color #rrggbb
+      caption_position top|middle|bottom [bottom]   title_font, title_size, title_color,
+      title_position, title_box   transition NAME[,NAME…]|none [fade]   transition_duration [0.4]
+      motion auto|none|zoomin,moveleft… [auto: photos drift]   fit blur|contain|cover|#rrggbb [blur]
+      logo IMAGE   voice NAME[,NAME…] (sheet2video voices)   loudness LUFS|off [-16]
+
+    \b
     Examples:
       sheet2video run campaign.xlsx                      # render locally, fill in the sheet
       sheet2video run campaign.csv --rows 2-20 --json    # some rows, machine-readable result
