@@ -427,9 +427,11 @@ def _loudness_target(editing: dict[str, Any]) -> float | None:
 
 
 def seed_of(params: dict[str, Any]) -> int:
-    """The job's random seed: its content, not where the videos go (renaming outputs changes nothing)."""
+    """The job's random seed: its material and outputs, not where the videos go (renaming outputs
+    changes nothing) nor how they are styled (a new caption colour, transition or volume keeps the
+    same shots, titles and scripts, so a reviewer sees only the change asked for)."""
     output = {k: v for k, v in (params.get("OutputConfig") or {}).items() if k != "MediaURL"}
-    text = json.dumps([params.get("InputConfig"), params.get("EditingConfig"), output], sort_keys=True, ensure_ascii=False)
+    text = json.dumps([params.get("InputConfig"), output], sort_keys=True, ensure_ascii=False)
     return int(hashlib.sha256(text.encode()).hexdigest()[:16], 16)
 
 

@@ -86,3 +86,14 @@ def test_a_voice_over_longer_than_max_duration_is_a_plan_time_warning():
     (issue,) = [i for i in check_params(params(inputs, MaxDuration=3)) if i.path == "OutputConfig.MaxDuration"]
     assert issue.level == "warning" and "about 5 s" in issue.message and "MaxDuration 3 s" in issue.message
     assert not [i for i in check_params(params(inputs, MaxDuration=30)) if i.path == "OutputConfig.MaxDuration"]
+
+
+def test_restyling_a_job_keeps_its_shots(setup):
+    planner, root = setup
+    inputs = {"MediaGroupArray": [{"GroupName": "A", "MediaArray": ["a.mp4", "redblue.mp4"]},
+                                  {"GroupName": "B", "MediaArray": ["redblue.mp4", "a.mp4"]}]}
+    outputs = [str(root / f"style{i}.mp4") for i in range(4)]
+    plain = planner.plan(params(inputs, {"ProcessConfig": {"SingleShotDuration": 1}}), outputs)
+    styled = planner.plan(params(inputs, {"ProcessConfig": {"SingleShotDuration": 1, "AllowTransition": True},
+                                          "SpeechConfig": {"AsrConfig": {"FontColor": "#FFCC00"}}}), outputs)
+    assert [[(s.path, s.start) for s in t.shots] for t in plain] == [[(s.path, s.start) for s in t.shots] for t in styled]
