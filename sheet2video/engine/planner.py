@@ -126,7 +126,7 @@ class JobPlanner:
             shot=float(process.get("SingleShotDuration") or DEFAULT_SHOT),
             image=float(process.get("ImageDuration") or process.get("SingleShotDuration") or DEFAULT_SHOT),
             media_volume=float((editing.get("MediaConfig") or {}).get("Volume", 0) or 0),
-            speech_volume=float((editing.get("SpeechConfig") or {}).get("Volume", 1)),
+            speech_volume=_level(editing.get("SpeechConfig"), 1.0),
             voice=(editing.get("SpeechConfig") or {}).get("Voice"),
             rate=(editing.get("SpeechConfig") or {}).get("SpeechRate"),
             align=process.get("AlignmentMode") or "AutoSpeed",
@@ -164,7 +164,7 @@ class JobPlanner:
         crf = int((output.get("Video") or {}).get("Crf", DEFAULT_CRF))
         title_style = editing.get("TitleConfig") or {}
         sub_styles = editing.get("SubHeadingConfig") or {}
-        music_volume = float((editing.get("BackgroundMusicConfig") or {}).get("Volume", 0.3))
+        music_volume = _level(editing.get("BackgroundMusicConfig"), 0.3)
         loudness = _loudness_target(editing)
         # Voice-over captions: drawn unless AsrConfig says "Enable": false (compose.captions).
         asr = (editing.get("SpeechConfig") or {}).get("AsrConfig")
@@ -403,6 +403,15 @@ class _Timeline:
     duration: float
     speech: list[SpeechClip]
     voiced: list = field(default_factory=list)  # (speech, timeline offset, script): caption timings
+
+
+def _level(config: dict[str, Any] | None, default: float) -> float:
+    """A voice or music level: ``Volume`` (default ``default``) times ``Gain`` (the linear gain of
+    the cloud's Volume effect: 0 mutes, 1 keeps, 2 doubles; default 1)."""
+    config = config or {}
+    volume = config.get("Volume")
+    gain = config.get("Gain")
+    return float(default if volume is None else volume) * float(1 if gain is None else gain)
 
 
 def _time_ranges(editing: dict[str, Any]) -> dict[tuple[str | None, str], list[tuple[float, float]]]:

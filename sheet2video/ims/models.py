@@ -230,6 +230,7 @@ class AsrConfigModel(_Model):
 
 class SpeechConfigModel(_Model):
     Volume: float | None = Volume
+    Gain: float | None = Volume  # the cloud's linear gain (Volume effect): multiplies Volume
     Voice: str | None = None
     SpeechRate: float | None = Field(default=None, ge=-500, le=500)
     SpeechLanguage: str | None = None
@@ -239,6 +240,7 @@ class SpeechConfigModel(_Model):
 
 class BackgroundMusicConfigModel(_Model):
     Volume: float | None = Volume
+    Gain: float | None = Volume
     Style: str | None = None
 
 

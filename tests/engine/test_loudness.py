@@ -73,3 +73,17 @@ def test_loudness_can_be_turned_off_and_changed(planner):
     quiet = plan_one(p, root, speech=True, music=False, editing={"LoudnessConfig": {"Target": -23}})
     render(quiet)
     assert abs(measure(quiet.output).integrated - -23.0) <= 1.0
+
+
+def test_gain_multiplies_the_voice_and_music_levels(planner):
+    p, root = planner
+    base = plan_one(p, root, speech=True, music=True)
+    louder = plan_one(p, root, speech=True, music=True,
+                      editing={"SpeechConfig": {"Gain": 2}, "BackgroundMusicConfig": {"Volume": 0.3, "Gain": 0.5}})
+    assert louder.speech[0].volume == pytest.approx(2 * base.speech[0].volume)
+    assert louder.music.volume == pytest.approx(0.5 * base.music.volume)
+    from sheet2video.ims.models import check_params
+
+    issues = check_params({"InputConfig": {"MediaArray": ["a.mp4"]}, "OutputConfig": {"MediaURL": "x_{index}.mp4"},
+                           "EditingConfig": {"SpeechConfig": {"Gain": 20}}})
+    assert any(i.path == "EditingConfig.SpeechConfig.Gain" and "at most 10" in i.message for i in issues), issues
