@@ -540,11 +540,39 @@ def check_params(params: dict[str, Any]) -> list[Issue]:
     if "InputConfig" in valid and "OutputConfig" in valid:
         issues += _cross_rules(valid["InputConfig"], valid["OutputConfig"], params)
     issues += _speech_issues(params)
+    issues += _not_rendered(params.get("EditingConfig"))
     issues += _font_rules(params)
     if "UserData" in params:
         size = len(json.dumps(params["UserData"], ensure_ascii=False, separators=(",", ":")).encode())
         if size > MAX_USER_DATA_BYTES:
             issues.append(Issue("UserData", f"is {size} bytes as JSON, at most {MAX_USER_DATA_BYTES} are allowed"))
+    return issues
+
+
+# Fields the cloud documents (or third-party code sends) that the local engine accepts but does not
+# draw: said once per job, so no accepted field silently changes nothing.
+_NOT_RENDERED = {
+    ("SpeechConfig", "CustomizedVoice"): "custom cloud voices are not available locally; a local voice speaks",
+    ("SpeechConfig", "SpecialWordsConfig"): "highlighted or forbidden words are not applied locally",
+    ("SpeechConfig", "AsrConfig", "AdaptMode"): "caption adapt modes are not applied locally (lines are fitted to TextWidth)",
+    ("SpeechConfig", "AsrConfig", "EffectColorStyleId"): "caption effect styles are cloud presets, not drawn locally",
+    ("SpeechConfig", "AsrConfig", "BubbleStyleId"): "caption bubble styles are cloud presets, not drawn locally",
+    ("BackgroundMusicConfig", "Style"): "the music style is not applied locally",
+    ("ProcessConfig", "AllowFilter"): "colour filters are not drawn locally",
+    ("ProcessConfig", "FilterList"): "colour filters are not drawn locally",
+    ("ProcessConfig", "EnableClipDetection"): "clip detection applies to movie-highlight jobs only",
+    ("ProcessConfig", "EnableTemporalOpt"): "temporal optimisation applies to movie-highlight jobs only",
+}
+
+
+def _not_rendered(editing: Any) -> list[Issue]:
+    issues = []
+    for path, why in _NOT_RENDERED.items():
+        node = editing
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if node not in (None, False, [], ""):
+            issues.append(Issue("EditingConfig." + ".".join(path), f"{why} (sent as is)", "warning"))
     return issues
 
 

@@ -97,3 +97,12 @@ def test_restyling_a_job_keeps_its_shots(setup):
     styled = planner.plan(params(inputs, {"ProcessConfig": {"SingleShotDuration": 1, "AllowTransition": True},
                                           "SpeechConfig": {"AsrConfig": {"FontColor": "#FFCC00"}}}), outputs)
     assert [[(s.path, s.start) for s in t.shots] for t in plain] == [[(s.path, s.start) for s in t.shots] for t in styled]
+
+
+def test_fields_the_engine_does_not_draw_are_warned_not_ignored():
+    inputs = {"MediaGroupArray": [{"GroupName": "A", "MediaArray": ["a.mp4"]}]}
+    editing = {"ProcessConfig": {"AllowFilter": True, "FilterList": ["m1"]}, "SpeechConfig": {"AsrConfig": {"BubbleStyleId": "b1"}}}
+    warned = {i.path for i in check_params(params(inputs, editing)) if i.level == "warning"}
+    assert {"EditingConfig.ProcessConfig.AllowFilter", "EditingConfig.ProcessConfig.FilterList",
+            "EditingConfig.SpeechConfig.AsrConfig.BubbleStyleId"} <= warned
+    assert not [i for i in check_params(params(inputs, {"ProcessConfig": {"AllowFilter": False}})) if "AllowFilter" in i.path]
