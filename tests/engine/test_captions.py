@@ -379,3 +379,14 @@ def test_caption_font_family_names_resolve_like_titles():
     assert look({"Font": "KaiTi"}, 1080, 1920, "欢迎光临").family == "Noto Serif CJK SC"
     assert look({"Font": "AlibabaPuHuiTi"}, 1080, 1920, "欢迎光临").family == "Noto Sans CJK SC"
     assert look({"Font": "NoSuchFont"}, 1080, 1920, "Hello").family == look({}, 1080, 1920, "Hello").family
+
+
+def test_emoji_are_left_out_of_captions_never_drawn_as_boxes():
+    from sheet2video.engine.compose.captions import ass_text
+    from sheet2video.engine.task import Caption, RenderTask
+
+    task = RenderTask(output="/tmp/x.mp4", width=360, height=640, duration=2.0,
+                      captions=[Caption("Big sale 🎃🔥 today ★", 0.0, 1.0), Caption("🎉", 1.0, 2.0)])
+    text, _ = ass_text(task, 360, 640)
+    dialogue = [line for line in text.splitlines() if line.startswith("Dialogue:")]
+    assert len(dialogue) == 1 and dialogue[0].endswith("Big sale today ★"), dialogue

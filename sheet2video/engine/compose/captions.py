@@ -291,7 +291,10 @@ def _fits(text: str, style: dict, W: int, H: int) -> bool:
 
 
 def _clean(text: str) -> str:
-    return " ".join(str(text).split())
+    """One line of caption text: whitespace collapsed, emoji left out (libass draws no colour
+    glyphs, and emoji are not spoken: the caption shows the words said)."""
+    text = "".join(c for c in fonts.clusters(str(text)) if not fonts.is_emoji(c))
+    return " ".join(text.split())
 
 
 def _word_starts(text: str, start: float, end: float, words) -> list[tuple[int, float]]:
@@ -451,6 +454,8 @@ def ass_text(task: RenderTask, W: int, H: int) -> tuple[str, str | None]:
     for i, c in enumerate(task.captions):
         if ms(c.start) < 0 or ms(c.end) < ms(c.start):
             raise RenderError(f"render task: caption {i}: times {c.start}..{c.end}", code="InvalidParameter.RenderTask")
+        if not _clean(c.text):
+            continue  # nothing drawable (only emoji)
         lk = look(style, W, H, c.text)
         size, lines = layout_event(c.text, lk)
         fontsdir = fontsdir or lk.fontsdir
