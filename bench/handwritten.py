@@ -45,34 +45,46 @@ def command(task, output: str, preset: str = "veryfast", threads: int | None = N
             speed = shot.duration / shot.source_duration
             chains.append(f"[{k}:v]setpts=(PTS-STARTPTS)*{speed:.6f},fps={fps},{fit},trim=end_frame={frames}[v{k}]")
         labels += f"[v{k}]"
+    chains.append(f"{labels}concat=n={len(task.shots)}:v=1:a=0,{_title()}[v]")
+    return _finish(task, args, chains, output, preset, threads)
+
+
+def _title() -> str:
     font = font_for(TITLE_LINES[0])
-    draw = ",".join(
+    return ",".join(
         f"drawtext=fontfile={font}:text='{line}':fontsize={TITLE_SIZE}:fontcolor=white:borderw=6:"
         f"bordercolor=black@0.85:shadowx=4:shadowy=4:shadowcolor=black@0.5:x=(w-text_w)/2:y={192 + 112 * i}"
         for i, line in enumerate(TITLE_LINES)
     )
-    chains.append(f"{labels}concat=n={len(task.shots)}:v=1:a=0,{draw}[v]")
+
+
+def _finish(task, args: list[str], chains: list[str], output: str, preset: str, threads: int | None) -> list[str]:
+    """The sound (speech, music ducked under it, mixed and limited) and the encoder settings."""
     speech = len(task.shots)
     music = speech + 1
-    args += ["-i", task.speech[0].path, "-stream_loop", "-1", "-i", task.music.path]
-    chains.append(f"[{speech}:a]aformat=sample_rates=44100:channel_layouts=stereo,apad,asplit[sp][key]")
-    chains.append(f"[{music}:a]volume={task.music.volume}[m]")
-    chains.append("[m][key]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400[duck]")
-    chains.append("[sp][duck]amix=inputs=2:duration=first:normalize=0,alimiter=limit=0.98[a]")
+    args = [*args, "-i", task.speech[0].path, "-stream_loop", "-1", "-i", task.music.path]
+    chains = [*chains,
+              f"[{speech}:a]aformat=sample_rates=44100:channel_layouts=stereo,apad,asplit[sp][key]",
+              f"[{music}:a]volume={task.music.volume}[m]",
+              "[m][key]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400[duck]",
+              "[sp][duck]amix=inputs=2:duration=first:normalize=0,alimiter=limit=0.98[a]"]
     argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args,
             "-filter_complex", ";".join(chains), "-map", "[v]", "-map", "[a]", "-t", f"{task.duration:.3f}",
             "-c:v", "libx264", "-preset", preset, "-crf", str(task.crf)]
     if threads:
         argv += ["-threads", str(threads)]
-    argv += ["-pix_fmt", "yuv420p", "-r", str(fps), "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", output]
+    argv += ["-pix_fmt", "yuv420p", "-r", str(task.fps), "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", output]
     return argv
 
 
-def run(task, output: str, preset: str = "veryfast", threads: int | None = None) -> None:
-    proc = subprocess.run(command(task, output, preset, threads), stdin=subprocess.DEVNULL,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _run(argv: list[str], what: str) -> None:
+    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if proc.returncode != 0:
-        raise RuntimeError(f"hand-written ffmpeg failed: {proc.stderr.decode(errors='replace')[-2000:]}")
+        raise RuntimeError(f"hand-written {what} failed: {proc.stderr.decode(errors='replace')[-2000:]}")
+
+
+def run(task, output: str, preset: str = "veryfast", threads: int | None = None) -> None:
+    _run(command(task, output, preset, threads), "ffmpeg")
 
 
 def look_command(task, output: str, ass_file: str, preset: str = "veryfast", threads: int | None = None) -> list[str]:
@@ -118,31 +130,9 @@ def look_command(task, output: str, ass_file: str, preset: str = "veryfast", thr
         else:
             chains.append(f"{joined}[v{k}]concat=n=2:v=1:a=0[x{k}]")
         joined, length = f"[x{k}]", bounds[k]
-    font = font_for(TITLE_LINES[0])
-    draw = ",".join(
-        f"drawtext=fontfile={font}:text='{line}':fontsize={TITLE_SIZE}:fontcolor=white:borderw=6:"
-        f"bordercolor=black@0.85:shadowx=4:shadowy=4:shadowcolor=black@0.5:x=(w-text_w)/2:y={192 + 112 * i}"
-        for i, line in enumerate(TITLE_LINES)
-    )
-    chains.append(f"{joined}ass={ass_file},{draw}[v]")
-    speech = len(task.shots)
-    music = speech + 1
-    args += ["-i", task.speech[0].path, "-stream_loop", "-1", "-i", task.music.path]
-    chains.append(f"[{speech}:a]aformat=sample_rates=44100:channel_layouts=stereo,apad,asplit[sp][key]")
-    chains.append(f"[{music}:a]volume={task.music.volume}[m]")
-    chains.append("[m][key]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400[duck]")
-    chains.append("[sp][duck]amix=inputs=2:duration=first:normalize=0,alimiter=limit=0.98[a]")
-    argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args,
-            "-filter_complex", ";".join(chains), "-map", "[v]", "-map", "[a]", "-t", f"{task.duration:.3f}",
-            "-c:v", "libx264", "-preset", preset, "-crf", str(task.crf)]
-    if threads:
-        argv += ["-threads", str(threads)]
-    argv += ["-pix_fmt", "yuv420p", "-r", str(fps), "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", output]
-    return argv
+    chains.append(f"{joined}ass={ass_file},{_title()}[v]")
+    return _finish(task, args, chains, output, preset, threads)
 
 
 def run_look(task, output: str, ass_file: str, preset: str = "veryfast", threads: int | None = None) -> None:
-    proc = subprocess.run(look_command(task, output, ass_file, preset, threads), stdin=subprocess.DEVNULL,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if proc.returncode != 0:
-        raise RuntimeError(f"hand-written look ffmpeg failed: {proc.stderr.decode(errors='replace')[-2000:]}")
+    _run(look_command(task, output, ass_file, preset, threads), "look ffmpeg")

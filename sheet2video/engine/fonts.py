@@ -35,6 +35,7 @@ import subprocess
 import unicodedata
 from typing import NamedTuple
 
+from sheet2video.engine.linebreak import clusters  # noqa: F401 (titles and captions use fonts.clusters)
 from sheet2video.errors import RenderError
 
 __all__ = ["font_for", "has_cjk", "cjk_lang", "resolve", "font_issues", "missing_glyphs", "Face", "face_for", "chain", "covers", "family_of", "is_emoji"]
@@ -456,27 +457,6 @@ def is_emoji(cluster: str) -> bool:
         return False
     o = ord(cluster[0])
     return "\ufe0f" in cluster or "\u20e3" in cluster or 0x1F000 <= o <= 0x1FAFF or o in _EMOJI_BMP
-
-
-def clusters(text: str) -> list[str]:
-    """Characters with what attaches to them: combining marks, joiners (emoji ZWJ sequences),
-    variation selectors, skin tones, keycaps, tags, and regional-indicator pairs (flags)."""
-    out: list[str] = []
-    for c in text:
-        o = ord(c)
-        attach = out and (
-            unicodedata.category(c) in ("Mn", "Mc", "Me")
-            or c in "\u200d\ufe0e\ufe0f\u20e3"
-            or 0x1F3FB <= o <= 0x1F3FF
-            or 0xE0020 <= o <= 0xE007F
-            or out[-1].endswith("\u200d")
-            or (0x1F1E6 <= o <= 0x1F1FF and len(out[-1]) == 1 and 0x1F1E6 <= ord(out[-1]) <= 0x1F1FF)
-        )
-        if attach:
-            out[-1] += c
-        else:
-            out.append(c)
-    return out
 
 
 def _face_has(face: Face, cluster: str) -> bool:

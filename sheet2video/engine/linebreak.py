@@ -21,7 +21,7 @@ import re
 import unicodedata
 from typing import Callable
 
-__all__ = ["units", "wrap", "balanced", "fit", "Measure"]
+__all__ = ["units", "wrap", "balanced", "fit", "clusters", "Measure"]
 
 Measure = Callable[[str], float]
 
@@ -102,18 +102,21 @@ def _kinsoku(parts: list[str]) -> list[str]:
     return [u for u in out if u]
 
 
-def _graphemes(text: str) -> list[str]:
-    """Characters with their combining marks (and emoji modifiers / ZWJ sequences) kept together."""
+def clusters(text: str) -> list[str]:
+    """Characters with what attaches to them: combining marks, joiners (emoji ZWJ sequences),
+    variation selectors, skin tones, keycaps, tags, and regional-indicator pairs (flags)."""
     out: list[str] = []
     for c in text:
-        joined = out and (
-            unicodedata.combining(c)
-            or unicodedata.category(c) in ("Mn", "Mc", "Me")
-            or c in "\u200d\ufe0f"
-            or 0x1F3FB <= ord(c) <= 0x1F3FF
+        o = ord(c)
+        attach = out and (
+            unicodedata.category(c) in ("Mn", "Mc", "Me")
+            or c in "\u200d\ufe0e\ufe0f\u20e3"
+            or 0x1F3FB <= o <= 0x1F3FF
+            or 0xE0020 <= o <= 0xE007F
             or out[-1].endswith("\u200d")
+            or (0x1F1E6 <= o <= 0x1F1FF and len(out[-1]) == 1 and 0x1F1E6 <= ord(out[-1]) <= 0x1F1FF)
         )
-        if joined:
+        if attach:
             out[-1] += c
         else:
             out.append(c)
@@ -135,8 +138,8 @@ def wrap(text: str, max_width: float, measure: Measure) -> list[str]:
                 lines.append(line)
                 line = ""
             line += unit
-            while _width(measure, line) > max_width and len(_graphemes(line.rstrip())) > 1:
-                chars = _graphemes(line)
+            while _width(measure, line) > max_width and len(clusters(line.rstrip())) > 1:
+                chars = clusters(line)
                 cut = len(chars) - 1
                 while cut > 1 and _width(measure, "".join(chars[:cut])) > max_width:
                     cut -= 1
