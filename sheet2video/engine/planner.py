@@ -232,8 +232,9 @@ class JobPlanner:
             guard = 0
             while sum(p[2] for p in picks) < target - 0.05 and guard < 200:
                 g = rng.choice(middle)
-                cand = rng.choice(pools[g])
-                picks.insert(len(picks) - 1 if len(picks) > 1 else len(picks), (cand, volumes[g], self._length(cand, ctx)))
+                at = len(picks) - 1 if len(picks) > 1 else len(picks)
+                cand = _fresh(pools[g], [p[0] for p in picks[max(0, at - 1): at + 1]], rng)
+                picks.insert(at, (cand, volumes[g], self._length(cand, ctx)))
                 guard += 1
             shots = _fit(picks, target, scale=bool(scripts) and ctx.align == "AutoSpeed")
             timelines.append(_Timeline(shots, round(target, 3), speech, said))
@@ -498,6 +499,20 @@ def _distinct_combinations(sizes: list[int], count: int, rng: random.Random) -> 
             seen.add(combo)
             out.append(combo)
     return out
+
+
+def _fresh(pool: list[Candidate], neighbours: list[Candidate], rng: random.Random) -> Candidate:
+    """A candidate from ``pool`` for a slot between ``neighbours`` (left, right): another clip
+    than both where the pool has one, else than the one before it, else another part of a clip,
+    else any — the same clip twice in a row only when it cannot be helped."""
+    near = {n.path for n in neighbours}
+    left = neighbours[0].path if neighbours else None
+    for ok in (lambda c: c.path not in near, lambda c: c.path != left, lambda c: all(c is not n for n in neighbours),
+               lambda c: True):
+        choices = [c for c in pool if ok(c)]
+        if choices:
+            return rng.choice(choices)
+    raise ValueError("empty pool")
 
 
 def _fit(picks: list[tuple[Candidate, float, float]], target: float, *, scale: bool) -> list[Shot]:

@@ -106,3 +106,16 @@ def test_fields_the_engine_does_not_draw_are_warned_not_ignored():
     assert {"EditingConfig.ProcessConfig.AllowFilter", "EditingConfig.ProcessConfig.FilterList",
             "EditingConfig.SpeechConfig.AsrConfig.BubbleStyleId"} <= warned
     assert not [i for i in check_params(params(inputs, {"ProcessConfig": {"AllowFilter": False}})) if "AllowFilter" in i.path]
+
+
+def test_a_long_voice_over_is_filled_without_repeating_a_clip_back_to_back(setup):
+    planner, root = setup
+    script = ("Autumn is here at Harbor Bean. Our pumpkin spice latte is back, made fresh every morning "
+              "with real pumpkin, cinnamon and a double shot of espresso.")
+    inputs = {"MediaGroupArray": [{"GroupName": "A", "MediaArray": ["a.mp4"]},
+                                  {"GroupName": "B", "MediaArray": ["a.mp4", "redblue.mp4"]},
+                                  {"GroupName": "C", "MediaArray": ["a.mp4"]}], "SpeechTextArray": [script]}
+    (task,) = planner.plan(params(inputs, {"ProcessConfig": {"SingleShotDuration": 1}}), [str(root / "fill.mp4")])
+    assert len(task.shots) >= 6
+    middle = [s.path for s in task.shots[1:-1]]
+    assert all(a != b for a, b in zip(middle, middle[1:])), middle
