@@ -15,7 +15,7 @@ WHAT = {
     "plan_csv_peak_mb": "peak RSS of the process planning the 10,000-row CSV (MB)",
     "submit_qps_ratio": "runner submit rate of 500 jobs at `qps=20` ÷ 20, and never > 20 in any 1 s window",
     "get_p99_ms": "p99 latency of Get with 50 concurrent pollers on loopback (ms)",
-    "look_vs_plain": "the typical job with captions, a fade at every cut, motion on its photo and a blurred fit ÷ the same job without them",
+    "look_vs_plain": "the typical job with captions, a fade at every cut and motion on its photo ÷ the same job without them (both with the blurred fit)",
     "look_vs_ffmpeg": "that looked job ÷ the same video typed by hand (whole-stream xfade, zoompan, split/boxblur fit, the same .ass captions)",
     "loudness_vs_plain": "the plain job with loudness gains, music fades and the -1 dBTP limiter ÷ the same job with `loudness` off",
     "tts_rtf_piper": "Piper (joe) synthesis seconds ÷ audio seconds, per new line, model loaded",

@@ -12,15 +12,18 @@ import math
 import os
 import re
 import subprocess
+import uuid
 from dataclasses import dataclass
 
 from sheet2video.engine.ffmpeg import ffmpeg_exe
 
-__all__ = ["Loudness", "measure", "DEFAULT_TARGET", "MUSIC_UNDER_SPEECH", "TRUE_PEAK"]
+__all__ = ["Loudness", "measure", "levelled", "DEFAULT_TARGET", "MUSIC_UNDER_SPEECH", "TRUE_PEAK", "LIMIT"]
 
 DEFAULT_TARGET = -16.0    # LUFS: the usual target for short video on phones
 MUSIC_UNDER_SPEECH = 12.0  # LU: music (at the default volume) sits this far under the voice
 TRUE_PEAK = -1.0          # dBTP ceiling of the mix
+# Sample-peak ceiling: -1 dBTP less a margin for inter-sample peaks (alimiter does not oversample).
+LIMIT = 10 ** (-2.0 / 20)
 
 _I = re.compile(r"^\s*I:\s*(-?[\d.]+|-inf)\s*LUFS", re.M)
 _PEAK = re.compile(r"True peak:\s*\n\s*Peak:\s*(-?[\d.]+|-inf)\s*dBFS", re.M)
@@ -61,3 +64,37 @@ def _measure(path: str, size: int, mtime_ns: int, seconds: float | None) -> Loud
         return -math.inf if s == "-inf" else float(s)
 
     return Loudness(value(i.group(1)), value(peak.group(1)))
+
+
+def levelled(path: str, target: float) -> tuple[str, Loudness | None]:
+    """A copy of a voice-over WAV brought to ``target`` LUFS and peak-limited, made once (cached
+    beside it), and its measured loudness. A synthetic voice has a high crest: gaining it up and
+    limiting it in the mix would land it a dB or more under the target; levelled here, the mix
+    gains it by ~0 and its limiter has little left to do."""
+    level = measure(path)
+    if level is None or not math.isfinite(level.integrated):
+        return path, level
+    out = f"{os.path.splitext(path)[0]}.lufs{target:g}.wav"
+    if os.path.isfile(out):
+        done = measure(out)
+        if done is not None:
+            return out, done
+    gain, done = target - level.integrated, None
+    for _ in range(2):  # the limiter takes some loudness away: correct once
+        tmp = f"{out}.{uuid.uuid4().hex[:12]}.tmp.wav"  # planner threads may level the same line
+        argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", path,
+                "-af", f"volume={gain:.2f}dB,alimiter=limit={LIMIT:.4f}:level=0:latency=1", "-c:a", "pcm_s16le", tmp]
+        try:
+            ok = subprocess.run(argv, capture_output=True, timeout=300).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            ok = False
+        if not ok:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            return path, level
+        os.replace(tmp, out)
+        done = measure(out)
+        if done is None or abs(done.integrated - target) <= 0.3:
+            break
+        gain += target - done.integrated
+    return (out, done) if done is not None else (path, level)

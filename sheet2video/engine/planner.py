@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from sheet2video.engine.loudness import DEFAULT_TARGET, measure
+from sheet2video.engine.loudness import DEFAULT_TARGET, levelled, measure
 from sheet2video.engine.compose.captions import enabled as captions_enabled, plan_events
 from sheet2video.engine.media import MediaResolver
 from sheet2video.engine.probe import MediaInfo, probe
@@ -321,7 +321,7 @@ class JobPlanner:
         """Each voice-over clip's and the music's loudness, measured once (cached), so the
         composition can set fixed gains instead of normalising every output in two passes."""
         for clip in task.speech:
-            level = measure(clip.path)
+            clip.path, level = levelled(clip.path, task.loudness)
             clip.loudness = level.integrated if level else None
         if task.music is not None:
             level = measure(task.music.path)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 from sheet2video.engine.compose.graph import AFMT, SAMPLE_RATE, Graph, absolute, atempo_chain, ms, num, samples, sec
-from sheet2video.engine.loudness import MUSIC_UNDER_SPEECH
+from sheet2video.engine.loudness import LIMIT, MUSIC_UNDER_SPEECH
 from sheet2video.engine.compose.video import Slot
 from sheet2video.engine.task import RenderTask
 
@@ -23,8 +23,6 @@ DEFAULT_MUSIC_VOLUME = 0.3  # the IMS default; the volume at which music sits MU
 MUSIC_FADE_IN_MS = 300
 MUSIC_FADE_OUT_MS = 1000  # over the tail after the last word (planner.SPEECH_TAIL)
 END_FADE_MS = 30  # the whole mix ends on silence, never on a click
-# Sample-peak ceiling: -1 dBTP less a margin for inter-sample peaks (alimiter does not oversample).
-LIMIT = 10 ** (-2.0 / 20)
 
 
 def _gain(volume: float, measured: float | None, wanted: float | None, reference: float = 1.0) -> float:
