@@ -1,7 +1,10 @@
 """A render task → one FFmpeg argv and one filtergraph, built in stages, one module each:
 
 * ``graph``       the graph under construction; times, escaping, colours shared by every stage
-* ``video``       shots decoded, fitted and given their frame budgets, then joined
+* ``video``       shots decoded and given their frame budgets, then joined, using
+  ``fit`` (cover / contain / blur / colour / image), ``motion`` (zoom and pan) and
+  ``transitions`` (xfade over the overlap windows only)
+* ``layout``      safe areas per aspect, shared by captions and titles
 * ``overlays``    stickers
 * ``captions``    voice-over captions (libass, from a generated .ass file)
 * ``titles``      titles and subheadings (one picture rasterised per output, overlaid)
