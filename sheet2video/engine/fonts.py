@@ -307,8 +307,14 @@ def _system_faces() -> tuple[Face, ...]:
 
 def _catalog() -> dict[str, list[Face]]:
     """Normalised family name → faces; the user folder's faces first."""
+    return _catalog_for(os.environ.get(FONTS_DIR_ENV) or "")
+
+
+@functools.lru_cache(maxsize=8)
+def _catalog_for(folder: str) -> dict[str, list[Face]]:
+    # Built once per fonts folder: a 10,000-row plan asks for families ~30 times a row.
     out: dict[str, list[Face]] = {}
-    for face in (*_user_faces(os.environ.get(FONTS_DIR_ENV) or ""), *_system_faces()):
+    for face in (*_user_faces(folder), *_system_faces()):
         out.setdefault(_key(face.family), []).append(face)
     return out
 
@@ -501,6 +507,14 @@ def runs(text: str, faces: tuple[Face, ...]) -> list[tuple[str, Face | None]]:
 
 def missing_glyphs(text: str) -> list[str]:
     """Characters of ``text`` that no installed font has (each once, in order)."""
+    if text.isascii():  # any text font draws ASCII (and face_for fails clearly when there is none)
+        return []
+    return list(_missing(text, os.environ.get(FONTS_DIR_ENV) or "", os.environ.get(CJK_ENV) or ""))
+
+
+@functools.lru_cache(maxsize=4096)
+def _missing(text: str, _fonts_dir: str, _cjk: str) -> tuple[str, ...]:
+    # Cached per text (and font settings): a campaign repeats its titles on many rows.
     faces = chain(face_for(None, text), text)
     missing: list[str] = []
     for cl in clusters(text):
@@ -508,7 +522,7 @@ def missing_glyphs(text: str) -> list[str]:
             continue
         if cluster_face(cl, faces) is None and cl not in missing:
             missing.append(cl)
-    return missing
+    return tuple(missing)
 
 
 def resolve(name: str | None, text: str = "") -> str:

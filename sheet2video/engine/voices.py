@@ -172,6 +172,8 @@ def _script_of(ch: str) -> str | None:
 
 def detect_language(text: str) -> str:
     """The language of the dominant script of ``text`` (Latin → ``en``); ``en`` when there is none."""
+    if text.isascii():  # the common case, at plan time once per script of every row
+        return "en"
     counts: dict[str, int] = {}
     for ch in text:
         script = _script_of(ch)
