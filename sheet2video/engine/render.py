@@ -73,16 +73,16 @@ def _check_inputs(task: RenderTask) -> None:
     # video's own end counts, not the container's (a longer audio track extends that).
     ends: dict[str, float | None] = {}
     for i, shot in enumerate(task.shots):
-        if shot.kind != "video":
+        if shot.kind != "video" or ms(shot.start) <= 0:  # from the start: at least the first frame
             continue
         path = os.path.abspath(shot.path)
         if path not in ends:
             ends[path] = video_end(path)
         end = ends[path]
-        if end is not None and shot.start >= end - 0.02:
+        if end is not None and shot.start >= end - 0.04:  # within a (25 fps) frame of the end: none left
             raise RenderError(
                 f"the video of {os.path.basename(path)} ends at {end:.2f} s, "
-                f"shot {i} starts at {shot.start:.2f} s",
+                f"shot {i} starts at {shot.start:.2f} s: no frame left to show",
                 code=BAD_TASK,
             )
     if task.music is not None:

@@ -141,7 +141,7 @@ def test_in_point_past_the_video_end_fails_before_rendering_naming_the_clip(medi
     shots = [video_shot(media["long_audio"], 0.0, 1.0), video_shot(media["long_audio"], 3.0, 1.0)]
     with pytest.raises(RenderError) as err:
         render(task_for(tmp_path / "x.mp4", shots, 2.0))
-    assert err.value.message == "the video of long_audio.mp4 ends at 2.20 s, shot 1 starts at 3.00 s"
+    assert err.value.message == "the video of long_audio.mp4 ends at 2.20 s, shot 1 starts at 3.00 s: no frame left to show"
     assert verify.video_end(media["long_audio"]) == pytest.approx(2.2)
 
 
