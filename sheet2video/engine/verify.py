@@ -129,7 +129,7 @@ def _blame(task: RenderTask, plan, frame: int, fps: int) -> str:
     for slot in plan:
         if frame < at + slot.nf:
             shot = slot.shot
-            i = task.shots.index(shot)
+            i = next(n for n, s in enumerate(task.shots) if s is shot)
             source = os.path.basename(shot.path)
             start = f" from {shot.start:.2f} s" if shot.kind == "video" else ""
             return f" — the picture stops at {frame / fps:.2f} s, in shot {i} ({source}{start})"

@@ -266,3 +266,25 @@ def test_checked_renders_stay_byte_identical_and_the_check_is_cheap(media, tmp_p
     per_output_ms = (time.perf_counter() - t0) * 1000 / runs
     print(f"verify.check: {per_output_ms:.2f} ms per output (2.5 s, {W}x{H})")
     assert per_output_ms < 250  # headers and packets only: no decoding
+
+
+def test_a_broken_render_is_a_failed_sub_job_never_a_finished_row(media, tmp_path, broken_ffmpeg):
+    import json
+
+    from sheet2video.engine.jobs import LocalExecutor
+
+    broken_ffmpeg["out"] += ["-map", "0", "-frames:v", "30"]
+    store = Store(tmp_path / "engine.db")
+    params = {"InputConfig": json.dumps({"MediaGroupArray": [{"GroupName": "a", "MediaArray": [media["long_audio"]]}]}),
+              "EditingConfig": json.dumps({"ProcessConfig": {"SingleShotDuration": 2.0}}),
+              "OutputConfig": json.dumps({"Width": W, "Height": H})}  # fmt: skip
+    job_id, _ = store.create_job("k", None, "Script", params, ["out/0.mp4"])
+    executor = LocalExecutor(workers=1)
+    runner = JobRunner(store, JobPlanner(_Resolver(), None), executor, tmp_path)
+    runner._start(job_id)
+    executor._pool.shutdown(wait=True)  # the render and its outcome callback have run
+    (sub,) = store.subjobs(job_id)
+    assert (sub["status"], sub["error_code"]) == ("Failed", verify.CHECK_FAILED)
+    assert sub["error_message"] == ("0.mp4: the render has 30 frames (1.20 s), planned 50 (2.00 s)"
+                                    " — the picture stops at 1.20 s, in shot 0 (long_audio.mp4 from 0.00 s)")
+    assert store.job(job_id)["status"] == "Failed" and not (tmp_path / "out" / "0.mp4").exists()
