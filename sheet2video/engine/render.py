@@ -2,7 +2,8 @@
 
 The composition itself (one FFmpeg process, the whole video in one filtergraph) is built by
 :mod:`sheet2video.engine.compose`; the task is plain data (:mod:`sheet2video.engine.task`).
-:func:`render` writes to a temp name in the output folder and renames on success.
+:func:`render` writes to a temp name in the output folder, checks that file against the task
+(:mod:`sheet2video.engine.verify`: streams, frame count, durations) and renames it only then.
 
 Pixels never pass through Python.
 """
@@ -20,7 +21,7 @@ from sheet2video.engine.compose import build_command, validate
 from sheet2video.engine.compose.captions import ass_path
 from sheet2video.engine.compose.graph import even
 from sheet2video.engine.compose.titles import write_png
-from sheet2video.engine.compose.graph import SAMPLE_RATE, escape_filter_value, ms, sec
+from sheet2video.engine.compose.graph import SAMPLE_RATE, escape_filter_value, ms
 from sheet2video.engine.ffmpeg import FFMPEG_ENV, ffmpeg_exe
 from sheet2video.engine.verify import check, video_end
 from sheet2video.engine.task import Caption, Music, RenderResult, RenderTask, Shot, SpeechClip, Sticker, TextOverlay
