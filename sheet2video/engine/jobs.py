@@ -124,7 +124,9 @@ class JobRunner:
             result = future.result()
             media_id = self.store.register_media(result["path"], "video", title=Path(result["path"]).name,
                                                  business_type="general", client_token=None, overwrite=True)
-            self.store.set_subjob(subjob["job_id"], "Success", duration=result["duration"], media_id=media_id)
+            # render() checked the file (engine.verify) before returning; its warnings stay with the row.
+            self.store.set_subjob(subjob["job_id"], "Success", duration=result["duration"], media_id=media_id,
+                                  warnings=result.get("warnings") or [])
         else:
             code = getattr(error, "code", "InternalError")
             message = error.message if isinstance(error, Sheet2VideoError) else f"{type(error).__name__}: {error}"

@@ -20,10 +20,12 @@ the same twice.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
 import math
+import os
 import random
 import re
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ from sheet2video.engine.media import MediaResolver
 from sheet2video.engine.probe import MediaInfo, probe
 from sheet2video.engine.render import Music, RenderTask, Shot, SpeechClip, Sticker, TextOverlay
 from sheet2video.engine.tts import SpeechSynthesizer
+from sheet2video.engine.verify import video_end
 from sheet2video.engine.voices import pick_voice
 from sheet2video.errors import RenderError
 
@@ -71,6 +74,7 @@ class JobPlanner:
         self.speech = speech
         self._probe = probe_fn
         self._infos: dict[str, MediaInfo] = {}
+        self._video_ends: dict[str, float | None] = {}
 
     # ------------------------------------------------------------ helpers
 
@@ -81,7 +85,31 @@ class JobPlanner:
         info = self._infos[path]
         if info.kind == "audio":
             raise RenderError(f"{reference} is audio, not a video or image", code="InvalidMaterial.Type")
+        if info.kind == "video" and getattr(info, "frames", None) == 1:
+            # One picture (a one-frame GIF with a long delay): a still, held for the shot's length.
+            info = self._infos[path] = dataclasses.replace(info, kind="image", duration=0.0)
         return path, info
+
+    def _video_length(self, path: str, info: MediaInfo) -> float:
+        """The video stream's own length: shots cut beyond it would get no frames (a longer audio
+        track makes the container's duration longer)."""
+        length = getattr(info, "video_duration", None)
+        if not length:
+            if path not in self._video_ends:
+                self._video_ends[path] = video_end(path)
+            length = self._video_ends[path]
+        return min(length, info.duration) if length and info.duration else (length or info.duration)
+
+    def _warnings(self, task: RenderTask) -> list[str]:
+        """The probe's notes (e.g. a truncated file) about the files this output uses."""
+        paths = [s.path for s in task.shots] + [s.path for s in task.stickers]
+        paths += [task.background_image] if task.background_image else []
+        paths += [task.music.path] if task.music else []
+        out = []
+        for path in dict.fromkeys(paths):
+            for note in getattr(self._infos.get(path), "warnings", None) or ():
+                out.append(note if os.path.basename(path) in note else f"{os.path.basename(path)}: {note}")
+        return out
 
     def audio(self, reference: str) -> str:
         path = str(self.resolver.resolve(reference))
@@ -102,11 +130,12 @@ class JobPlanner:
                 out.append(Candidate(path, info, 0.0, math.inf))
                 continue
             spans = (ranges or {}).get((group, reference)) or (ranges or {}).get((None, reference))
-            for start, end in spans or [(0.0, info.duration)]:
-                if spans and start >= info.duration - 0.04:
+            length = self._video_length(path, info)
+            for start, end in spans or [(0.0, length)]:
+                if spans and start >= length - 0.04:
                     raise RenderError(f"{reference}: TimeRangeList In {start:g} s is at or past the end of the clip "
-                                      f"({info.duration:.2f} s)", code="InvalidParameter.TimeRangeList")
-                end = min(end, info.duration)
+                                      f"({length:.2f} s)", code="InvalidParameter.TimeRangeList")
+                end = min(end, length)
                 pieces = max(1, int((end - start) // shot))
                 for i in range(pieces):
                     at = start + i * shot
@@ -201,6 +230,7 @@ class JobPlanner:
                 self._measure_levels(task)
             _set_transitions(task.shots, process, random.Random(f"transition:{seed_of(params)}:{i}"))
             self._look(task, editing, random.Random(f"look:{seed_of(params)}:{i}"))
+            task.warnings = self._warnings(task)
             tasks.append(task)
         return tasks
 

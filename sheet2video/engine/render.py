@@ -2,7 +2,8 @@
 
 The composition itself (one FFmpeg process, the whole video in one filtergraph) is built by
 :mod:`sheet2video.engine.compose`; the task is plain data (:mod:`sheet2video.engine.task`).
-:func:`render` writes to a temp name in the output folder and renames on success.
+:func:`render` writes to a temp name in the output folder, checks that file against the task
+(:mod:`sheet2video.engine.verify`: streams, frame count, durations) and renames it only then.
 
 Pixels never pass through Python.
 """
@@ -20,8 +21,9 @@ from sheet2video.engine.compose import build_command, validate
 from sheet2video.engine.compose.captions import ass_path
 from sheet2video.engine.compose.graph import even
 from sheet2video.engine.compose.titles import write_png
-from sheet2video.engine.compose.graph import SAMPLE_RATE, escape_filter_value, ms, sec
+from sheet2video.engine.compose.graph import SAMPLE_RATE, escape_filter_value, ms
 from sheet2video.engine.ffmpeg import FFMPEG_ENV, ffmpeg_exe
+from sheet2video.engine.verify import check, video_end
 from sheet2video.engine.task import Caption, Music, RenderResult, RenderTask, Shot, SpeechClip, Sticker, TextOverlay
 from sheet2video.errors import RenderError
 
@@ -67,20 +69,21 @@ def _check_inputs(task: RenderTask) -> None:
             raise RenderError(f"{path}: media file not found", code="InvalidMaterial.NotFound") from None
         if size == 0:
             raise RenderError(f"{os.path.basename(path)}: cannot read media (the file is empty)", code="InvalidMaterial.Corrupt")
-    # An in-point at or past the end of a source gives a segment without frames, which FFmpeg
-    # cannot configure (or which would shorten the video): say so instead.
-    durations: dict[str, float | None] = {}
+    # An in-point at or past the end of a source's *video* gives a shot without frames, which
+    # FFmpeg cannot configure, or (muted) an output without a video stream: say so instead. The
+    # video's own end counts, not the container's (a longer audio track extends that).
+    ends: dict[str, float | None] = {}
     for i, shot in enumerate(task.shots):
-        if shot.kind != "video" or ms(shot.start) <= 0:
+        if shot.kind != "video" or ms(shot.start) <= 0:  # from the start: at least the first frame
             continue
         path = os.path.abspath(shot.path)
-        if path not in durations:
-            durations[path] = _container_duration(path)
-        length = durations[path]
-        if length is not None and shot.start >= length - 0.02:
+        if path not in ends:
+            ends[path] = video_end(path)
+        end = ends[path]
+        if end is not None and shot.start >= end - 0.04:  # within a (25 fps) frame of the end: none left
             raise RenderError(
-                f"shot {i}: in-point {sec(ms(shot.start))} s is at or past the end of "
-                f"{os.path.basename(path)} ({length:.2f} s)",
+                f"the video of {os.path.basename(path)} ends at {end:.2f} s, "
+                f"shot {i} starts at {shot.start:.2f} s: no frame left to show",
                 code=BAD_TASK,
             )
     if task.music is not None:
@@ -90,20 +93,6 @@ def _check_inputs(task: RenderTask) -> None:
         info = probe(task.music.path)
         if not info.has_audio:
             raise RenderError(f"{os.path.basename(task.music.path)}: music has no audio stream", code="InvalidMaterial.Corrupt")
-
-
-def _container_duration(path: str) -> float | None:
-    """The container's duration without decoding anything; None when unknown or unreadable
-    (an unreadable file is reported by FFmpeg and then named by _diagnose)."""
-    import av
-
-    try:
-        with av.open(path) as container:
-            if container.duration and container.duration > 0:
-                return container.duration / av.time_base
-    except (av.FFmpegError, OSError, ValueError):
-        return None
-    return None
 
 
 def _diagnose(task: RenderTask) -> RenderError | None:
@@ -181,10 +170,11 @@ def render(
             err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
             tail = " | ".join(line.strip() for line in err[-8:] if line.strip()) or "no error output"
             raise RenderError(f"FFmpeg failed (exit {proc.returncode}): {tail}", code="RenderFailed")
+        check(task, tmp_out)  # never a Success with a broken file: streams, frames, durations
         os.replace(tmp_out, output)
     finally:
         _unlink(tmp_out)
         _unlink(graph_file)
         _unlink(ass_path(graph_file))  # compose.captions writes it next to the graph
         _unlink(titles_file)
-    return RenderResult(path=output, duration=ms(task.duration) / 1000)
+    return RenderResult(path=output, duration=ms(task.duration) / 1000, warnings=list(task.warnings))

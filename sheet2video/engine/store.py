@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS subjobs (
     media_id      TEXT,
     duration      REAL,
     error_code    TEXT,
-    error_message TEXT
+    error_message TEXT,
+    warnings      TEXT  -- JSON list: the render succeeded, but an input was truncated/damaged
 );
 CREATE INDEX IF NOT EXISTS subjobs_parent ON subjobs(parent_id, idx);
 CREATE TABLE IF NOT EXISTS media (
@@ -92,6 +93,9 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(subjobs)")}
+        if "warnings" not in columns:  # a store written before warnings existed
+            self._db.execute("ALTER TABLE subjobs ADD COLUMN warnings TEXT")
         self._nonce_writes = 0
 
     def close(self) -> None:
@@ -183,7 +187,9 @@ class Store:
         )
 
     def set_subjob(self, subjob_id: str, status: str, **fields: Any) -> None:
-        allowed = {"media_id", "duration", "error_code", "error_message"}
+        allowed = {"media_id", "duration", "error_code", "error_message", "warnings"}
+        if "warnings" in fields:  # stored as a JSON list; None when there are none
+            fields["warnings"] = json.dumps(list(fields["warnings"]), ensure_ascii=False) if fields["warnings"] else None
         sets = ", ".join(f"{k} = ?" for k in fields if k in allowed)
         values = [fields[k] for k in fields if k in allowed]
         self._execute(

@@ -114,6 +114,8 @@ class RenderTask(_Data):
     blur_radius: float = 0.1  # "blur": IMS Background Radius, a fraction of the short side
     captions: list[Caption] = field(default_factory=list)  # voice-over captions (compose.captions)
     caption_style: dict = field(default_factory=dict)  # AsrConfig-like keys, fonts resolved
+    # Planner notes about the inputs (e.g. a truncated source) a Success carries to its row.
+    warnings: list[str] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: dict) -> RenderTask:
@@ -131,5 +133,6 @@ class RenderTask(_Data):
 class RenderResult(_Data):
     path: str
     duration: float
+    warnings: list[str] = field(default_factory=list)  # the render succeeded, but see these
 
 
