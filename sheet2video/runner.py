@@ -558,7 +558,18 @@ def _job_error(job: dict[str, Any]) -> str:
     if failed:
         first = failed[0]
         return f"{len(failed)} of {len(job['SubJobList'])} video(s) failed — {first.get('ErrorCode')}: {first.get('ErrorMessage', '')}"
-    return ""
+    warnings = [w for s in job.get("SubJobList") or [] for w in _sub_warnings(s)]
+    return ("warning: " + "; ".join(dict.fromkeys(warnings))) if warnings else ""
+
+
+def _sub_warnings(subjob: dict[str, Any]) -> list[str]:
+    """Warnings the local engine puts in a finished sub-job's ExtendOutput (damaged inputs)."""
+    try:
+        extend = json.loads(subjob.get("ExtendOutput") or "{}")
+    except (json.JSONDecodeError, TypeError):
+        return []
+    found = extend.get("Warnings") if isinstance(extend, dict) else None
+    return [str(w) for w in found] if isinstance(found, list) else []
 
 
 def _with_notify(user_data: str | None, url: str) -> str:
