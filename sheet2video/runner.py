@@ -307,6 +307,22 @@ class _FirstInterrupt:
         return _Critical()
 
 
+def _deaf():
+    """Block SIGINT in this thread while it starts threads: they (the embedded engine's HTTP,
+    planning and render threads, and every process they spawn — FFmpeg, fc-list, speech) inherit
+    the mask. So a terminal's Ctrl+C, sent to the whole process group, reaches only the main
+    thread: no helper process dies of it mid-job and gets the job recorded as Failed, and the
+    main thread wakes at once instead of at its next poll. Returns the mask to restore."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _hear(mask) -> None:
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
 class Runner:
     def __init__(self, sheet_path: Path, options: RunOptions, reporter: Reporter | None = None):
         self.sheet_path = sheet_path
@@ -338,12 +354,15 @@ class Runner:
                                  rows=sum(len(j.rows) for j in planned))
             self.reporter.info(f"ledger: {ledger.path}")
             with self._sigint:
+                mask = _deaf()
                 try:
                     backend = open_backend(self.sheet_path, self.options)
-                except BaseException:  # a bad option, or Ctrl+C while the engine starts
+                except BaseException:  # a bad option
+                    _hear(mask)
                     ledger.close()
                     raise
                 try:
+                    _hear(mask)  # a Ctrl+C pressed while the engine started is raised here
                     self._run(sheet, template_set, planned, ledger, backend, summary, submit)
                 finally:
                     backend.close()
@@ -379,7 +398,11 @@ class Runner:
                 body = event.get("MessageBody") or {}
                 self.reporter.info(f"callback: job {body.get('JobId')} {body.get('Status')}")
 
-            receiver = CallbackReceiver(o.callback_url, o.callback_auth_key, wake, heard)
+            mask = _deaf()
+            try:
+                receiver = CallbackReceiver(o.callback_url, o.callback_auth_key, wake, heard)
+            finally:
+                _hear(mask)
         try:
             self._loop(sheet, template_set, planned, ledger, backend, summary, to_submit, in_flight, wake)
         except KeyboardInterrupt:
