@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -41,9 +42,25 @@ def wait_until(condition, proc, what, limit=120):
     """Poll a condition (the engine's own state), failing if the run ends first."""
     deadline = time.monotonic() + limit
     while not condition():
-        assert proc.poll() is None, f"the run ended before {what}: {proc.stderr.read()}"
+        assert proc is None or proc.poll() is None, f"the run ended before {what}: {proc.stderr.read()}"
         assert time.monotonic() < deadline, f"no {what} within {limit} s"
         time.sleep(0.02)  # polling interval, not a synchronisation
+
+
+def rendering(videos):
+    return list(videos.rglob(".*.part")) if videos.is_dir() else []
+
+
+def processes_under(folder):
+    """Live processes whose command line names the folder (FFmpeg renders write into it)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if str(folder).encode() in cmdline.read_bytes():
+                found.append(cmdline.parent.name)
+        except OSError:
+            pass
+    return found
 
 
 def leftovers(folder):
@@ -58,7 +75,8 @@ def test_one_ctrl_c_stops_the_run_cleanly_and_the_rerun_finishes(campaign, tmp_p
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         db = engine_db(sheet)
-        wait_until(lambda: query(db, "SELECT 1 FROM subjobs WHERE status = 'Processing'"), proc, "a job rendering")
+        videos = sheet.parent / "videos"
+        wait_until(lambda: rendering(videos), proc, "a job rendering")  # FFmpeg has opened its output
         # a terminal sends SIGINT to the whole foreground group (FFmpeg included); kill(1) to the process only
         os.killpg(proc.pid, signal.SIGINT) if whom == "process group" else proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
@@ -71,6 +89,8 @@ def test_one_ctrl_c_stops_the_run_cleanly_and_the_rerun_finishes(campaign, tmp_p
     assert len(lines) == 1 and lines[0].startswith("interrupted: ") and lines[0].endswith(f" of {ROWS} jobs finished; rerun to continue"), err
     finished = int(lines[0].split()[1])
     assert finished < ROWS
+    # the render in flight was stopped with the run (FFmpeg killed by PR_SET_PDEATHSIG), not left orphaned
+    wait_until(lambda: not processes_under(tmp_path), None, "FFmpeg to die with the run", limit=10)
 
     after = read_rows(sheet)  # the sheet opens, every original cell as it was, statuses of what is known
     assert len(after) == ROWS
@@ -91,4 +111,4 @@ def test_one_ctrl_c_stops_the_run_cleanly_and_the_rerun_finishes(campaign, tmp_p
         assert (sheet.parent / row["videos"]).stat().st_size > 0
     for before, now in zip(original, final):
         assert {k: now[k] for k in before} == before
-    assert leftovers(tmp_path) == []
+    assert leftovers(tmp_path) == []  # … for the next run to remove
