@@ -67,7 +67,7 @@ def leftovers(folder):
     return [p for p in folder.rglob(".*") if p.is_file() and (p.name.endswith(TEMP_ENDINGS) or p.name.startswith(".dl-"))]
 
 
-@pytest.mark.parametrize("whom", ["process group", "process"])
+@pytest.mark.parametrize("whom", ["process group", "process", "impatient"])
 def test_one_ctrl_c_stops_the_run_cleanly_and_the_rerun_finishes(campaign, tmp_path, whom):
     sheet = campaign(rows=ROWS)
     original = read_rows(sheet)
@@ -78,7 +78,12 @@ def test_one_ctrl_c_stops_the_run_cleanly_and_the_rerun_finishes(campaign, tmp_p
         videos = sheet.parent / "videos"
         wait_until(lambda: rendering(videos), proc, "a job rendering")  # FFmpeg has opened its output
         # a terminal sends SIGINT to the whole foreground group (FFmpeg included); kill(1) to the process only
-        os.killpg(proc.pid, signal.SIGINT) if whom == "process group" else proc.send_signal(signal.SIGINT)
+        if whom == "process":
+            proc.send_signal(signal.SIGINT)
+        else:
+            os.killpg(proc.pid, signal.SIGINT)
+        if whom == "impatient":  # a second press while it winds down changes nothing
+            os.killpg(proc.pid, signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
