@@ -38,11 +38,25 @@ def handle_errors(func):
         except Sheet2VideoError as error:
             _echo_err(f"error: {error}")
             sys.exit(error.exit_code)
-        except KeyboardInterrupt:
-            _echo_err("interrupted")
-            sys.exit(130)
+        except KeyboardInterrupt as interrupt:  # a run says how far it got (runner.Interrupted); else one word
+            _echo_err(str(interrupt) or "interrupted")
+            _exit_now(130)
 
     return wrapper
+
+
+def _exit_now(code: int) -> None:
+    """Exit without waiting for render threads: their FFmpeg dies with the process (render.py sets
+    PR_SET_PDEATHSIG), exactly as after a crash the engine recovers from; the next run resumes."""
+    import logging
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    logging.shutdown()
+    os._exit(code)
 
 
 def sheet_options(func):

@@ -10,12 +10,20 @@ The flow for one sheet:
    committed before and after every submit, statuses written back after every chunk (paced, see
    ``SavePacer``, so a huge workbook is not saved more than it is worked on);
 5. poll (with backoff) or take callbacks until every job ends, then write the results back.
+
+Ctrl+C (SIGINT) stops a run at the first press: the submission under way finishes and is recorded
+(the submit call and the ledger line that records its JobId are never split), the sheet is written
+with what the ledger knows, and ``Interrupted`` carries one line for the CLI (exit 130). Further
+presses are ignored while that happens. The embedded engine's FFmpeg is then killed when the CLI
+exits (render.py ties it to the process), not waited for: a render can take minutes, and the
+engine resumes the job — temp files removed — on the next run.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import signal
 import threading
 import time
 from datetime import datetime, timedelta
@@ -245,11 +253,82 @@ def cloud_problems(planned: list[PlannedJob], sheet: Sheet, template_set: Templa
 # ---------------------------------------------------------------- the run
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl+C stopped the run after the sheet and ledger were brought up to date; ``str`` is the line to print."""
+
+    exit_code = 130
+
+
+class _FirstInterrupt:
+    """SIGINT → KeyboardInterrupt once, then ignored (winding down must not be cut short); while
+    ``critical`` is held the interrupt waits for it to end. Only the main thread can own signals."""
+
+    def __init__(self):
+        self.pending = False
+        self.depth = 0
+        self.previous = None
+        self.fired = False
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, kind, *rest):
+        if self.previous is not None and not self.fired:  # interrupted: stay deaf until the process ends
+            signal.signal(signal.SIGINT, self.previous)
+        return False
+
+    def _handle(self, signum, frame):
+        if self.depth:
+            self.pending = True
+            return
+        self._fire()
+
+    def _fire(self):
+        self.fired = True
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    def critical(self):
+        guard = self
+
+        class _Critical:
+            def __enter__(self):
+                guard.depth += 1
+
+            def __exit__(self, kind, *rest):
+                guard.depth -= 1
+                if not guard.depth and guard.pending and kind is None:
+                    guard.pending = False
+                    guard._fire()
+                return False
+
+        return _Critical()
+
+
+def _deaf():
+    """Block SIGINT in this thread while it starts threads: they (the embedded engine's HTTP,
+    planning and render threads, and every process they spawn — FFmpeg, fc-list, speech) inherit
+    the mask. So a terminal's Ctrl+C, sent to the whole process group, reaches only the main
+    thread: no helper process dies of it mid-job and gets the job recorded as Failed, and the
+    main thread wakes at once instead of at its next poll. Returns the mask to restore."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _hear(mask) -> None:
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
 class Runner:
     def __init__(self, sheet_path: Path, options: RunOptions, reporter: Reporter | None = None):
         self.sheet_path = sheet_path
         self.options = options
         self.reporter = reporter or Reporter()
+        self._sigint = _FirstInterrupt()
 
     def prepare(self) -> tuple[Sheet, TemplateSet, list[PlannedJob]]:
         o = self.options
@@ -274,17 +353,21 @@ class Runner:
             summary = RunSummary(sheet=self.sheet_path, ledger=ledger.path, jobs=len(planned),
                                  rows=sum(len(j.rows) for j in planned))
             self.reporter.info(f"ledger: {ledger.path}")
-            try:
-                backend = open_backend(self.sheet_path, self.options)
-            except Sheet2VideoError:
-                ledger.close()
-                raise
-            try:
-                self._run(sheet, template_set, planned, ledger, backend, summary, submit)
-            finally:
-                backend.close()
-                ledger.close()
-                self.reporter.close()
+            with self._sigint:
+                mask = _deaf()
+                try:
+                    backend = open_backend(self.sheet_path, self.options)
+                except BaseException:  # a bad option
+                    _hear(mask)
+                    ledger.close()
+                    raise
+                try:
+                    _hear(mask)  # a Ctrl+C pressed while the engine started is raised here
+                    self._run(sheet, template_set, planned, ledger, backend, summary, submit)
+                finally:
+                    backend.close()
+                    ledger.close()
+                    self.reporter.close()
         return summary
 
     def _run(self, sheet, template_set, planned, ledger, backend, summary, submit) -> None:
@@ -315,12 +398,31 @@ class Runner:
                 body = event.get("MessageBody") or {}
                 self.reporter.info(f"callback: job {body.get('JobId')} {body.get('Status')}")
 
-            receiver = CallbackReceiver(o.callback_url, o.callback_auth_key, wake, heard)
+            mask = _deaf()
+            try:
+                receiver = CallbackReceiver(o.callback_url, o.callback_auth_key, wake, heard)
+            finally:
+                _hear(mask)
         try:
             self._loop(sheet, template_set, planned, ledger, backend, summary, to_submit, in_flight, wake)
+        except KeyboardInterrupt:
+            raise self._interrupted(sheet, template_set, planned, ledger, backend) from None
         finally:
             if receiver:
                 receiver.close()
+
+    def _interrupted(self, sheet, template_set, planned, ledger: Ledger, backend: Backend) -> Interrupted:
+        """Ctrl+C: write the sheet with what the ledger knows (the ledger is committed per step)."""
+        unwritten = ""
+        try:
+            self._write(sheet, template_set, planned, ledger, backend)
+        except Sheet2VideoError as error:
+            unwritten = f"; the sheet was not written ({error})"
+        entries = [ledger.get(backend.name, job.key) for job in planned]
+        statuses = [e.status for e in entries if e is not None]
+        finished, failed = statuses.count("Finished"), statuses.count("Failed")
+        also = f", {failed} failed" if failed else ""
+        return Interrupted(f"interrupted: {finished} of {len(planned)} jobs finished{also}{unwritten}; rerun to continue")
 
     def _loop(self, sheet, template_set, planned, ledger, backend, summary, to_submit, in_flight, wake) -> None:
         o = self.options
@@ -372,6 +474,10 @@ class Runner:
         if self.options.callback_url:
             params["UserData"] = _with_notify(params.get("UserData"), self.options.callback_url)
         bucket.wait()
+        with self._sigint.critical():  # Ctrl+C waits for the answer and for the ledger to record it
+            return self._send(job, token, params, ledger, backend)
+
+    def _send(self, job: PlannedJob, token: str, params: dict[str, Any], ledger: Ledger, backend: Backend) -> bool:
         try:
             job_id = backend.client.submit_batch_job(
                 input_config=params["InputConfig"], editing_config=params.get("EditingConfig"),
@@ -592,4 +698,4 @@ def run_sheet(sheet_path: Path, options: RunOptions, reporter: Reporter | None =
     return Runner(sheet_path, options, reporter).run(submit=submit)
 
 
-__all__ = ["RunOptions", "RunSummary", "Runner", "TokenBucket", "run_sheet"]
+__all__ = ["Interrupted", "RunOptions", "RunSummary", "Runner", "TokenBucket", "run_sheet"]

@@ -4,6 +4,18 @@ Inputs: an IMS media ID registered with RegisterMediaInfo, a path relative to th
 absolute path or ``file://`` URL inside it, or an http(s) URL (downloaded once, with size and time
 limits, into the cache). Nothing outside the media root is ever read.
 
+A name typed in a sheet may differ invisibly from the file on disk (a non-breaking or zero-width
+space pasted from a chat, NFD as macOS stores names vs NFC as keyboards type them): when the exact
+name is missing, each path component is matched after ``_loose`` (NFC, NBSP → space, zero-width
+characters dropped); exactly one match is used, otherwise the error says which character differs.
+
+Downloads have a total deadline (checked between reads, and each read waits at most the time left,
+so a server trickling a byte every few seconds still ends), a size cap, and refuse an HTML page
+(a share link, a login or an error page). A failed or interrupted download is restarted from
+nothing, never resumed: the cache is keyed by URL, and a Range request against a file that changed
+on the server would splice two versions. The temp file is removed on every exit path; one left by
+a killed run is removed when the next resolver starts (a live download holds a lock on its own).
+
 Outputs: ``OutputConfig.MediaURL`` with ``{index}`` maps to a file under the data folder's
 ``outputs/``: an http(s)/oss URL → ``<host>/<path>``, a relative path → that path. Nothing may
 escape the folder.
@@ -11,22 +23,33 @@ escape the folder.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
 import shutil
 import tempfile
 import threading
+import time
+import unicodedata
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 import requests
+import urllib3
 
 from sheet2video.errors import RenderError
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 AUDIO_EXTS = {".mp3", ".m4a", ".aac", ".wav", ".flac", ".ogg", ".opus"}
 MEDIA_ID = re.compile(r"^[0-9a-f]{32}$")
+TEMP_PREFIX = ".dl-"
+READ_TIMEOUT = 30.0  # seconds without a byte before a download is given up (within its deadline)
+# characters a name may carry without anyone seeing them, and what a person calls them
+ZERO_WIDTH = {"\u200b": "zero-width space", "\u200c": "zero-width non-joiner", "\u200d": "zero-width joiner",
+              "\ufeff": "zero-width no-break space (BOM)", "\u2060": "word joiner"}
+NBSP = "\u00a0"
+_ZW_TABLE = {ord(c): None for c in ZERO_WIDTH} | {ord(NBSP): " "}
 _SAFE_PART = re.compile(r"[^\w.\-]+")
 
 
@@ -59,6 +82,59 @@ def inside(root: Path, candidate: Path) -> bool:
         return False
 
 
+def _loose(name: str) -> str:
+    """A file name as a person reads it: NFC, NBSP as a space, no zero-width characters."""
+    return unicodedata.normalize("NFC", name.translate(_ZW_TABLE))
+
+
+def _invisible(name: str) -> list[str]:
+    """What a name holds that nobody sees: "a non-breaking space (U+00A0)", … (each kind once)."""
+    found = []
+    if NBSP in name:
+        found.append("a non-breaking space (U+00A0)")
+    found += [f"a {what} (U+{ord(c):04X})" for c, what in ZERO_WIDTH.items() if c in name]
+    plain = name.translate(_ZW_TABLE)
+    if unicodedata.normalize("NFC", plain) != plain:
+        found.append("letters in Unicode form NFD (decomposed, as macOS stores names)")
+    return found
+
+
+def _difference(typed: str, actual: str) -> str:
+    """Why two names that read the same are not equal, in words."""
+    mine, theirs = _invisible(typed), _invisible(actual)
+    said = [f"the name has {w}" for w in mine if w not in theirs]
+    said += [f"the file's name has {w}" for w in theirs if w not in mine]
+    return " and ".join(said) or "the names differ in invisible characters"
+
+
+def remove_stale_downloads(cache_dir: Path) -> list[Path]:
+    """Temp files of downloads a killed run left behind (a live download keeps its file locked)."""
+    removed = []
+    try:
+        candidates = [p for p in cache_dir.iterdir() if p.name.startswith(TEMP_PREFIX)]
+    except OSError:
+        return removed
+    for path in candidates:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            path.unlink(missing_ok=True)
+            removed.append(path)
+        except OSError:
+            pass  # locked: another process is downloading into it
+        finally:
+            os.close(fd)
+    return removed
+
+
+def _looks_like_html(head: bytes) -> bool:
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return text.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<!-- ", b"<meta", b"<title", b"<script"))
+
+
 class MediaResolver:
     """Turn media references into local files under the media root or the download cache."""
 
@@ -71,6 +147,7 @@ class MediaResolver:
         self.max_download_bytes = max_download_bytes
         self.download_timeout = download_timeout
         self._download_lock = threading.Lock()
+        remove_stale_downloads(cache_dir)
 
     def resolve(self, reference: str) -> Path:
         """A readable local file for a reference, or RenderError naming the material."""
@@ -101,15 +178,47 @@ class MediaResolver:
 
     def _local(self, path: Path, reference: str) -> Path:
         try:
-            full = (path if path.is_absolute() else self.media_root / path).resolve()
-            if not any(inside(root, full) for root in self.readable_roots):
-                raise RenderError(f"media outside the media root is not readable: {reference}", code="InvalidMaterial.Forbidden")
+            full = self._inside_root(path, reference)
             if not full.is_file():
-                raise RenderError(f"The specified media not found: {reference}", code="InvalidMaterial.NotFound")
+                full = self._inside_root(self._near_match(path, reference), reference)
         except (OSError, ValueError) as error:  # a name longer than the file system allows, a NUL byte
             why = error.strerror if isinstance(error, OSError) else error
             raise RenderError(f"cannot read media {reference[:200]!r}: {why}", code="InvalidMaterial.NotFound") from None
         return full
+
+    def _inside_root(self, path: Path, reference: str) -> Path:
+        """The path resolved (symlinks followed), or Forbidden when that lands outside the roots."""
+        full = (path if path.is_absolute() else self.media_root / path).resolve()
+        if not any(inside(root, full) for root in self.readable_roots):
+            raise RenderError(f"media outside the media root is not readable: {reference}", code="InvalidMaterial.Forbidden")
+        return full
+
+    def _near_match(self, path: Path, reference: str) -> Path:
+        """The one file whose name reads like ``path`` component by component, or NotFound saying
+        what differs. Only folders inside the roots are listed (no names from elsewhere leak out)."""
+        full = path if path.is_absolute() else self.media_root / path
+        here = Path(full.anchor)
+        for part in full.parts[1:]:
+            exact = here / part
+            if part in (".", "..") or exact.exists():
+                here = exact
+                continue
+            real = here.resolve()
+            names = os.listdir(real) if real.is_dir() and any(inside(r, real) for r in self.readable_roots) else []
+            matches = [n for n in names if _loose(n) == _loose(part)]
+            if len(matches) == 1:
+                here = here / matches[0]
+                continue
+            if matches:
+                each = "; ".join(f"{m!r} ({_difference(part, m)})" for m in sorted(matches))
+                raise RenderError(f"The specified media not found: {reference!r} — {len(matches)} names read the same: "
+                                  f"{each}; type the name exactly", code="InvalidMaterial.NotFound")
+            hidden = _invisible(part)
+            hint = f" (the name has {' and '.join(hidden)})" if hidden else ""
+            raise RenderError(f"The specified media not found: {reference}{hint}", code="InvalidMaterial.NotFound")
+        if not here.is_file():
+            raise RenderError(f"The specified media not found: {reference}", code="InvalidMaterial.NotFound")
+        return here
 
     def _download(self, url: str) -> Path:
         digest = hashlib.sha256(url.encode()).hexdigest()[:32]
@@ -121,27 +230,66 @@ class MediaResolver:
         with self._download_lock:
             if target.is_file():
                 return target
-            fd, tmp = tempfile.mkstemp(dir=self.cache_dir, prefix=".dl-")
+            fd, tmp = tempfile.mkstemp(dir=self.cache_dir, prefix=TEMP_PREFIX)
             try:
-                with os.fdopen(fd, "wb") as out, requests.get(url, stream=True, timeout=(10, self.download_timeout)) as resp:
-                    if resp.status_code != 200:
-                        raise RenderError(f"downloading {url} answered HTTP {resp.status_code}", code="InvalidMaterial.NotFound")
-                    size = 0
-                    for chunk in resp.iter_content(1 << 16):
-                        size += len(chunk)
-                        if size > self.max_download_bytes:
-                            raise RenderError(
-                                f"{url} is larger than the {self.max_download_bytes // 2**20} MiB download limit",
-                                code="InvalidMaterial.TooLarge",
-                            )
-                        out.write(chunk)
+                fcntl.flock(fd, fcntl.LOCK_EX)  # "in use": a resolver starting meanwhile leaves it alone
+                with os.fdopen(fd, "wb") as out:
+                    self._fetch(url, out)
                 os.replace(tmp, target)
-            except requests.RequestException as error:
-                raise RenderError(f"cannot download {url}: {type(error).__name__}", code="InvalidMaterial.NotFound") from None
-            finally:
+            finally:  # every exit: an error, a deadline, KeyboardInterrupt
                 if os.path.exists(tmp):
                     os.unlink(tmp)
         return target
+
+    def _fetch(self, url: str, out) -> None:
+        limit = self.download_timeout
+        deadline = time.monotonic() + limit
+        late = RenderError(f"download of {url} took longer than {limit:g} s", code="InvalidMaterial.NotFound")
+        try:
+            with requests.get(url, stream=True, timeout=(min(10.0, limit), min(READ_TIMEOUT, limit)),
+                              headers={"Accept-Encoding": "identity"}) as resp:
+                if resp.status_code != 200:
+                    raise RenderError(f"cannot download {url}: HTTP {resp.status_code} {resp.reason or ''}".rstrip(),
+                                      code="InvalidMaterial.NotFound")
+                kind = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
+                if kind in ("text/html", "application/xhtml+xml"):
+                    raise self._html(url)
+                if int(resp.headers.get("Content-Length") or 0) > self.max_download_bytes:
+                    raise self._too_large(url)
+                size, head = 0, b""
+                while True:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise late
+                    sock = getattr(getattr(resp.raw, "_connection", None), "sock", None)
+                    if sock is not None:
+                        sock.settimeout(min(left, READ_TIMEOUT))  # a read never outlasts the deadline
+                    chunk = resp.raw.read1(1 << 16, decode_content=True)
+                    if not chunk:
+                        break
+                    if len(head) < 256:
+                        head += chunk[:256]
+                        if len(head) >= 64 and _looks_like_html(head):
+                            raise self._html(url)
+                    size += len(chunk)
+                    if size > self.max_download_bytes:
+                        raise self._too_large(url)
+                    out.write(chunk)
+                if _looks_like_html(head):
+                    raise self._html(url)
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
+            if time.monotonic() >= deadline:
+                raise late from None
+            raise RenderError(f"cannot download {url}: {type(error).__name__}", code="InvalidMaterial.NotFound") from None
+
+    @staticmethod
+    def _html(url: str) -> RenderError:
+        return RenderError(f"URL {url} returned an HTML page, not media (a share link, a login or an error page?)",
+                           code="InvalidMaterial.Type")
+
+    def _too_large(self, url: str) -> RenderError:
+        return RenderError(f"{url} is larger than the {self.max_download_bytes // 2**20} MiB download limit",
+                           code="InvalidMaterial.TooLarge")
 
 
 def output_relpath(media_url: str, index: int) -> str:

@@ -158,6 +158,7 @@ def render(
             proc = subprocess.run(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout,
                 preexec_fn=_dies_with(os.getpid()) if _PRCTL else None,
+                start_new_session=True,  # a terminal's Ctrl+C is sheet2video's to handle, not a failed render
             )
         except subprocess.TimeoutExpired:
             raise RenderError(f"FFmpeg did not finish within {timeout} s", code="RenderFailed") from None

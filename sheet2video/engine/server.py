@@ -111,7 +111,7 @@ class Engine:
                 target = self.outputs / subjob["output_path"]
                 pattern = f".{glob.escape(target.name)}.*"
                 for stale in target.parent.glob(pattern):
-                    if stale.suffix in (".part", ".filtergraph"):
+                    if stale.suffix in (".part", ".filtergraph", ".ass") or stale.name.endswith(".titles.png"):
                         stale.unlink(missing_ok=True)
 
     # ------------------------------------------------------------ lifecycle
