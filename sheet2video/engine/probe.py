@@ -132,7 +132,7 @@ def _picture(path: str) -> MediaInfo | None:
             if "truncated" not in str(exc) and "broken" not in str(exc):
                 raise _corrupt(path, str(exc)) from None
             warnings.append(f"{os.path.basename(path)}: the picture data ends early (truncated file); "
-                            "part of it may show grey")
+                            "the missing part shows as a flat colour")
         return MediaInfo(kind="image", duration=0.0, width=width, height=height, has_video=True,
                          rotation=rotation, warnings=warnings)
 
@@ -142,6 +142,8 @@ def _animation(im, n: int) -> tuple[list[int], int]:
     delays = []
     for i in range(min(n, _MAX_ANIMATION_FRAMES)):
         im.seek(i)
+        if im.format == "WEBP":
+            im.load()  # Pillow reads a WebP frame's delay when it decodes it
         delay = im.info.get("duration") or 0
         delays.append(int(delay) if delay and delay > 10 else 100)
     return delays, len(delays)
@@ -257,7 +259,8 @@ def _inspect(path: str, container, size: int) -> MediaInfo:
     warnings: list[str] = []
     frames = vs.frames or 0
     if header <= 0 or size <= _MEASURE_ALL_BYTES:
-        measured, counted, complete = _measure(container, vs, fps, size, header <= 0)
+        with av.open(path, mode="r") as fresh:  # from the start (a raw stream cannot seek back)
+            measured, counted, complete = _measure(fresh, _same(fresh, vs), fps, size, header <= 0)
         if counted:
             frames = counted
             if header <= 0:
@@ -268,6 +271,8 @@ def _inspect(path: str, container, size: int) -> MediaInfo:
                 header = measured
             elif complete and abs(measured - header) > 0.05:
                 header = measured
+    if frames == 1 and not astreams:  # one picture in a video container (a HEIF/AVIF Pillow could not open)
+        return MediaInfo(kind="image", duration=0.0, width=width, height=height, has_video=True, warnings=warnings)
     if header <= 0:
         raise _corrupt(path, "the length of the video cannot be determined")
 
@@ -297,7 +302,6 @@ def _measure(container, vs, fps: float, size: int, estimate: bool) -> tuple[floa
 
     Packets without timestamps (raw H.264) count at the stream's frame rate. A large file without a
     duration is read for ``_ESTIMATE_SECONDS`` and extrapolated by bytes."""
-    container.seek(0)
     first = last = None
     count = 0
     read = 0
@@ -324,6 +328,11 @@ def _measure(container, vs, fps: float, size: int, estimate: bool) -> tuple[floa
     else:
         seconds = count / fps if fps else 0.0
     return seconds, count, True
+
+
+def _same(container, stream):
+    """``stream`` as found in another opening of the same file."""
+    return container.streams[stream.index]
 
 
 def _is_attached_pic(stream) -> bool:

@@ -24,7 +24,7 @@ W, H, SECONDS = 180, 320, 2.0
 X264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
 
 
-def _circle_picture(size=(160, 120), bg="white", fg="black") -> Image.Image:
+def _circle_picture(size=(160, 120), bg="white", fg="red") -> Image.Image:
     im = Image.new("RGB", size, bg)
     w, h = size
     r = min(w, h) // 3
@@ -33,11 +33,10 @@ def _circle_picture(size=(160, 120), bg="white", fg="black") -> Image.Image:
 
 
 def _ellipse_clip(path, size, sar, seconds=1.0, extra=()):
-    """A black disc on white whose *stored* width is squeezed by ``sar``: shown right it is round."""
-    w, h = (int(v) for v in size.split("x"))
+    """A red disc on white whose *stored* width is squeezed by ``sar``: shown right it is round."""
     num, den = (int(v) for v in sar.split("/"))
-    r = h // 3
-    disc = f"geq=lum='if(lt(hypot((X-{w / 2})*{num}/{den},Y-{h / 2}),{r}),16,235)':cb=128:cr=128"
+    inside = f"lt(hypot((X-W/2)*{num}/{den},Y-H/2),H/3)"  # per plane: chroma planes are half size
+    disc = f"geq=lum='if({inside},81,235)':cb='if({inside},90,128)':cr='if({inside},240,128)'"
     ffmpeg("-f", "lavfi", "-i", f"color=c=white:s={size}:r=25:d={seconds}", "-vf", f"format=yuv420p,{disc},setsar={sar}",
            *extra, *X264, path)  # fmt: skip
     return path
@@ -55,9 +54,9 @@ def corpus(tmp_path_factory):
     pic.save(files.setdefault("heic", p("photo.heic")), quality=70)
     pic.save(files.setdefault("avif", p("photo.avif")), quality=60)
     pic.save(files.setdefault("webp", p("still.webp")))
-    frames = [_circle_picture(fg=c) for c in ("red", "green", "blue", "black", "red", "green", "blue", "black")]
-    frames[0].save(files.setdefault("webp_anim", p("anim.webp")), save_all=True, append_images=frames[1:], duration=125, loop=0)
-    frames[0].save(files.setdefault("gif_anim", p("anim.gif")), save_all=True, append_images=frames[1:], duration=125, loop=0)
+    frames = [_circle_picture(fg=c) for c in ("red", "green", "blue", "yellow", "white") * 2]
+    frames[0].save(files.setdefault("webp_anim", p("anim.webp")), save_all=True, append_images=frames[1:], duration=100, loop=0)
+    frames[0].save(files.setdefault("gif_anim", p("anim.gif")), save_all=True, append_images=frames[1:], duration=100, loop=0)
     pic.save(files.setdefault("gif_still", p("still5s.gif")), duration=5000)
     with open(files.setdefault("svg", p("logo.svg")), "w") as f:
         f.write('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50" '
@@ -67,7 +66,7 @@ def corpus(tmp_path_factory):
     rgba = np.zeros((90, 160, 4), np.uint8)
     rgba[:, :80] = (255, 0, 255, 0)
     rgba[:, 80:] = (0, 200, 0, 255)
-    Image.fromarray(rgba, "RGBA").save(files.setdefault("png_alpha", p("alpha.png")))
+    Image.fromarray(rgba).save(files.setdefault("png_alpha", p("alpha.png")))
     # EXIF orientation 6: stored landscape, shown portrait (a red bar on the stored left = shown top)
     land = Image.new("RGB", (320, 180), "blue")
     ImageDraw.Draw(land).rectangle((0, 0, 40, 179), fill="red")
@@ -91,8 +90,8 @@ def corpus(tmp_path_factory):
     _ellipse_clip(files.setdefault("dv", p("dv.mp4")), "720x576", "64/45")
     _ellipse_clip(files.setdefault("hdv", p("hdv.mp4")), "1440x1080", "4/3", seconds=0.6)
     # interlaced: a bar sweeping fast, fields woven (tinterlace), coded and flagged top field first
-    ffmpeg("-f", "lavfi", "-i", "color=c=black:s=320x240:r=50:d=2", "-vf",
-           "drawbox=x='mod(t*400,320)':y=0:w=40:h=240:c=white:t=fill,tinterlace=mode=interleave_top,setfield=tff",
+    ffmpeg("-f", "lavfi", "-i", "color=c=black:s=320x240:r=50:d=2", "-f", "lavfi", "-i", "color=c=white:s=40x240:r=50",
+           "-filter_complex", "[0:v][1:v]overlay=x='mod(t*400,280)':y=0:shortest=1,tinterlace=mode=interleave_top,setfield=tff",
            "-flags", "+ildct+ilme", "-field_order", "tt", *X264, files.setdefault("interlaced", p("interlaced.mp4")))  # fmt: skip
     ffmpeg("-f", "lavfi", "-i", src, *X264, "-movflags", "+faststart", p("whole_fast.mp4"))
     data = open(p("whole_fast.mp4"), "rb").read()
@@ -159,9 +158,9 @@ def assert_video(out, seconds):
     assert dur == pytest.approx(seconds, abs=0.05)
 
 
-def dark_extent(img: np.ndarray, dark=100) -> tuple[int, int]:
-    """Width and height of the dark disc in a frame."""
-    mask = img.mean(axis=2) < dark
+def disc_extent(img: np.ndarray) -> tuple[int, int]:
+    """Width and height of the red disc in a frame."""
+    mask = (img[..., 0] > 150) & (img[..., 1] < 100) & (img[..., 2] < 100)
     ys, xs = np.nonzero(mask)
     return xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
 
@@ -176,7 +175,7 @@ def test_phone_and_web_stills_are_pictures_shown_for_the_shot(corpus, name):
     task, out = render_one(corpus, name)
     assert task.duration == SECONDS
     assert_video(out, SECONDS)
-    w, h = dark_extent(frame_at(out))
+    w, h = disc_extent(frame_at(out))
     assert abs(w - h) <= 2 and w > 50  # the disc, fitted, stays round
 
 
@@ -223,7 +222,7 @@ def test_huge_and_tiny_images(corpus, name, size):
 def test_truncated_jpeg_renders_with_a_warning(corpus):
     info = probe(corpus["jpg_cut"])
     assert info.kind == "image"
-    assert info.warnings == ["cut.jpg: the picture data ends early (truncated file); part of it may show grey"]
+    assert info.warnings == ["cut.jpg: the picture data ends early (truncated file); the missing part shows as a flat colour"]
     _, out = render_one(corpus, "jpg_cut")
     assert_video(out, SECONDS)
 
@@ -234,12 +233,12 @@ def test_truncated_jpeg_renders_with_a_warning(corpus):
 @pytest.mark.parametrize("name", ["gif_anim", "webp_anim"])
 def test_animations_are_clips_of_their_real_length(corpus, name):
     info = probe(corpus[name])
-    assert (info.kind, info.frames, info.duration) == ("video", 8, 1.0)
+    assert (info.kind, info.frames, info.duration) == ("video", 10, 1.0)
     task, out = render_one(corpus, name)
     assert task.duration == pytest.approx(1.0)
     assert_video(out, 1.0)
-    # frame 0 (red disc) and frame 1 (green disc, from 0.125 s) are both seen
-    assert frame_at(out, 0.0)[60, 90, 0] > 150 and frame_at(out, 0.2)[160, 90, 1] > 100
+    # frame 0 (red disc) and frame 2 (blue disc, from 0.2 s) are both seen, each for its delay
+    assert frame_at(out, 0.0)[160, 90, 0] > 150 and frame_at(out, 0.22)[160, 90, 2] > 150 > frame_at(out, 0.22)[160, 90, 0]
 
 
 # ------------------------------------------------------------------ video
@@ -268,7 +267,7 @@ def test_anamorphic_pixels_keep_a_circle_round(corpus, name, shown):
     info = probe(corpus[name])
     assert (info.width, info.height) == shown and info.sar in ("64:45", "4:3")
     _, out = render_one(corpus, name)
-    w, h = dark_extent(frame_at(out, 0.2))
+    w, h = disc_extent(frame_at(out, 0.2))
     assert abs(w - h) <= 2, (w, h)
 
 
@@ -335,3 +334,13 @@ def test_surround_audio_is_mixed_down(corpus):
     assert_video(out, SECONDS)
     with av.open(out) as c:
         assert c.streams.audio[0].codec_context.channels in (1, 2)
+
+
+@pytest.mark.parametrize("name", ["heic", "avif"])
+def test_heif_without_pillow_is_still_a_picture(corpus, name, monkeypatch):
+    """Without a Pillow reader the file goes to PyAV: one frame in a video container is a still."""
+    from sheet2video.engine import probe as probing
+
+    monkeypatch.setattr(probing, "_picture", lambda path: None)
+    info = probing.probe(corpus[name])
+    assert (info.kind, info.width, info.height, info.duration) == ("image", 160, 120, 0.0)
