@@ -85,7 +85,7 @@ def probe(path: str | os.PathLike) -> MediaInfo:
     try:
         container = av.open(path, mode="r")
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise _corrupt(path, str(exc).split(":")[0] or type(exc).__name__) from None
+        raise _corrupt(path, getattr(exc, "strerror", None) or str(exc).split(":")[0] or type(exc).__name__) from None
     try:
         return _inspect(path, container, size)
     except RenderError:
