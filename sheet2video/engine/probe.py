@@ -57,6 +57,7 @@ class MediaInfo:
     sar: str = "1:1"  # sample (pixel) aspect ratio of the stored picture
     interlaced: bool = False  # field order tt/bb/tb/bt, or the first frame flagged interlaced
     rotation: int = 0  # degrees of the display matrix / EXIF orientation (FFmpeg applies it)
+    grid: bool = False  # a HEIF/AVIF tile grid (phones): FFmpeg assembles it as stream group 0, not stream v:0
     warnings: list[str] = field(default_factory=list)  # usable, but not quite whole (truncated…)
 
     def to_dict(self) -> dict:
@@ -133,8 +134,19 @@ def _picture(path: str) -> MediaInfo | None:
                 raise _corrupt(path, str(exc)) from None
             warnings.append(f"{os.path.basename(path)}: the picture data ends early (truncated file); "
                             "the missing part shows as a flat colour")
+        grid = im.format in ("HEIF", "AVIF") and _tiled(path, {(width, height), (height, width)})
         return MediaInfo(kind="image", duration=0.0, width=width, height=height, has_video=True,
-                         rotation=rotation, warnings=warnings)
+                         rotation=rotation, grid=grid, warnings=warnings)
+
+
+def _tiled(path: str, sizes: set[tuple[int, int]]) -> bool:
+    """A HEIF/AVIF whose picture is a grid of tiles: FFmpeg (PyAV) sees each tile as a stream,
+    none of them the picture's size."""
+    try:
+        with av.open(path) as c:
+            return all((s.codec_context.width, s.codec_context.height) not in sizes for s in c.streams.video)
+    except (av.FFmpegError, ValueError):
+        return False
 
 
 def _animation(im, n: int) -> tuple[list[int], int]:

@@ -45,6 +45,7 @@ class Shot(_Data):
     # ones, interlaced material deinterlaced, before the shot is fitted (compose.video).
     sar: str = "1:1"
     interlaced: bool = False
+    grid: bool = False  # a HEIF tile grid: read as FFmpeg's assembled stream group, not its first tile
 
 
 @dataclass

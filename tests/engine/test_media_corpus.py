@@ -53,6 +53,11 @@ def corpus(tmp_path_factory):
     pic = _circle_picture()
     pic.save(files.setdefault("heic", p("photo.heic")), quality=70)
     pic.save(files.setdefault("avif", p("photo.avif")), quality=60)
+    pillow_heif.options.GRID_TILE_SIZE = 64  # as phones save them: a grid of tiles (iPhone: 512 px)
+    try:
+        pic.save(files.setdefault("heic_grid", p("grid.heic")), quality=70)
+    finally:
+        pillow_heif.options.GRID_TILE_SIZE = 0
     pic.save(files.setdefault("webp", p("still.webp")))
     frames = [_circle_picture(fg=c) for c in ("red", "green", "blue", "yellow", "white") * 2]
     frames[0].save(files.setdefault("webp_anim", p("anim.webp")), save_all=True, append_images=frames[1:], duration=100, loop=0)
@@ -168,10 +173,10 @@ def disc_extent(img: np.ndarray) -> tuple[int, int]:
 # ------------------------------------------------------------------ stills
 
 
-@pytest.mark.parametrize("name", ["heic", "avif", "webp", "gif_still"])
+@pytest.mark.parametrize("name", ["heic", "heic_grid", "avif", "webp", "gif_still"])
 def test_phone_and_web_stills_are_pictures_shown_for_the_shot(corpus, name):
     info = probe(corpus[name])
-    assert (info.kind, info.width, info.height, info.duration) == ("image", 160, 120, 0.0)
+    assert (info.kind, info.width, info.height, info.duration, info.grid) == ("image", 160, 120, 0.0, name == "heic_grid")
     task, out = render_one(corpus, name)
     assert task.duration == SECONDS
     assert_video(out, SECONDS)

@@ -79,7 +79,8 @@ def shot_stream(g: Graph, task: RenderTask, slot: Slot, fit: str) -> tuple[str, 
     if shot.kind == "image":
         idx = g.add_input(*_svg_size(path, CW, CH), *still_input(path))
         # Fitted once (background included), then repeated; only the motion runs per frame.
-        fitted = fit_mode.fit(g, task, f"[{idx}:v]", mode, CW, CH, still=True, alpha=alpha)
+        src = f"[{idx}:g:0]" if shot.grid else f"[{idx}:v]"
+        fitted = fit_mode.fit(g, task, src, mode, CW, CH, still=True, alpha=alpha)
         g.add(f"{fitted}loop=loop={nf - 1}:size=1:start=0,settb=1/{fps},setpts=N,trim=end_frame={nf}{move}{out}")
         return out, None
     start_ms = ms(shot.start)
