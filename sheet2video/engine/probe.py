@@ -288,8 +288,7 @@ def _inspect(path: str, container, size: int) -> MediaInfo:
     if header <= 0:
         raise _corrupt(path, "the length of the video cannot be determined")
 
-    w = round(width * sar) if sar != 1 else width  # shown size: square pixels
-    w -= w % 2 if sar != 1 else 0
+    w = width if sar == 1 else int(width * sar) // 2 * 2  # shown size, as compose.video widens it
     if rotation in (90, 270):
         w, height = height, w
     return MediaInfo(
@@ -328,9 +327,10 @@ def _measure(container, vs, fps: float, size: int, estimate: bool) -> tuple[floa
                 end = packet.pts + (packet.duration or 0)
                 first = packet.pts if first is None else min(first, packet.pts)
                 last = end if last is None else max(last, end)
-            if estimate and size > _MEASURE_ALL_BYTES and last is not None and first is not None \
-                    and float((last - first) * tb) > _ESTIMATE_SECONDS:
-                return float((last - first) * tb) * size / max(1, read), count, False
+            if estimate and size > _MEASURE_ALL_BYTES:
+                seen = float((last - first) * tb) if last is not None else (count / fps if fps else 0.0)
+                if seen > _ESTIMATE_SECONDS:
+                    return seen * size / max(1, read), count, False
     except av.FFmpegError:
         pass  # a damaged tail: what was read so far is what is there
     if last is not None and first is not None and last > first:

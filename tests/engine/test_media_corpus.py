@@ -349,3 +349,15 @@ def test_heif_without_pillow_is_still_a_picture(corpus, name, monkeypatch):
     monkeypatch.setattr(probing, "_picture", lambda path: None)
     info = probing.probe(corpus[name])
     assert (info.kind, info.width, info.height, info.duration) == ("image", 160, 120, 0.0)
+
+
+def test_large_file_without_duration_is_estimated_from_its_first_packets(corpus, monkeypatch):
+    """Above the size read to the end, a header-less file's length comes from its first seconds."""
+    from sheet2video.engine import probe as probing
+
+    monkeypatch.setattr(probing, "_MEASURE_ALL_BYTES", 1000)
+    monkeypatch.setattr(probing, "_ESTIMATE_SECONDS", 0.5)
+    for name in ("webm_live", "h264"):  # timestamps / none (counted at the frame rate)
+        info = probing.probe(corpus[name])
+        assert info.kind == "video" and info.duration == pytest.approx(2.0, rel=0.35)
+        assert info.frames < 50  # it stopped reading early
