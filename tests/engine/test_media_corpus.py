@@ -62,6 +62,7 @@ def corpus(tmp_path_factory):
     frames = [_circle_picture(fg=c) for c in ("red", "green", "blue", "yellow", "white") * 2]
     frames[0].save(files.setdefault("webp_anim", p("anim.webp")), save_all=True, append_images=frames[1:], duration=100, loop=0)
     frames[0].save(files.setdefault("gif_anim", p("anim.gif")), save_all=True, append_images=frames[1:], duration=100, loop=0)
+    frames[0].save(files.setdefault("apng", p("anim.png")), save_all=True, append_images=frames[1:], duration=100, loop=0)
     pic.save(files.setdefault("gif_still", p("still5s.gif")), duration=5000)
     with open(files.setdefault("svg", p("logo.svg")), "w") as f:
         f.write('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50" '
@@ -235,7 +236,7 @@ def test_truncated_jpeg_renders_with_a_warning(corpus):
 # ------------------------------------------------------------------ animations
 
 
-@pytest.mark.parametrize("name", ["gif_anim", "webp_anim"])
+@pytest.mark.parametrize("name", ["gif_anim", "webp_anim", "apng"])
 def test_animations_are_clips_of_their_real_length(corpus, name):
     info = probe(corpus[name])
     assert (info.kind, info.frames, info.duration) == ("video", 10, 1.0)
