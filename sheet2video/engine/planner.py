@@ -375,6 +375,7 @@ class JobPlanner:
             info = self._infos.get(shot.path)
             if info is not None:
                 shot.width, shot.height = info.width, info.height
+                shot.sar, shot.interlaced, shot.grid = info.sar, info.interlaced, info.grid
         background = editing.get("BackgroundImageConfig") or {}
         sub = str(background.get("SubType") or "").strip().lower()
         task.fit = sub if sub in FIT_MODES else ("image" if task.background_image else "contain")

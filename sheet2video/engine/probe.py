@@ -1,39 +1,64 @@
-"""Probe a local media file with PyAV (the FFmpeg wheel ships no ffprobe).
+"""Probe a local media file: what it really is, how long its picture lasts, how to show it.
 
-``probe(path)`` opens the file, checks that it really decodes (one frame), and returns a
-:class:`MediaInfo`. Anything that cannot be opened or decoded raises
-``RenderError(code="InvalidMaterial.Corrupt")`` naming the file.
+``probe(path)`` returns a :class:`MediaInfo`; a file that cannot be used raises ``RenderError``
+naming the file (``InvalidMaterial.Corrupt``). Three readers, each for what it knows best:
+
+* pictures (JPEG, PNG/APNG, GIF, WebP, HEIC/HEIF, AVIF, BMP, TIFF) — **Pillow** (+ ``pillow-heif``
+  for HEIF). PyAV's bundled FFmpeg has no animated-WebP demuxer and sees a HEIC or AVIF as a
+  one-frame "video" of unknown length (the 0.04 s shots of issue 12); Pillow knows a still from an
+  animation, gives each frame's delay, the EXIF orientation, and notices truncated data. The
+  render still decodes them with the wheel's FFmpeg (it has hevc, dav1d, webp_anim, librsvg).
+* SVG — its own header (width/height/viewBox): PyAV's FFmpeg has no SVG decoder; the render
+  rasterises it with librsvg at the size it is shown (``compose.video``).
+* everything else — **PyAV**: streams, the video stream's own length (not the container's, which
+  is longer when the audio is), sample aspect ratio, interlacing, rotation. The video packets are
+  read (not decoded) to measure files whose header has no duration (raw ``.h264``, MediaRecorder
+  WebM) and to notice a file that ends before its header says (a truncated upload).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 
 import av
 
 from sheet2video.errors import RenderError
 
-__all__ = ["MediaInfo", "probe"]
+__all__ = ["MediaInfo", "probe", "is_svg_file"]
 
 CORRUPT = "InvalidMaterial.Corrupt"
 
-# Demuxers that read one still picture: image2 (by extension) and the probing "*_pipe" family.
-_IMAGE_FORMATS = {"image2", "gif", "apng", "webp", "ico", "svg"}
 # Demuxers that accept almost any bytes and would turn a broken file into "video".
 _REJECTED_FORMATS = {"tty", "bin", "xbin", "adp", "idf", "data"}
+# Pillow formats read as pictures (Pillow also "recognises" MPEG, TGA… — those go to PyAV).
+_PICTURES = {"JPEG", "MPO", "PNG", "GIF", "WEBP", "HEIF", "AVIF", "BMP", "TIFF"}
+# Reading every packet is cheap (no decoding); above this size only a header-less file is read to the end.
+_MEASURE_ALL_BYTES = 64 << 20
+# A header-less file larger than that: its length is estimated from this many seconds of packets.
+_ESTIMATE_SECONDS = 60.0
+_MAX_ANIMATION_FRAMES = 5000
 
 
 @dataclass(frozen=True)
 class MediaInfo:
     kind: str  # "video" | "image" | "audio"
-    duration: float  # seconds; 0.0 for still images
-    width: int = 0
+    duration: float  # seconds of picture (the video stream's own length); audio: its length; 0.0 for stills
+    width: int = 0  # as displayed: after rotation and sample aspect ratio
     height: int = 0
     fps: float = 0.0
     has_audio: bool = False
     has_video: bool = False
+    frames: int = 0  # video frames counted (0 = not counted); animations: their frame count
+    container_duration: float = 0.0  # what the header says for the whole file (0 = nothing)
+    sar: str = "1:1"  # sample (pixel) aspect ratio of the stored picture
+    interlaced: bool = False  # field order tt/bb/tb/bt, or the first frame flagged interlaced
+    rotation: int = 0  # degrees of the display matrix / EXIF orientation (FFmpeg applies it)
+    grid: bool = False  # a HEIF/AVIF tile grid (phones): FFmpeg assembles it as stream group 0, not stream v:0
+    warnings: list[str] = field(default_factory=list)  # usable, but not quite whole (truncated…)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -51,12 +76,19 @@ def probe(path: str | os.PathLike) -> MediaInfo:
         raise RenderError(f"{path}: media file not found ({exc.strerror})", code="InvalidMaterial.NotFound") from None
     if size == 0:
         raise _corrupt(path, "the file is empty")
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    if _is_svg(head):
+        return _svg(path)
+    picture = _picture(path)
+    if picture is not None:
+        return picture
     try:
         container = av.open(path, mode="r")
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise _corrupt(path, str(exc).split(":")[0] or type(exc).__name__) from None
+        raise _corrupt(path, getattr(exc, "strerror", None) or str(exc).split(":")[0] or type(exc).__name__) from None
     try:
-        return _inspect(path, container)
+        return _inspect(path, container, size)
     except RenderError:
         raise
     except (av.FFmpegError, ValueError, ZeroDivisionError) as exc:
@@ -65,7 +97,141 @@ def probe(path: str | os.PathLike) -> MediaInfo:
         container.close()
 
 
-def _inspect(path: str, container) -> MediaInfo:
+# ------------------------------------------------------------------ pictures (Pillow)
+
+
+def _picture(path: str) -> MediaInfo | None:
+    """A still or an animation read by Pillow, or None when Pillow does not know the file."""
+    from PIL import Image, UnidentifiedImageError
+
+    _register_heif()
+    try:
+        im = Image.open(path)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return None
+    except Image.DecompressionBombError:
+        raise _corrupt(path, "the picture is too large (over 178 megapixels)") from None
+    with im:
+        if im.format not in _PICTURES:
+            return None
+        width, height = im.size
+        rotation = _EXIF_ROTATION.get(_orientation(im), 0)
+        if rotation in (90, 270):
+            width, height = height, width
+        n = getattr(im, "n_frames", 1) if getattr(im, "is_animated", False) else 1
+        warnings = []
+        if n > 1:
+            delays, frames = _animation(im, n)
+            return MediaInfo(kind="video", duration=round(sum(delays) / 1000, 3), width=width, height=height,
+                             fps=round(frames * 1000 / max(1, sum(delays)), 3), has_video=True, frames=frames,
+                             container_duration=round(sum(delays) / 1000, 3), rotation=rotation)
+        try:
+            if im.format == "JPEG":
+                im.draft("RGB", (max(1, width // 8), max(1, height // 8)))  # decode at 1/8: cheap, still reads it all
+            im.load()
+        except OSError as exc:
+            if "truncated" not in str(exc) and "broken" not in str(exc):
+                raise _corrupt(path, str(exc)) from None
+            warnings.append(f"{os.path.basename(path)}: the picture data ends early (truncated file); "
+                            "the missing part shows as a flat colour")
+        grid = im.format in ("HEIF", "AVIF") and _tiled(path, {(width, height), (height, width)})
+        return MediaInfo(kind="image", duration=0.0, width=width, height=height, has_video=True,
+                         rotation=rotation, grid=grid, warnings=warnings)
+
+
+def _tiled(path: str, sizes: set[tuple[int, int]]) -> bool:
+    """A HEIF/AVIF whose picture is a grid of tiles: FFmpeg (PyAV) sees each tile as a stream,
+    none of them the picture's size."""
+    try:
+        with av.open(path) as c:
+            return all((s.codec_context.width, s.codec_context.height) not in sizes for s in c.streams.video)
+    except (av.FFmpegError, ValueError):
+        return False
+
+
+def _animation(im, n: int) -> tuple[list[int], int]:
+    """Each frame's delay in ms (GIF/WebP/APNG); FFmpeg plays a 0 or missing delay as 100 ms (GIF)."""
+    delays = []
+    for i in range(min(n, _MAX_ANIMATION_FRAMES)):
+        im.seek(i)
+        if im.format == "WEBP":
+            im.load()  # Pillow reads a WebP frame's delay when it decodes it
+        delay = im.info.get("duration") or 0
+        delays.append(int(delay) if delay and delay > 10 else 100)
+    return delays, len(delays)
+
+
+_EXIF_ROTATION = {3: 180, 6: 90, 8: 270, 5: 90, 7: 270}
+
+
+def _orientation(im) -> int:
+    try:
+        return int(im.getexif().get(0x0112) or 1)
+    except Exception:  # a broken EXIF block is not a broken picture
+        return 1
+
+
+def _register_heif() -> None:
+    try:
+        import pillow_heif
+    except ImportError:  # pragma: no cover - a declared dependency
+        return
+    if not getattr(_register_heif, "done", False):
+        pillow_heif.register_heif_opener()
+        _register_heif.done = True
+
+
+# ------------------------------------------------------------------ SVG
+
+
+def is_svg_file(path: str) -> bool:
+    """Whether the file is an SVG by its content (a logo saved without its extension)."""
+    try:
+        with open(path, "rb") as fh:
+            return _is_svg(fh.read(512))
+    except OSError:
+        return False
+
+
+def _is_svg(head: bytes) -> bool:
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return text.startswith(b"<svg") or (text.startswith(b"<?xml") or text.startswith(b"<!--")) and b"<svg" in head.lower()
+
+
+_LENGTH = re.compile(r"^\s*([0-9.]+)\s*(px|pt|mm|cm|in)?\s*$")
+_UNIT = {None: 1.0, "px": 1.0, "pt": 4 / 3, "mm": 96 / 25.4, "cm": 96 / 2.54, "in": 96.0}
+
+
+def _svg(path: str) -> MediaInfo:
+    """Intrinsic size from width/height (or the viewBox; browsers' 300×150 when neither)."""
+    try:
+        root = ET.parse(path).getroot()
+    except (ET.ParseError, OSError) as exc:
+        raise _corrupt(path, f"not a valid SVG: {exc}") from None
+    if not root.tag.endswith("svg"):
+        raise _corrupt(path, "not a valid SVG: no <svg> element")
+
+    def length(name: str) -> float:
+        m = _LENGTH.match(root.get(name) or "")
+        return float(m.group(1)) * _UNIT[m.group(2)] if m else 0.0
+
+    w, h = length("width"), length("height")
+    box = [float(v) for v in re.split(r"[\s,]+", (root.get("viewBox") or "").strip()) if v] if root.get("viewBox") else []
+    if len(box) == 4 and box[2] > 0 and box[3] > 0:
+        if not w and not h:
+            w, h = box[2], box[3]
+        elif not h:
+            h = w * box[3] / box[2]
+        elif not w:
+            w = h * box[2] / box[3]
+    w, h = w or 300.0, h or 150.0
+    return MediaInfo(kind="image", duration=0.0, width=max(1, round(w)), height=max(1, round(h)), has_video=True)
+
+
+# ------------------------------------------------------------------ audio and video (PyAV)
+
+
+def _inspect(path: str, container, size: int) -> MediaInfo:
     fmt = container.format.name.split(",")
     if any(name in _REJECTED_FORMATS for name in fmt):
         raise _corrupt(path, f"unsupported format {container.format.name!r}")
@@ -74,17 +240,18 @@ def _inspect(path: str, container) -> MediaInfo:
     if not vstreams and not astreams:
         raise _corrupt(path, "no audio or video stream")
 
-    duration = 0.0
+    whole = 0.0
     if container.duration is not None and container.duration > 0:
-        duration = float(Fraction(container.duration, av.time_base))
+        whole = float(Fraction(container.duration, av.time_base))
 
     if not vstreams:
         _decode_one(path, container, astreams[0])
+        duration = whole
         if duration <= 0:
             s = astreams[0]
             if s.duration and s.time_base:
                 duration = float(s.duration * s.time_base)
-        return MediaInfo(kind="audio", duration=duration, has_audio=True, has_video=False)
+        return MediaInfo(kind="audio", duration=duration, has_audio=True, has_video=False, container_duration=whole)
 
     vs = vstreams[0]
     frame = _decode_one(path, container, vs)
@@ -92,25 +259,92 @@ def _inspect(path: str, container) -> MediaInfo:
     height = frame.height or vs.codec_context.height
     if not width or not height:
         raise _corrupt(path, "video stream without a picture size")
-
-    is_image = any(n in _IMAGE_FORMATS or n.endswith("_pipe") for n in fmt)
-    animated = vs.frames > 1 and duration > 0
-    if is_image and not astreams and not animated:
-        return MediaInfo(kind="image", duration=0.0, width=width, height=height, has_video=True)
-
+    sar = vs.sample_aspect_ratio or vs.codec_context.sample_aspect_ratio
+    sar = Fraction(sar) if sar and sar > 0 else Fraction(1)
+    rotation = round(-(frame.rotation or 0)) % 360  # PyAV: counter-clockwise degrees of the display matrix
+    interlaced = bool(frame.interlaced_frame) or (vs.codec_context.field_order or 0) >= 2
     rate = vs.average_rate or vs.guessed_rate or vs.base_rate
     fps = float(rate) if rate else 0.0
-    if duration <= 0 and vs.duration and vs.time_base:
-        duration = float(vs.duration * vs.time_base)
+
+    own = float(vs.duration * vs.time_base) if vs.duration and vs.time_base else 0.0
+    header = own or whole
+    warnings: list[str] = []
+    frames = vs.frames or 0
+    if header <= 0 or size <= _MEASURE_ALL_BYTES:
+        with av.open(path, mode="r") as fresh:  # from the start (a raw stream cannot seek back)
+            measured, counted, complete = _measure(fresh, _same(fresh, vs), fps, size, header <= 0)
+        if counted:
+            frames = counted
+            if header <= 0:
+                header = measured
+            elif complete and measured < header - max(0.5, 0.1 * header):
+                warnings.append(f"{os.path.basename(path)}: the file ends early (truncated?): "
+                                f"{measured:.2f} s of picture readable, the header says {header:.2f} s")
+                header = measured
+            elif complete and abs(measured - header) > 0.05:
+                header = measured
+    if frames == 1 and not astreams:  # one picture in a video container (a HEIF/AVIF Pillow could not open)
+        return MediaInfo(kind="image", duration=0.0, width=width, height=height, has_video=True, warnings=warnings)
+    if header <= 0:
+        raise _corrupt(path, "the length of the video cannot be determined")
+
+    w = width if sar == 1 else int(width * sar) // 2 * 2  # shown size, as compose.video widens it
+    if rotation in (90, 270):
+        w, height = height, w
     return MediaInfo(
         kind="video",
-        duration=duration,
-        width=width,
+        duration=round(header, 3),
+        width=w,
         height=height,
         fps=fps,
         has_audio=bool(astreams),
         has_video=True,
+        frames=frames,
+        container_duration=round(whole, 3),
+        sar=f"{sar.numerator}:{sar.denominator}",
+        interlaced=interlaced,
+        rotation=rotation,
+        warnings=warnings,
     )
+
+
+def _measure(container, vs, fps: float, size: int, estimate: bool) -> tuple[float, int, bool]:
+    """The video stream's length from its packets (read, not decoded): (seconds, packets, read to the end).
+
+    Packets without timestamps (raw H.264) count at the stream's frame rate. A large file without a
+    duration is read for ``_ESTIMATE_SECONDS`` and extrapolated by bytes."""
+    first = last = None
+    count = 0
+    read = 0
+    tb = vs.time_base or Fraction(1, 90000)
+    try:
+        for packet in container.demux(vs):
+            if packet.size == 0:  # the flush packet at the end
+                continue
+            count += 1
+            read += packet.size
+            if packet.pts is not None:
+                end = packet.pts + (packet.duration or 0)
+                first = packet.pts if first is None else min(first, packet.pts)
+                last = end if last is None else max(last, end)
+            if estimate and size > _MEASURE_ALL_BYTES:
+                seen = float((last - first) * tb) if last is not None else (count / fps if fps else 0.0)
+                if seen > _ESTIMATE_SECONDS:
+                    return seen * size / max(1, read), count, False
+    except av.FFmpegError:
+        pass  # a damaged tail: what was read so far is what is there
+    if last is not None and first is not None and last > first:
+        seconds = float((last - first) * tb)
+        if fps and count > 1 and seconds < (count - 1) / fps / 2:  # timestamps that do not advance
+            seconds = count / fps
+    else:
+        seconds = count / fps if fps else 0.0
+    return seconds, count, True
+
+
+def _same(container, stream):
+    """``stream`` as found in another opening of the same file."""
+    return container.streams[stream.index]
 
 
 def _is_attached_pic(stream) -> bool:

@@ -41,6 +41,11 @@ class Shot(_Data):
     # The source's picture size (0 = unknown): lets compose.fit cover a near-same-aspect source.
     width: int = 0
     height: int = 0
+    # How the source's pixels are stored (engine.probe): non-square pixels are widened to square
+    # ones, interlaced material deinterlaced, before the shot is fitted (compose.video).
+    sar: str = "1:1"
+    interlaced: bool = False
+    grid: bool = False  # a HEIF tile grid: read as FFmpeg's assembled stream group, not its first tile
 
 
 @dataclass

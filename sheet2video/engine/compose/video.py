@@ -14,6 +14,7 @@ from sheet2video.engine.compose import transitions
 from sheet2video.engine.compose import fit as fit_mode
 from sheet2video.engine.compose import motion
 from sheet2video.engine.compose.graph import SAMPLE_RATE, Graph, absolute, even, frames, ms, sec, still_input
+from sheet2video.engine.probe import is_svg_file
 from sheet2video.engine.task import RenderTask, Shot
 
 
@@ -76,9 +77,10 @@ def shot_stream(g: Graph, task: RenderTask, slot: Slot, fit: str) -> tuple[str, 
     move = "," + move if move else ""
     alpha = fit == "image"
     if shot.kind == "image":
-        idx = g.add_input(*still_input(path))
+        idx = g.add_input(*_svg_size(path, CW, CH), *still_input(path))
         # Fitted once (background included), then repeated; only the motion runs per frame.
-        fitted = fit_mode.fit(g, task, f"[{idx}:v]", mode, CW, CH, still=True, alpha=alpha)
+        src = f"[{idx}:g:0]" if shot.grid else f"[{idx}:v]"
+        fitted = fit_mode.fit(g, task, src, mode, CW, CH, still=True, alpha=alpha)
         g.add(f"{fitted}loop=loop={nf - 1}:size=1:start=0,settb=1/{fps},setpts=N,trim=end_frame={nf}{move}{out}")
         return out, None
     start_ms = ms(shot.start)
@@ -88,11 +90,31 @@ def shot_stream(g: Graph, task: RenderTask, slot: Slot, fit: str) -> tuple[str, 
     idx = g.add_input(*args, "-t", sec(src_ms + -(-slot.lead * 1000 * src_ms // (fps * dur_ms))), "-i", path)
     speed = "" if src_ms == dur_ms else f"*{dur_ms}/{src_ms}"
     timed = g.label("src")
-    g.add(f"[{idx}:v]setpts=(PTS-STARTPTS){speed},fps={fps}{timed}")
+    g.add(f"[{idx}:v]{_pixels(shot)}setpts=(PTS-STARTPTS){speed},fps={fps}{timed}")
     fitted = fit_mode.fit(g, task, timed, mode, CW, CH, still=False, alpha=alpha)
     g.add(f"{fitted}tpad=stop=-1:stop_mode=clone,trim=end_frame={nf},setpts=PTS-STARTPTS{move}{out}")
     audio = (idx, src_ms / dur_ms) if shot.has_audio and float(shot.volume) > 0 else None
     return out, audio
+
+
+def _pixels(shot: Shot) -> str:
+    """Filters that turn the stored picture into what a viewer sees, before any timing or fitting:
+    fields woven into frames (only frames flagged interlaced are touched), then non-square pixels
+    (DV 64:45, HDV 4:3) widened to square ones so a circle stays a circle."""
+    out = ""
+    if shot.interlaced:
+        out += "bwdif=mode=send_frame:parity=auto:deint=interlaced,"
+    if shot.sar and shot.sar not in ("1:1", "0:1"):
+        out += "scale=w='trunc(iw*sar/2)*2':h=ih,setsar=1,"
+    return out
+
+
+def _svg_size(path: str, width: int, height: int) -> list[str]:
+    """An SVG is rasterised by librsvg straight at the box it is fitted into (aspect kept), not at
+    its nominal size and then enlarged."""
+    if not path.lower().endswith((".svg", ".svgz")) and not is_svg_file(path):
+        return []
+    return ["-width", str(width), "-height", str(height), "-keep_ar", "1"]
 
 
 def video_track(g: Graph, task: RenderTask, plan: list[Slot], W: int, H: int, N: int) -> tuple[str, list]:
