@@ -37,7 +37,6 @@ from sheet2video.engine.media import MediaResolver
 from sheet2video.engine.probe import MediaInfo, probe
 from sheet2video.engine.render import Music, RenderTask, Shot, SpeechClip, Sticker, TextOverlay
 from sheet2video.engine.tts import SpeechSynthesizer
-from sheet2video.engine.verify import video_end
 from sheet2video.engine.voices import pick_voice
 from sheet2video.errors import RenderError
 
@@ -74,7 +73,6 @@ class JobPlanner:
         self.speech = speech
         self._probe = probe_fn
         self._infos: dict[str, MediaInfo] = {}
-        self._video_ends: dict[str, float | None] = {}
 
     # ------------------------------------------------------------ helpers
 
@@ -91,14 +89,9 @@ class JobPlanner:
         return path, info
 
     def _video_length(self, path: str, info: MediaInfo) -> float:
-        """The video stream's own length: shots cut beyond it would get no frames (a longer audio
-        track makes the container's duration longer)."""
-        length = getattr(info, "video_duration", None)
-        if not length:
-            if path not in self._video_ends:
-                self._video_ends[path] = video_end(path)
-            length = self._video_ends[path]
-        return min(length, info.duration) if length and info.duration else (length or info.duration)
+        """The video stream's own length (the probe's ``duration``; a longer audio track makes the
+        container's longer): shots cut beyond it would get no frames."""
+        return info.duration
 
     def _warnings(self, task: RenderTask) -> list[str]:
         """The probe's notes (e.g. a truncated file) about the files this output uses."""

@@ -184,10 +184,7 @@ def test_one_frame_gif_renders_the_planned_duration(media, tmp_path):
 
 
 def test_a_one_frame_video_is_planned_as_a_still(tmp_path):
-    class OneFrame(MediaInfo):  # the probe's frame count (another part of issue 12) says 1
-        frames = 1
-
-    info = OneFrame("video", 5.0, 64, 64, 0.2, False, True)
+    info = MediaInfo("video", 5.0, 64, 64, 0.2, False, True, frames=1)  # the probe counted one frame
     planner = JobPlanner(_Resolver(), None, probe_fn=lambda path: info)
     params = {"InputConfig": {"MediaGroupArray": [{"GroupName": "a", "MediaArray": ["a.gif"]}]},
               "EditingConfig": {"ProcessConfig": {"ImageDuration": 2.0}}}  # fmt: skip
@@ -200,10 +197,8 @@ def test_a_one_frame_video_is_planned_as_a_still(tmp_path):
 
 
 def test_planner_passes_probe_warnings_to_the_task(tmp_path):
-    class Truncated(MediaInfo):  # MediaInfo.warnings (another part of issue 12)
-        warnings = ("truncated: decoding stopped at 1.40 s",)
-
-    planner = JobPlanner(_Resolver(), None, probe_fn=lambda path: Truncated("image", 0.0, 64, 64))
+    truncated = MediaInfo("image", 0.0, 64, 64, warnings=["truncated: decoding stopped at 1.40 s"])
+    planner = JobPlanner(_Resolver(), None, probe_fn=lambda path: truncated)
     params = {"InputConfig": {"MediaGroupArray": [{"GroupName": "a", "MediaArray": ["/m/cut.jpg"]}]}}
     (task,) = planner.plan(params, [str(tmp_path / "o.mp4")])
     assert task.warnings == ["cut.jpg: truncated: decoding stopped at 1.40 s"]
