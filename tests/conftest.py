@@ -37,3 +37,15 @@ def write_xlsx(tmp_path):
         return path
 
     return write
+
+
+# Sheets in these tests name media files that do not exist (they test templating and validation), or
+# test the engine's render-time refusals of bad files: plan-time probing (tests/test_plan_media.py) would
+# stop them first. SHEET2VIDEO_NO_PROBE is the documented escape hatch.
+_SHEETS_WITHOUT_REAL_MEDIA = {"test_plan.py", "test_bad_input.py"}
+
+
+@pytest.fixture(autouse=True)
+def _no_plan_time_probe(request, monkeypatch):
+    if request.path.name in _SHEETS_WITHOUT_REAL_MEDIA or request.path.parent.name == "engine":
+        monkeypatch.setenv("SHEET2VIDEO_NO_PROBE", "1")
