@@ -27,7 +27,7 @@ from typing import Any
 from sheet2video.campaign import locate
 from sheet2video.engine import probe as probe_module
 from sheet2video.engine.media import MEDIA_ID, MediaResolver, url_scheme
-from sheet2video.engine.probe import MediaInfo, probe
+from sheet2video.engine.probe import probe
 from sheet2video.errors import RenderError, ValidationError
 from sheet2video.ledger import state_dir
 from sheet2video.sheet import Sheet
@@ -86,9 +86,9 @@ class ProbeCache:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".media-probe-", suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump({"version": self.version, "files": self.entries}, out, ensure_ascii=False)
+                json.dump({"version": self.version, "files": self.entries}, out, ensure_ascii=False, default=str)
             os.replace(tmp, self.path)
-        except OSError:
+        except (OSError, TypeError, ValueError):
             try:
                 os.unlink(tmp)
             except (OSError, UnboundLocalError):
@@ -141,12 +141,14 @@ def is_local(reference: str) -> bool:
     return not MEDIA_ID.match(reference) and url_scheme(reference) in ("", "file")
 
 
-def _kind_problem(reference: str, info: MediaInfo, needs: str) -> str | None:
-    """The engine's own rules (planner.media / planner.audio), said before the render."""
-    if needs == "audio" and not info.has_audio:
-        what = "an image" if info.kind == "image" else "a video without a sound track" if info.kind == "video" else "a file without audio"
+def _kind_problem(reference: str, info: dict[str, Any], needs: str) -> str | None:
+    """The engine's own rules (planner.media / planner.audio), said before the render. ``info`` is
+    ``MediaInfo.to_dict()`` (only ``kind`` and ``has_audio`` are read, so new probe fields don't matter)."""
+    kind = info.get("kind")
+    if needs == "audio" and not info.get("has_audio"):
+        what = "an image" if kind == "image" else "a video without a sound track" if kind == "video" else "a file without audio"
         return f"{reference} is {what}; background music needs an audio file"
-    if needs == "picture" and info.kind == "audio":
+    if needs == "picture" and kind == "audio":
         return f"{reference} is an audio file, not a video or image"
     return None
 
@@ -194,7 +196,7 @@ class MediaCheck:
                 if "error" in entry:
                     message = f"{reference.strip()}: {_without_file_prefix(entry['error']['message'], target)}"
                 else:
-                    message = _kind_problem(reference.strip(), MediaInfo(**entry["info"]), needs)
+                    message = _kind_problem(reference.strip(), entry["info"], needs)
             if message:
                 rows = [by_number[n] for n in job.rows]
                 where = locate(path, message, rows, self.sheet, self.template_set, parsed)

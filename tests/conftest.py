@@ -45,7 +45,11 @@ def write_xlsx(tmp_path):
 _SHEETS_WITHOUT_REAL_MEDIA = {"test_plan.py", "test_bad_input.py"}
 
 
-@pytest.fixture(autouse=True)
-def _no_plan_time_probe(request, monkeypatch):
-    if request.path.name in _SHEETS_WITHOUT_REAL_MEDIA or request.path.parent.name == "engine":
-        monkeypatch.setenv("SHEET2VIDEO_NO_PROBE", "1")
+@pytest.fixture(autouse=True, scope="module")  # module scope: before the modules' own module fixtures run the CLI
+def _no_plan_time_probe(request):
+    if request.path.name not in _SHEETS_WITHOUT_REAL_MEDIA and request.path.parent.name != "engine":
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SHEET2VIDEO_NO_PROBE", "1")
+        yield
