@@ -13,6 +13,8 @@ WHAT = {
     "plan_peak_mb": "peak RSS of the process planning the 10,000-row xlsx (MB)",
     "plan_csv_vs_pandas": "`read_sheet` + `plan_campaign` of a 10,000-row CSV ÷ `pandas.read_csv`",
     "plan_csv_peak_mb": "peak RSS of the process planning the 10,000-row CSV (MB)",
+    "probe_cached_vs_plain": "plan of a 500-row sheet naming 50 local files with plan-time media probing, its cache warm ÷ the same plan with `--no-probe`",
+    "probe_cold_vs_plain": "the same with the probe cache empty (each file opened and decoded once, 4 threads) ÷ `--no-probe` (the issue sets no target: reported)",
     "submit_qps_ratio": "runner submit rate of 500 jobs at `qps=20` ÷ 20, and never > 20 in any 1 s window",
     "get_p99_ms": "p99 latency of Get with 50 concurrent pollers on loopback (ms)",
     "look_vs_plain": "the typical job with captions, a fade at every cut and motion on its photo ÷ the same job without them (both with the blurred fit)",

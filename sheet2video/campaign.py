@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from sheet2video.errors import ConfigError, PreflightError, Sheet2VideoError, SheetError, ValidationError
 from sheet2video.ims.models import PARAMETERS, check_params
@@ -280,8 +280,12 @@ def _hidden_rows_warning(sheet: Sheet, planned: list[PlannedJob]) -> str | None:
             "workbook (or filtered out) and will be sent like any other; to skip a row, put no in an enabled column")
 
 
-def plan_campaign(sheet: Sheet, template_set: TemplateSet, selection: set[int] | None = None) -> list[PlannedJob]:
-    """Preflight every selected row; return the planned jobs or raise PreflightError with every problem."""
+def plan_campaign(sheet: Sheet, template_set: TemplateSet, selection: set[int] | None = None, *,
+                  checks: tuple[Callable[[list[PlannedJob]], list[Sheet2VideoError]], ...] = ()) -> list[PlannedJob]:
+    """Preflight every selected row; return the planned jobs or raise PreflightError with every problem.
+
+    ``checks`` look at the valid jobs as a whole (e.g. preflight_media.MediaCheck probing local files)
+    and add their problems to the same report."""
     jobs, problems = group_jobs(sheet, template_set, selection)
     planned = []
     for job in jobs:
@@ -293,6 +297,8 @@ def plan_campaign(sheet: Sheet, template_set: TemplateSet, selection: set[int] |
             if error.row is None:
                 error.row = job.rows[0].number
             problems.append(error)
+    for check in checks:
+        problems.extend(check(planned))
     if problems:
         problems.sort(key=lambda p: (p.row or 0))
         raise PreflightError(problems)

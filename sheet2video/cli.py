@@ -74,6 +74,8 @@ def sheet_options(func):
             help="Template set: 'script' (one row = one job), 'grouped' (one row = one media group), or a folder.",
         ),
         click.option("--rows", "rows", metavar="SPEC", help="Only these spreadsheet rows, e.g. 2-40,55 (header is row 1)."),
+        click.option("--no-probe", "no_probe", is_flag=True,
+                     help="Do not open the local media files at plan time (also SHEET2VIDEO_NO_PROBE=1); bad files then fail at render."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -89,16 +91,18 @@ def _delimiter(value: str | None) -> str | None:
     return value
 
 
-def load_plan(path, sheet_name, encoding, delimiter, templates, rows):
+def load_plan(path, sheet_name, encoding, delimiter, templates, rows, no_probe=False, media_root=None):
     """Read the sheet and preflight every selected row, warnings on stderr (shared by plan and run --dry-run)."""
     from sheet2video.campaign import parse_row_selection, plan_campaign, plan_warnings
+    from sheet2video.preflight_media import MediaCheck, probing_disabled
     from sheet2video.sheet import read_sheet
     from sheet2video.templating import load_template_set
 
     selection = parse_row_selection(rows)
     template_set = load_template_set(templates)
     sheet = read_sheet(path, sheet=sheet_name, encoding=encoding, delimiter=_delimiter(delimiter))
-    planned = plan_campaign(sheet, template_set, selection)
+    checks = () if no_probe or probing_disabled() else (MediaCheck(sheet, template_set, media_root),)
+    planned = plan_campaign(sheet, template_set, selection, checks=checks)
     for warning in plan_warnings(sheet, planned):
         _echo_err(f"warning: {warning}")
     return sheet, planned
@@ -125,12 +129,15 @@ def cli() -> None:
 @sheet_options
 @click.option("--out", "out", metavar="DIR|-", help="Write one <job>.json per job into DIR, or JSON Lines to stdout with '-'.")
 @handle_errors
-def plan(sheet, sheet_name, encoding, delimiter, templates, rows, out):
+def plan(sheet, sheet_name, encoding, delimiter, templates, rows, out, no_probe):
     """Check every row and build the exact IMS job parameters, sending nothing.
 
     Every selected row is validated first; if any is invalid, every problem is
     printed (one line each, naming the row and column) and nothing is written
-    (exit 2). Otherwise each job becomes one JSON object:
+    (exit 2). The local media files rows name (paths relative to the sheet's
+    folder, absolute paths, file:// URLs) are opened too: a missing, unreadable
+    or wrong-kind file is such a problem (results cached in .sheet2video/;
+    --no-probe skips it). Otherwise each job becomes one JSON object:
     {"job": KEY, "rows": [...], "params": {"ClientToken": ..., "InputConfig": "...", ...}}.
 
     \b
@@ -140,7 +147,7 @@ def plan(sheet, sheet_name, encoding, delimiter, templates, rows, out):
       sheet2video plan example_sheets/grouped_zh.xlsx --templates grouped --out plans/
       sheet2video plan big.xlsx --rows 2-40,55 --out -
     """
-    sheet_data, planned = load_plan(sheet, sheet_name, encoding, delimiter, templates, rows)
+    sheet_data, planned = load_plan(sheet, sheet_name, encoding, delimiter, templates, rows, no_probe)
     if out == "-":
         for job in planned:
             click.echo(job.to_json())
@@ -221,6 +228,7 @@ def _run_options(**kw):
         rows=parse_row_selection(kw["rows"]), backend=kw["backend"], region=kw["region"], endpoint=kw["endpoint"],
         profile=kw["profile"], data=kw["data"], qps=kw["qps"], workers=kw["workers"], media_root=kw["media_root"],
     )
+    options.probe = not kw.get("no_probe")
     for name in ("chunk_size", "max_in_flight", "retry_failed", "force", "callback_url", "callback_auth_key", "timeout"):
         if kw.get(name) is not None:
             setattr(options, name, kw[name])
@@ -285,7 +293,8 @@ def run(sheet, no_wait, dry_run, as_json, quiet, **kw):
       sheet2video sync campaign.xlsx --endpoint http://render-box:8090            # …collect later
     """
     if dry_run:
-        sheet_data, planned = load_plan(sheet, kw["sheet_name"], kw["encoding"], kw["delimiter"], kw["templates"], kw["rows"])
+        sheet_data, planned = load_plan(sheet, kw["sheet_name"], kw["encoding"], kw["delimiter"], kw["templates"], kw["rows"],
+                                        kw["no_probe"] or bool(kw["endpoint"]), kw["media_root"] if kw["backend"] == "local" else None)
         _print_plan_summary(sheet_data, planned)
         return
     from sheet2video.progress import make_reporter

@@ -36,6 +36,7 @@ from sheet2video.campaign import PlannedJob, client_token, locate, plan_campaign
 from sheet2video.errors import ConfigError, ImsError, PreflightError, Sheet2VideoError, ValidationError
 from sheet2video.ims.client import ImsClient, region_endpoint
 from sheet2video.ims.credentials import Credentials, resolve_credentials
+from sheet2video.preflight_media import MediaCheck, probing_disabled
 from sheet2video.ledger import FINAL, SUBMITTING, Entry, Ledger, SheetLock, state_dir
 from sheet2video.ratelimit import TokenBucket
 from sheet2video.sheet import Sheet, read_sheet
@@ -98,6 +99,7 @@ class RunOptions:
     callback_auth_key: str | None = None
     workers: int | None = None             # embedded engine render workers
     media_root: Path | None = None         # embedded engine: where media may be read (default: the sheet's folder)
+    probe: bool = True                     # probe local media at plan time (--no-probe, SHEET2VIDEO_NO_PROBE=1: off)
 
 
 @dataclass
@@ -330,19 +332,22 @@ class Runner:
         self.reporter = reporter or Reporter()
         self._sigint = _FirstInterrupt()
 
-    def prepare(self) -> tuple[Sheet, TemplateSet, list[PlannedJob]]:
+    def prepare(self, *, probe: bool = True) -> tuple[Sheet, TemplateSet, list[PlannedJob]]:
         o = self.options
         template_set = load_template_set(o.templates)
         sheet = read_sheet(self.sheet_path, sheet=o.sheet_name, encoding=o.encoding, delimiter=o.delimiter)
-        planned = plan_campaign(sheet, template_set, o.rows)
+        checks = []
         if o.backend == "aliyun":
-            problems = cloud_problems(planned, sheet, template_set, o.region)
-            if problems:
-                raise PreflightError(problems)
+            checks.append(lambda planned: cloud_problems(planned, sheet, template_set, o.region))
+        # local files are probed where this machine reads them: the embedded engine (and, to say more than
+        # "the cloud cannot read it", aliyun); a remote --endpoint reads its own media root
+        if probe and o.probe and not probing_disabled() and (o.backend == "aliyun" or not o.endpoint):
+            checks.append(MediaCheck(sheet, template_set, o.media_root if o.backend == "local" else None))
+        planned = plan_campaign(sheet, template_set, o.rows, checks=tuple(checks))
         return sheet, template_set, planned
 
     def run(self, *, submit: bool = True) -> RunSummary:
-        sheet, template_set, planned = self.prepare()
+        sheet, template_set, planned = self.prepare(probe=submit)  # sync only collects: a file gone since is no error
         self._identity = sheet_identity(sheet)
         for warning in plan_warnings(sheet, planned):
             self.reporter.warn(warning)

@@ -178,7 +178,8 @@ def tree(root: Path) -> dict[str, str]:
 
 def base_env(home: Path, **extra: str) -> dict[str, str]:
     """A clean environment: no real credentials, an empty HOME, no bytecode written."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "SHEET2VIDEO_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("ALIBABA_CLOUD_", "SHEET2VIDEO_")) or k == "SHEET2VIDEO_NO_PROBE"}  # tests/conftest.py sets it
     home.mkdir(parents=True, exist_ok=True)
     env.update(HOME=str(home), PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(ROOT), **extra)
     return env

@@ -61,14 +61,15 @@ def test_changed_row_is_resubmitted_others_are_not(campaign):
 def test_bad_media_fails_only_its_row_with_the_error(campaign):
     sheet = campaign(rows=2)
     sheet.write_text(sheet.read_text().replace('"r1","media/a.mp4"', '"r1","media/missing.mp4"'))
-    result, summary = run_json(sheet)
+    assert cli("run", sheet).returncode == 2  # plan-time probing names it before anything is sent …
+    result, summary = run_json(sheet, "--no-probe")  # … and without it, the render refuses only that row
     assert result.returncode == 1
     assert (summary["finished"], summary["failed"]) == (1, 1)
     rows = read_csv_rows(sheet)
     assert rows[0]["status"] == "Finished"
     assert rows[1]["status"] == "Failed" and "InvalidMaterial.NotFound" in rows[1]["error"] and "missing.mp4" in rows[1]["error"]
     # --retry-failed resubmits it (and it fails again, with a new job id)
-    result, summary = run_json(sheet, "--retry-failed")
+    result, summary = run_json(sheet, "--retry-failed", "--no-probe")
     assert summary["submitted"] == 1 and read_csv_rows(sheet)[1]["job_id"] != rows[1]["job_id"]
 
 
@@ -78,7 +79,8 @@ def test_invalid_sheet_exits_2_and_sends_nothing(campaign, tmp_path):
     result = cli("run", sheet)
     assert result.returncode == 2
     assert "row 2, width (OutputConfig.Width): must be even" in result.stderr
-    assert not (tmp_path / ".sheet2video").exists()
+    # no ledger, no engine: at most the plan-time media probe cache (preflight_media)
+    assert [p.name for p in (tmp_path / ".sheet2video").glob("*")] in ([], ["media-probe.json"])
     assert "job_id" not in sheet.read_text()
 
 
