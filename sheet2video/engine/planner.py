@@ -35,6 +35,7 @@ from sheet2video.engine.loudness import DEFAULT_TARGET, levelled, measure
 from sheet2video.engine.compose.captions import enabled as captions_enabled, plan_events
 from sheet2video.engine.media import MediaResolver
 from sheet2video.engine.probe import MediaInfo, probe
+from sheet2video.engine.styling import choose_fit_and_motion, choose_transitions
 from sheet2video.engine.render import Music, RenderTask, Shot, SpeechClip, Sticker, TextOverlay
 from sheet2video.engine.tts import SpeechSynthesizer
 from sheet2video.engine.voices import pick_voice
@@ -221,8 +222,9 @@ class JobPlanner:
             )
             if loudness is not None:
                 self._measure_levels(task)
-            _set_transitions(task.shots, process, random.Random(f"transition:{seed_of(params)}:{i}"))
-            self._look(task, editing, random.Random(f"look:{seed_of(params)}:{i}"))
+            choose_transitions(task.shots, process, random.Random(f"transition:{seed_of(params)}:{i}"))
+            self._describe(task)
+            choose_fit_and_motion(task, editing, random.Random(f"look:{seed_of(params)}:{i}"))
             task.warnings = self._warnings(task)
             tasks.append(task)
         return tasks
@@ -353,42 +355,14 @@ class JobPlanner:
     def _length(self, candidate: Candidate, ctx: _Context) -> float:
         return ctx.image if candidate.info.kind == "image" else min(ctx.shot, candidate.length)
 
-    def _look(self, task: RenderTask, editing: dict[str, Any], rng: random.Random) -> None:
-        """Fit (``BackgroundImageConfig``) and motion (``ProcessConfig`` Vfx*) for one output.
-
-        Fit: ``SubType`` Blur / Color / Image (IMS) or Cover / Contain (engine); without one the
-        cloud's behaviour: letterboxed over the background image if there is one, else black
-        bars. Motion when ``AllowVfxEffect``: with effect lists, each shot gets one with
-        ``VfxEffectProbability`` % (default 100; the first shot from the first-clip list);
-        without lists, photos drift gently and clips stay still."""
-        from sheet2video.engine.compose.fit import FIT_MODES
-        from sheet2video.engine.compose.motion import STILL_DEFAULTS
-
+    def _describe(self, task: RenderTask) -> None:
+        """What the composition needs to know of each shot's source: its shown size (fit picks
+        cover for a near aspect), pixel aspect, interlacing and HEIF grid."""
         for shot in task.shots:
             info = self._infos.get(shot.path)
             if info is not None:
                 shot.width, shot.height = info.width, info.height
                 shot.sar, shot.interlaced, shot.grid = info.sar, info.interlaced, info.grid
-        background = editing.get("BackgroundImageConfig") or {}
-        sub = str(background.get("SubType") or "").strip().lower()
-        task.fit = sub if sub in FIT_MODES else ("image" if task.background_image else "contain")
-        task.background_color = background.get("Color") or None
-        if background.get("Radius") is not None:
-            task.blur_radius = float(background["Radius"])
-        process = editing.get("ProcessConfig") or {}
-        if not process.get("AllowVfxEffect"):
-            return
-        first = [str(n).strip().lower() for n in process.get("VfxFirstClipEffectList") or []]
-        rest = [str(n).strip().lower() for n in process.get("VfxNotFirstClipEffectList") or []]
-        chance = float(process.get("VfxEffectProbability", 100)) / 100
-        previous = None
-        for k, shot in enumerate(task.shots):
-            if first or rest:
-                pool = (first or rest) if k == 0 else (rest or first)
-                shot.motion = rng.choice(pool) if rng.random() < chance else None
-            elif shot.kind == "image":
-                shot.motion = rng.choice([m for m in STILL_DEFAULTS if m != previous])
-            previous = shot.motion
 
     def _sticker(self, sticker: dict[str, Any], width: int, height: int) -> Sticker:
         reference = sticker.get("MediaId") or sticker.get("MediaURL")
@@ -467,33 +441,6 @@ def seed_of(params: dict[str, Any]) -> int:
     output = {k: v for k, v in (params.get("OutputConfig") or {}).items() if k != "MediaURL"}
     text = json.dumps([params.get("InputConfig"), output], sort_keys=True, ensure_ascii=False)
     return int(hashlib.sha256(text.encode()).hexdigest()[:16], 16)
-
-
-DEFAULT_TRANSITIONS = ("fade",)  # AllowTransition without a TransitionList
-DEFAULT_TRANSITION_DURATION = 1.0  # seconds; the IMS Timeline's documented transition default
-
-
-def _set_transitions(shots: list[Shot], process: dict[str, Any], rng: random.Random) -> None:
-    """ProcessConfig transitions: when ``AllowTransition`` is true (absent = hard cuts), each cut
-    gets one name from ``TransitionList`` (the same one for the whole video with
-    ``UseUniformTransition``, else drawn per cut) lasting ``TransitionDuration``, clamped to half
-    of each of the two shots it joins, so a shot is never more than half blended."""
-    allow = process.get("AllowTransition")
-    if isinstance(allow, str):
-        allow = allow.strip().lower() in ("true", "1", "yes")
-    if not allow or len(shots) < 2:
-        return
-    from sheet2video.engine.compose.transitions import CODE, check_transition
-
-    names = [str(n) for n in process.get("TransitionList") or DEFAULT_TRANSITIONS]
-    for n in names:
-        if check_transition(n):
-            raise RenderError(f"ProcessConfig.TransitionList: {check_transition(n)}", code=CODE)
-    duration = float(process.get("TransitionDuration") or DEFAULT_TRANSITION_DURATION)
-    uniform = rng.choice(names) if process.get("UseUniformTransition") else None
-    for prev, nxt in zip(shots, shots[1:]):
-        prev.transition = uniform or rng.choice(names)
-        prev.transition_duration = round(max(0.0, min(duration, prev.duration / 2, nxt.duration / 2)), 3)
 
 
 def _spread(items: list, count: int, rng: random.Random) -> list:

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from sheet2video.cli import cli
 from sheet2video.engine.compose.transitions import REFUSED, TRANSITIONS, check_transition, xfade_name
-from sheet2video.engine.planner import _set_transitions
+from sheet2video.engine.styling import choose_transitions as _set_transitions
 from sheet2video.engine.render import RenderTask, Shot, build_command, ffmpeg_exe, render
 from sheet2video.errors import RenderError
 from sheet2video.ims.models import check_params
