@@ -103,8 +103,8 @@ def profile(sheet_path: Path, rows: int = 2000) -> dict:
     total = sum(v[2] for v in stats.values())  # own time of every function = the whole
     wanted = {
         "templates (Jinja, 5 per job)": ("templating.py", "render"),
-        "validation (check_params: pydantic models + near-miss key checks)": ("models.py", "check_params"),
-        "near-miss key checks (inside validation)": ("models.py", "_near_misses"),
+        "validation (check_params: pydantic models + near-miss key checks)": ("checks.py", "check_params"),
+        "near-miss key checks (inside validation)": ("checks.py", "_near_misses"),
         "content hash + canonical JSON": ("campaign.py", "canonical_json"),
     }
     shares = {}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from sheet2video.errors import ConfigError, PreflightError, Sheet2VideoError, SheetError, ValidationError
-from sheet2video.ims.models import PARAMETERS, check_params
+from sheet2video.ims.checks import PARAMETERS, check_params
 from sheet2video.sheet import Row, Sheet
 from sheet2video.templating import TemplateSet, split_lines
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sheet2video.campaign import parse_row_selection, plan_campaign
 from sheet2video.cli import cli
 from sheet2video.errors import ConfigError, PreflightError
-from sheet2video.ims.models import check_params
+from sheet2video.ims.checks import check_params
 from sheet2video.sheet import read_sheet
 from sheet2video.templating import load_template_set
 

@@ -32,7 +32,7 @@ from sheet2video.engine.planner import JobPlanner
 from sheet2video.engine.store import Store
 from sheet2video.engine.tts import DefaultSynthesizer
 from sheet2video.errors import ImsError, RenderError
-from sheet2video.ims.models import check_params
+from sheet2video.ims.checks import check_params
 from sheet2video.ims.signing import SignatureError, verify_request
 from sheet2video.locks import ExclusiveLock
 from sheet2video.ratelimit import TokenBucket

@@ -305,7 +305,7 @@ def table() -> list[dict]:
 
 def speech_issues(params: dict) -> list[tuple[str, str, str]]:
     """Every speech problem of one job's parameters as (dotted path, message, level), for
-    models.py / preflight to turn into Issues naming row, column and value.
+    ims/checks.py / preflight to turn into Issues naming row, column and value.
 
     Unspeakable texts ("...!!!", only emoji) are errors; the local engine's voice, language and
     style fallbacks are warnings. ``params`` holds InputConfig/EditingConfig as dicts or JSON text.

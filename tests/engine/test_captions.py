@@ -18,7 +18,7 @@ from sheet2video.engine.planner import JobPlanner
 from sheet2video.engine.render import RenderTask, Shot, TextOverlay, build_command, render
 from sheet2video.engine.task import Caption
 from sheet2video.errors import RenderError
-from sheet2video.ims.models import check_params
+from sheet2video.ims.checks import check_params
 from tests.media import make_tone, make_video
 
 W, H = 180, 320

@@ -236,7 +236,7 @@ def test_template_bad_fit_names_the_cell(write_xlsx):
 
 
 def test_models_validate_background_image_config():
-    from sheet2video.ims.models import check_params
+    from sheet2video.ims.checks import check_params
 
     def issues(background, inputs_extra=None):
         params = {"InputConfig": {"MediaGroupArray": [{"GroupName": "a", "MediaArray": ["x.mp4"]}], **(inputs_extra or {})},

@@ -106,7 +106,7 @@ def test_resolve_gives_a_file_that_has_the_text():
 
 
 def test_plan_time_checks_name_the_field():
-    from sheet2video.ims.models import check_params
+    from sheet2video.ims.checks import check_params
 
     params = {
         "InputConfig": {"MediaGroupArray": [{"GroupName": "a", "MediaArray": ["x.mp4"]}],

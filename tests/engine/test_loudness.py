@@ -82,7 +82,7 @@ def test_gain_multiplies_the_voice_and_music_levels(planner):
                       editing={"SpeechConfig": {"Gain": 2}, "BackgroundMusicConfig": {"Volume": 0.3, "Gain": 0.5}})
     assert louder.speech[0].volume == pytest.approx(2 * base.speech[0].volume)
     assert louder.music.volume == pytest.approx(0.5 * base.music.volume)
-    from sheet2video.ims.models import check_params
+    from sheet2video.ims.checks import check_params
 
     issues = check_params({"InputConfig": {"MediaArray": ["a.mp4"]}, "OutputConfig": {"MediaURL": "x_{index}.mp4"},
                            "EditingConfig": {"SpeechConfig": {"Gain": 20}}})

@@ -211,7 +211,7 @@ def test_template_bad_motion_names_the_cell(write_xlsx):
 
 
 def test_models_validate_the_vfx_fields():
-    from sheet2video.ims.models import check_params
+    from sheet2video.ims.checks import check_params
 
     def issues(process):
         params = {"InputConfig": {"MediaGroupArray": [{"GroupName": "a", "MediaArray": ["x.mp4"]}]},

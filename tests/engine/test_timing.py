@@ -10,7 +10,7 @@ from sheet2video.engine.media import MediaResolver
 from sheet2video.engine.planner import DEFAULT_SHOT, SPEECH_TAIL, JobPlanner
 from sheet2video.engine.render import render
 from sheet2video.engine.tts import EspeakSynthesizer
-from sheet2video.ims.models import check_params
+from sheet2video.ims.checks import check_params
 from tests.engine.test_render import frame, streams
 from tests.media import ffmpeg, make_video
 

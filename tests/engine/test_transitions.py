@@ -18,7 +18,7 @@ from sheet2video.engine.compose.transitions import REFUSED, TRANSITIONS, check_t
 from sheet2video.engine.styling import choose_transitions as _set_transitions
 from sheet2video.engine.render import RenderTask, Shot, build_command, ffmpeg_exe, render
 from sheet2video.errors import RenderError
-from sheet2video.ims.models import check_params
+from sheet2video.ims.checks import check_params
 from tests.media import make_image, make_video
 
 W, H, FPS = 180, 320, 30  # 30 fps: a still's stream says 25 fps, which xfade must not see

@@ -137,7 +137,7 @@ REFUSED = frozenset({
 
 
 def check_transition(name) -> str | None:
-    """None when ``name`` can be rendered, else a one-line reason (for models.py)."""
+    """None when ``name`` can be rendered, else a one-line reason (for the plan-time checks)."""
     key = str(name).strip().lower()
     if key in TRANSITIONS:
         return None
