@@ -71,14 +71,14 @@ def levelled(path: str, target: float) -> tuple[str, Loudness | None]:
     beside it), and its measured loudness. A synthetic voice has a high crest: gaining it up and
     limiting it in the mix would land it a dB or more under the target; levelled here, the mix
     gains it by ~0 and its limiter has little left to do."""
-    level = measure(path)
-    if level is None or not math.isfinite(level.integrated):
-        return path, level
     out = f"{os.path.splitext(path)[0]}.lufs{target:g}.wav"
-    if os.path.isfile(out):
+    if os.path.isfile(out):  # levelled before (the cache outlives the process)
         done = measure(out)
         if done is not None:
             return out, done
+    level = measure(path)
+    if level is None or not math.isfinite(level.integrated):
+        return path, level
     gain, done = target - level.integrated, None
     for _ in range(2):  # the limiter takes some loudness away: correct once
         tmp = f"{out}.{uuid.uuid4().hex[:12]}.tmp.wav"  # planner threads may level the same line

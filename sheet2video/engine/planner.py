@@ -89,11 +89,6 @@ class JobPlanner:
             info = self._infos[path] = dataclasses.replace(info, kind="image", duration=0.0)
         return path, info
 
-    def _video_length(self, path: str, info: MediaInfo) -> float:
-        """The video stream's own length (the probe's ``duration``; a longer audio track makes the
-        container's longer): shots cut beyond it would get no frames."""
-        return info.duration
-
     def _warnings(self, task: RenderTask) -> list[str]:
         """The probe's notes (e.g. a truncated file) about the files this output uses."""
         paths = [s.path for s in task.shots] + [s.path for s in task.stickers]
@@ -124,7 +119,7 @@ class JobPlanner:
                 out.append(Candidate(path, info, 0.0, math.inf))
                 continue
             spans = (ranges or {}).get((group, reference)) or (ranges or {}).get((None, reference))
-            length = self._video_length(path, info)
+            length = info.duration  # the video stream's own length, not a longer sound track's
             for start, end in spans or [(0.0, length)]:
                 if spans and start >= length - 0.04:
                     raise RenderError(f"{reference}: TimeRangeList In {start:g} s is at or past the end of the clip "
