@@ -23,6 +23,7 @@ from sheet2video.engine.compose.graph import even
 from sheet2video.engine.compose.titles import write_png
 from sheet2video.engine.compose.graph import SAMPLE_RATE, escape_filter_value, ms
 from sheet2video.engine.ffmpeg import FFMPEG_ENV, ffmpeg_exe
+from sheet2video.engine.poster import extract_poster, poster_path
 from sheet2video.engine.verify import check, video_end
 from sheet2video.engine.task import Caption, Music, RenderResult, RenderTask, Shot, SpeechClip, Sticker, TextOverlay
 from sheet2video.errors import RenderError
@@ -172,10 +173,13 @@ def render(
             tail = " | ".join(line.strip() for line in err[-8:] if line.strip()) or "no error output"
             raise RenderError(f"FFmpeg failed (exit {proc.returncode}): {tail}", code="RenderFailed")
         check(task, tmp_out)  # never a Success with a broken file: streams, frames, durations
+        poster = poster_path(output)
+        if not extract_poster(tmp_out, poster, ms(task.duration) / 1000):
+            poster = None  # the video is fine; the gallery shows it without a poster
         os.replace(tmp_out, output)
     finally:
         _unlink(tmp_out)
         _unlink(graph_file)
         _unlink(ass_path(graph_file))  # compose.captions writes it next to the graph
         _unlink(titles_file)
-    return RenderResult(path=output, duration=ms(task.duration) / 1000, warnings=list(task.warnings))
+    return RenderResult(path=output, duration=ms(task.duration) / 1000, warnings=list(task.warnings), poster=poster)

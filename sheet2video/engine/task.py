@@ -139,5 +139,6 @@ class RenderResult(_Data):
     path: str
     duration: float
     warnings: list[str] = field(default_factory=list)  # the render succeeded, but see these
+    poster: str | None = None  # a JPEG frame next to the video (engine.poster), None if it could not be made
 
 

@@ -133,7 +133,21 @@ def test_muted_source_gives_silent_h264_aac_of_exact_duration(media, tmp_path):
     s = assert_user_visible_basics(out, 2.0)
     assert s["frames"] == 50
     assert db(audio(out)) < -60
-    assert sorted(os.listdir(tmp_path)) == ["out.mp4"]  # no temp or filtergraph files left
+    assert sorted(os.listdir(tmp_path)) == ["out.jpg", "out.mp4"]  # the poster; no temp or filtergraph files left
+    assert result.poster == str(tmp_path / "out.jpg")
+
+
+def test_poster_is_a_frame_a_third_of_the_way_in(media, tmp_path):
+    out = out_path(tmp_path, "clip_1.mp4")
+    # 2 s blue, 2 s red, 2 s blue: the poster (at 2 s of 6 s) must come from the red middle shot
+    shots = [video_shot(media["blue_video"], 1.9), video_shot(media["redblue"], 2.2), video_shot(media["blue_video"], 1.9)]
+    result = render(task_for(out, shots, duration=6.0))
+    assert result.poster == str(tmp_path / "clip_1.jpg")
+    with av.open(result.poster) as c:
+        picture = next(c.decode(video=0)).to_ndarray(format="rgb24").astype(int)
+    assert picture.shape[:2] == (H, W)  # small renders keep their size (posters are at most 480 wide)
+    r, g, b = picture.reshape(-1, 3).mean(axis=0)
+    assert r > 180 and g < 60 and b < 60
 
 
 def test_source_audio_is_audible_with_volume(media, tmp_path):
