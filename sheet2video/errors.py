@@ -76,6 +76,12 @@ class ImsError(Sheet2VideoError):
         return f"{self.code}: {self.message}{rid}"
 
 
+class StorageError(Sheet2VideoError):
+    """Object storage (OSS/S3) answered an error or could not be reached during a transfer."""
+
+    exit_code = 4
+
+
 class RenderError(Sheet2VideoError):
     """FFmpeg or speech synthesis failed for one output; ``code`` is an IMS-style ErrorCode."""
 
