@@ -145,3 +145,90 @@ def test_cloud_run_from_local_files(cloud, tmp_path):
     assert "download: 1/1 file(s)" in again.stderr  # only r2's video: r0 and r1 are already here
     for text in (first.stdout, first.stderr, again.stderr, sheet.read_text()):
         assert KEY_SECRET not in text and S3_ENV["AWS_SECRET_ACCESS_KEY"] not in text
+
+    # a download a kill interrupted (its .part and the ETag it was fetching): the rerun completes it
+    video = folder / "videos/spring/r1_0.mp4"
+    whole = video.read_bytes()
+    video.unlink()
+    video.with_name("r1_0.mp4.part").write_bytes(whole[: len(whole) // 2])
+    video.with_name("r1_0.mp4.part.etag").write_text(store.head("camp/outputs/spring/r1_0.mp4").etag)
+    resumed = cli("run", sheet, *args, "--download", "--json", env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["storage"] == {"uploaded": 0, "registered": 0, "downloaded": 1}
+    assert video.read_bytes() == whole and not video.with_name("r1_0.mp4.part").exists()
+
+
+def test_kill_during_upload_then_rerun_completes_without_duplicates(cloud, tmp_path):
+    store, engine, folder, args, env = cloud
+    # a clip large enough to go multipart (4 parts of 16 MiB): a valid MP4 with padding after it
+    big = folder / "media" / "big.mp4"
+    big.write_bytes((folder / "media" / "a.mp4").read_bytes() + os.urandom(60 * 2**20))
+    sheet = _sheet(folder, [("k0", "media/big.mp4", ""), ("k1", "media/a.mp4", "")])
+    run = subprocess.Popen([sys.executable, "-m", "sheet2video", "run", str(sheet), *args, "--json"], env={**os.environ, **env},
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not store.unfinished_uploads("camp/inputs/") and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling the bucket for the condition "a multipart upload is under way"
+    assert run.poll() is None, "the run ended before its upload could be interrupted"
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    big_key = f"camp/inputs/{_sha(big.read_bytes())}.mp4"
+    assert not store.exists(big_key) and store.unfinished_uploads("camp/inputs/") == [big_key]
+    assert engine.all_jobs() == [] and _registered(tmp_path / "engine", store.bucket) == []  # nothing half-registered
+    complete_before = set(store.list_keys("camp/inputs/"))
+
+    again = cli("run", sheet, *args, "--json", env=env)
+    assert again.returncode == 0, again.stderr
+    summary = json.loads(again.stdout)
+    assert summary["finished"] == 2
+    distinct = 4  # big, a, b, c
+    assert summary["storage"]["uploaded"] == distinct - len(complete_before) >= 1  # what was complete was not sent again
+    assert store.unfinished_uploads("camp/inputs/") == []  # the killed run's parts were aborted, not left to bill
+    assert store.head(big_key).size == big.stat().st_size and store.head(big_key).sha256 == _sha(big.read_bytes())
+    assert len(_registered(tmp_path / "engine", store.bucket)) == distinct and len(engine.all_jobs()) == 2
+    assert set(store.list_keys("camp/inputs/")) == complete_before | {big_key}
+
+
+def _nothing_sent(store, engine, tmp_path):
+    assert engine.all_jobs() == [] and _registered(tmp_path / "engine", store.bucket) == []
+
+
+def test_bucket_in_another_region_is_refused_before_anything_is_sent(cloud, tmp_path, s3_endpoint):
+    store, engine, folder, args, env = cloud
+    sheet = _sheet(folder, [("x0", "media/a.mp4", "")])
+    elsewhere = f"eu-{uuid.uuid4().hex[:10]}"
+    ObjectStore(elsewhere, endpoint_url=s3_endpoint, region="eu-west-1")._client.create_bucket(
+        Bucket=elsewhere, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    swapped = [elsewhere if a == store.bucket else a for a in args]
+    result = cli("run", sheet, *swapped, env=env)
+    assert result.returncode == 2, result.stderr
+    assert f"error: bucket '{elsewhere}' is in region eu-west-1, not {REGION}" in result.stderr
+    assert "Traceback" not in result.stderr and [l for l in result.stderr.splitlines() if "error" in l.lower()] == [
+        f"error: bucket '{elsewhere}' is in region eu-west-1, not {REGION}: IMS reads only buckets of its own region"]
+    assert ObjectStore(elsewhere, endpoint_url=s3_endpoint).list_keys() == []
+    _nothing_sent(store, engine, tmp_path)
+
+
+def test_missing_bucket_and_missing_credentials_are_one_line(cloud, tmp_path, monkeypatch):
+    store, engine, folder, args, env = cloud
+    sheet = _sheet(folder, [("x0", "media/a.mp4", "")])
+    missing = [("no-such-bucket-here" if a == store.bucket else a) for a in args]
+    result = cli("run", sheet, *missing, env=env)
+    assert result.returncode == 2 and "error: bucket 'no-such-bucket-here' does not exist at http://127.0.0.1" in result.stderr
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    bare = {**CLOUD_ENV, "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"), "AWS_CONFIG_FILE": str(tmp_path / "none"),
+            "AWS_EC2_METADATA_DISABLED": "true"}
+    result = cli("run", sheet, *args, env=bare)
+    assert result.returncode == 2 and "error: no credentials for http://127.0.0.1" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    _nothing_sent(store, engine, tmp_path)
+    assert store.list_keys() == []
+
+
+def test_bucket_without_region_is_a_config_error(cloud):
+    store, engine, folder, args, env = cloud
+    sheet = _sheet(folder, [("x0", "media/a.mp4", "")])
+    i = args.index("--region")
+    result = cli("run", sheet, *(args[:i] + args[i + 2:]), env=env)
+    assert result.returncode == 2 and "--bucket needs --region" in result.stderr, result.stderr
