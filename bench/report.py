@@ -22,6 +22,8 @@ WHAT = {
     "loudness_vs_plain": "the plain job with loudness gains, music fades and the -1 dBTP limiter ÷ the same job with `loudness` off",
     "tts_rtf_piper": "Piper (joe) synthesis seconds ÷ audio seconds, per new line, model loaded",
     "tts_rtf_espeak": "espeak-ng synthesis seconds ÷ audio seconds, per new line",
+    "upload_vs_boto3": "200 MB in 20 files to a loopback S3 server (moto_server) through `ObjectStore.upload_content` (sha256, HEAD, PUT) ÷ boto3's own `upload_file`",
+    "upload_rerun_vs_first": "a cloud run's upload phase (CloudMedia: upload + RegisterMediaInfo of those 20 files) run again ÷ the first time",
 }
 
 
