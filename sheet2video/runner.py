@@ -206,6 +206,7 @@ def open_backend(sheet_path: Path, options: RunOptions) -> Backend:
         creds = resolve_credentials(options.profile)
         return Backend(f"endpoint:{options.endpoint.rstrip('/')}", ImsClient(options.endpoint, creds))
     from sheet2video.engine.server import Engine, EngineConfig, ephemeral_keys
+    from sheet2video.storage import oss_endpoint
 
     sheet_dir = sheet_path.resolve().parent
     data = (options.data or state_dir(sheet_path) / "engine").resolve()
@@ -214,8 +215,8 @@ def open_backend(sheet_path: Path, options: RunOptions) -> Backend:
     if not media_root.is_dir():
         raise ConfigError(f"--media-root {media_root} is not a folder")
     config = EngineConfig(data=data, media_root=media_root, keys=keys, outputs=sheet_dir / "videos",
-                          callback_auth_key=options.callback_auth_key, storage_endpoint=options.storage_endpoint,
-                          storage_bucket=options.bucket, storage_region=options.region)
+                          callback_auth_key=options.callback_auth_key, storage_bucket=options.bucket, storage_region=options.region,
+                          storage_endpoint=options.storage_endpoint or (oss_endpoint(options.region) if options.bucket and options.region else None))
     if options.workers:
         config.workers = options.workers
     engine = Engine(config)

@@ -232,3 +232,21 @@ def test_bucket_without_region_is_a_config_error(cloud):
     i = args.index("--region")
     result = cli("run", sheet, *(args[:i] + args[i + 2:]), env=env)
     assert result.returncode == 2 and "--bucket needs --region" in result.stderr, result.stderr
+
+
+def test_embedded_engine_reads_and_writes_the_bucket(tmp_path, s3_endpoint, s3_env, media):
+    """`run --bucket B --storage-endpoint URL` with the embedded engine: media named as oss:// URLs
+    come through the layer, the output goes into the bucket with a create-only put."""
+    bucket = f"emb-{uuid.uuid4().hex[:10]}"
+    store = ObjectStore(bucket, endpoint_url=s3_endpoint, region=REGION)
+    store._client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    store.put_file(media / "a.mp4", "in/a.mp4")
+    store.put_file(media / "c.png", "in/c.png")
+    sheet = tmp_path / "emb.csv"
+    sheet.write_text("id,media:Opening,media:Product,titles,count,width,height,max_duration,shot_duration,output\n"
+                     f'e0,oss://{bucket}/in/a.mp4,oss://{bucket}/in/c.png,Hello,1,180,320,2,1,oss://{bucket}/out/e0_{{index}}.mp4\n')
+    result = cli("run", sheet, "--bucket", bucket, "--storage-endpoint", s3_endpoint, "--region", REGION, "--json", env=s3_env)
+    assert result.returncode == 0, result.stderr
+    assert sorted(store.list_keys("out/")) == ["out/e0_0.jpg", "out/e0_0.mp4"]
+    body = store._client.get_object(Bucket=bucket, Key="out/e0_0.mp4")["Body"].read()
+    assert body[4:8] == b"ftyp" and store.head("out/e0_0.mp4").sha256 == _sha(body)
