@@ -66,6 +66,7 @@ def storage_benchmarks(reps: int = 3) -> list[Result]:
     from sheet2video.engine.server import Engine, EngineConfig, ephemeral_keys
     from sheet2video.ims.client import ImsClient
     from sheet2video.ims.credentials import Credentials
+    from sheet2video.runner import Reporter
     from sheet2video.storage import ObjectStore
 
     os.environ.update(ENV)
@@ -118,7 +119,7 @@ def storage_benchmarks(reps: int = 3) -> list[Result]:
                 files = {f"media/{p.name}": p for p in paths}
                 times = []
                 for _ in range(2):
-                    media = CloudMedia(sheet, options, client, f"bench:{url}", lambda _m: None)
+                    media = CloudMedia(sheet, options, client, f"bench:{url}", Reporter())
                     t0 = time.perf_counter()
                     media._register_all(files)
                     times.append(time.perf_counter() - t0)
@@ -129,7 +130,7 @@ def storage_benchmarks(reps: int = 3) -> list[Result]:
                 other = sheet.parent / "elsewhere" / "campaign.csv"
                 other.parent.mkdir()
                 other.write_text("id\n")
-                media = CloudMedia(other, options, client, f"bench:{url}", lambda _m: None)
+                media = CloudMedia(other, options, client, f"bench:{url}", Reporter())
                 t0 = time.perf_counter()
                 media._register_all(files)
                 stateless = time.perf_counter() - t0

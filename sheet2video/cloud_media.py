@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 from sheet2video.campaign import PlannedJob, default_output
 from sheet2video.engine.media import MediaResolver, media_type_of
-from sheet2video.errors import ConfigError, ImsError, RenderError
+from sheet2video.errors import ConfigError, ImsError, RenderError, Sheet2VideoError
 from sheet2video.ims.client import ImsClient
 from sheet2video.ledger import state_dir
 from sheet2video.preflight_media import _references, is_local
@@ -92,6 +92,8 @@ def _local(reference: Any) -> bool:
 
 def as_uploaded(planned: list[PlannedJob], sheet: Sheet, bucket: str, region: str, prefix: str | None) -> list[PlannedJob]:
     """The jobs as they will be sent (local files as placeholder IDs), for the cloud preflight."""
+    if not region:
+        raise ConfigError("--bucket needs --region: the bucket must be in the region IMS runs in")
     return [_rewrite(job, lambda _r: PLACEHOLDER_ID,
                      output_url(bucket, region, prefix, sheet, job, (job.parsed("OutputConfig") or {}).get("MediaURL", "")))
             for job in planned]
@@ -127,7 +129,7 @@ class _Meter:
 class CloudMedia:
     """Uploads, registrations and downloads of one cloud run."""
 
-    def __init__(self, sheet_path: Path, options, client: ImsClient, endpoint_name: str, info: Callable[[str], None]):
+    def __init__(self, sheet_path: Path, options, client: ImsClient, endpoint_name: str, reporter):
         if not options.region:
             raise ConfigError("--bucket needs --region: the bucket must be in the region IMS runs in")
         self.sheet_path = sheet_path
@@ -135,7 +137,7 @@ class CloudMedia:
         self.bucket, self.region, self.prefix = options.bucket, options.region, options.prefix
         self.client = client
         self.endpoint_name = endpoint_name
-        self.info = info
+        self.info, self.warn = reporter.info, reporter.warn
         self.download_wanted = options.download
         self.store = ObjectStore.for_oss(options.region, options.bucket, endpoint_url=options.storage_endpoint, profile=options.profile)
         self.store.check_bucket()  # missing, denied or in another region: exit 2 before anything is sent
@@ -146,13 +148,14 @@ class CloudMedia:
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.executescript(SCHEMA)
         self._db_lock = threading.Lock()
-        self.uploaded = self.registered = self.downloaded = 0
+        self.uploaded = self.registered = self.downloaded = self.download_failed = 0
 
     def close(self) -> None:
         self.db.close()
 
     def counts(self) -> dict[str, int]:
-        return {"uploaded": self.uploaded, "registered": self.registered, "downloaded": self.downloaded}
+        counts = {"uploaded": self.uploaded, "registered": self.registered, "downloaded": self.downloaded}
+        return {**counts, "download_failed": self.download_failed} if self.download_failed else counts
 
     # ------------------------------------------------------------ before submitting
 
@@ -191,8 +194,13 @@ class CloudMedia:
             self.info(f"inputs: {len(one_path)} file(s) already uploaded and registered")
         if todo:
             meter = _Meter("upload", len(todo), sum(p.stat().st_size for p in todo), self.info)
-            with ThreadPoolExecutor(max_workers=UPLOAD_THREADS, thread_name_prefix="upload") as pool:
+            pool = ThreadPoolExecutor(max_workers=UPLOAD_THREADS, thread_name_prefix="upload")
+            try:
                 results = list(pool.map(lambda p: self._upload(p, hashes[p], meter), todo))
+            except BaseException:  # Ctrl+C or a failed upload: do not wait for the others (the CLI exits)
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown()
             sent = sum(1 for r in results if r.uploaded)
             self.uploaded += sent
             self.info(meter.line() + (f"; {len(todo) - sent} already in the bucket" if sent < len(todo) else ""))
@@ -248,15 +256,23 @@ class CloudMedia:
         return oss_url(self.bucket, self.region, key) if key else media_url
 
     def download(self, urls: list[str]) -> None:
-        """Fetch finished videos into ``videos/`` next to the sheet (skipping those already there)."""
-        wanted = [(u, self._local_path(k)) for u in dict.fromkeys(urls) if (k := self.store.key_for_url(u))]
-        todo = [(u, p) for u, p in wanted if not self._have(u, p)]
+        """Fetch finished videos into ``videos/`` next to the sheet (skipping those already there).
+        A failed download is a warning, not the end of the run: the sheet is still written, and the
+        rerun resumes it."""
+        wanted = [(u, k, self._local_path(k)) for u in dict.fromkeys(urls) if (k := self.store.key_for_url(u))]
+        todo = [(u, k, p) for u, k, p in wanted if not self._have(u, p)]
         if not todo:
             return
-        sizes = {u: (self.store.head(self.store.key_for_url(u)) or _NoInfo).size for u, _ in todo}
-        meter = _Meter("download", len(todo), sum(sizes.values()), self.info)
-        for url, path in todo:
-            digest = self.store.get_file(self.store.key_for_url(url), path, progress=meter.add)
+        meter = _Meter("download", len(todo), 0, self.info)
+        for url, key, path in todo:
+            try:
+                info = self.store.head(key)
+                meter.total += info.size if info else 0
+                digest = self.store.get_file(key, path, progress=meter.add)
+            except Sheet2VideoError as error:
+                self.warn(f"download of {url} failed ({error}); rerun to resume it")
+                self.download_failed += 1
+                continue
             with self._db_lock:
                 self.db.execute("INSERT OR REPLACE INTO downloads VALUES (?, ?, ?, ?)", (url, str(path), path.stat().st_size, digest))
             meter.file_done()
@@ -282,12 +298,8 @@ class CloudMedia:
         local = []
         for url in urls:
             row = self.db.execute("SELECT path FROM downloads WHERE url = ?", (url,)).fetchone()
-            local.append(_relative(Path(row[0]), self.sheet_dir) if row else url)
+            local.append(_relative(Path(row[0]), self.sheet_dir) if row and Path(row[0]).is_file() else url)
         return {**values, "videos": "\n".join(local), "video_urls": "\n".join(urls)}
-
-
-class _NoInfo:
-    size = 0
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -297,6 +309,6 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-def open_cloud_media(sheet_path: Path, options, client: ImsClient, endpoint_name: str, info: Callable[[str], None]) -> CloudMedia | None:
+def open_cloud_media(sheet_path: Path, options, client: ImsClient, endpoint_name: str, reporter) -> CloudMedia | None:
     """The run's CloudMedia when it names a bucket (``--bucket``), else None."""
-    return CloudMedia(sheet_path, options, client, endpoint_name, info) if options.bucket else None
+    return CloudMedia(sheet_path, options, client, endpoint_name, reporter) if options.bucket else None

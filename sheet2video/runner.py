@@ -407,7 +407,7 @@ class Runner:
             else:
                 in_flight[job.key] = job
         if o.backend == "aliyun":  # local files: uploaded, registered, replaced by MediaIds (cloud_media.py)
-            self._cloud = open_cloud_media(self.sheet_path, o, backend.client, backend.name, self.reporter.info)
+            self._cloud = open_cloud_media(self.sheet_path, o, backend.client, backend.name, self.reporter)
         if self._cloud:
             backend.video_ref = self._cloud.video_ref
             to_submit = self._cloud.prepare(to_submit, sheet)

@@ -157,6 +157,16 @@ def test_cloud_run_from_local_files(cloud, tmp_path):
     assert json.loads(resumed.stdout)["storage"] == {"uploaded": 0, "registered": 0, "downloaded": 1}
     assert video.read_bytes() == whole and not video.with_name("r1_0.mp4.part").exists()
 
+    # a video that cannot be fetched is a warning: the run ends, the sheet is written, it keeps the URL
+    store.delete("camp/outputs/spring/r2_0.mp4")
+    (folder / "videos/spring/r2_0.mp4").unlink()
+    failed = cli("run", sheet, *args, "--download", "--json", env=env)
+    assert failed.returncode == 0, failed.stderr
+    assert json.loads(failed.stdout)["storage"]["download_failed"] == 1
+    assert f"warning: download of https://{store.bucket}.oss-{REGION}.aliyuncs.com/camp/outputs/spring/r2_0.mp4 failed" in failed.stderr
+    r2 = next(r for r in _rows(sheet) if r["id"] == "r2")
+    assert r2["status"] == "Finished" and r2["videos"] == r2["video_urls"].split("\n")[0].strip() != ""
+
 
 def test_kill_during_upload_then_rerun_completes_without_duplicates(cloud, tmp_path):
     store, engine, folder, args, env = cloud
