@@ -19,6 +19,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.workbook.defined_name import DefinedName
 
 from sheet2video import writeback
+from sheet2video.writeback import csvfile, excel
 from sheet2video.errors import SheetError
 from sheet2video.sheet import read_sheet
 from sheet2video.writeback import RESULT_COLUMNS, RowUpdate, write_back
@@ -360,17 +361,17 @@ def test_gbk_csv_round_trip_and_undecodable_csv(tmp_path):
 def test_edit_during_write_is_not_clobbered(tmp_path, monkeypatch):
     path = tmp_path / "c.csv"
     path.write_bytes(b"id,media\na,a.mp4\n")
-    real_apply = writeback._Job._apply_csv
+    real_apply = csvfile.apply_csv
     calls = []
 
-    def apply_then_user_saves(self, data, target):
-        result = real_apply(self, data, target)
+    def apply_then_user_saves(data, target, *args, **kwargs):
+        result = real_apply(data, target, *args, **kwargs)
         if not calls:
             path.write_bytes(b"id,media\nz,z.mp4\na,a.mp4\n")  # the user saved meanwhile
         calls.append(1)
         return result
 
-    monkeypatch.setattr(writeback._Job, "_apply_csv", apply_then_user_saves)
+    monkeypatch.setattr(writeback, "apply_csv", apply_then_user_saves)
     write_back(path, [RowUpdate(2, "a", {"status": "ok"})], key_column="id")
     assert len(calls) == 2
     assert path.read_bytes() == b"id,media,status\nz,z.mp4\na,a.mp4,ok\n"
@@ -446,7 +447,7 @@ def test_unknown_result_column_is_a_programming_error(tmp_path):
 
 
 def test_local_paths_link_as_file_uris(tmp_path):
-    assert writeback._link_target("out/a.mp4\nout/b.mp4", tmp_path) == (tmp_path / "out/a.mp4").resolve().as_uri()
-    assert writeback._link_target("https://x.example/v.mp4", tmp_path) == "https://x.example/v.mp4"
-    assert writeback._link_target(r"C:\videos\a.mp4", tmp_path) == "file:///C:/videos/a.mp4"
-    assert writeback._link_target("0123456789abcdef0123456789abcdef", tmp_path) is None
+    assert excel.link_target("out/a.mp4\nout/b.mp4", tmp_path) == (tmp_path / "out/a.mp4").resolve().as_uri()
+    assert excel.link_target("https://x.example/v.mp4", tmp_path) == "https://x.example/v.mp4"
+    assert excel.link_target(r"C:\videos\a.mp4", tmp_path) == "file:///C:/videos/a.mp4"
+    assert excel.link_target("0123456789abcdef0123456789abcdef", tmp_path) is None
