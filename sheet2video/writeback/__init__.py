@@ -30,7 +30,7 @@ from pathlib import Path
 from sheet2video.errors import SheetError
 from sheet2video.sheet import CSV_SUFFIXES, EXCEL_SUFFIXES
 from sheet2video.writeback import excel
-from sheet2video.writeback.columns import RESULT_COLUMNS
+from sheet2video.writeback.columns import RESULT_COLUMNS, is_result_column
 from sheet2video.writeback.csvfile import apply_csv
 from sheet2video.writeback.files import Changed, backup_path, commit, lock_file, read_bytes, remove_leftover_temps, results_path
 from sheet2video.writeback.rows import RowUpdate
@@ -57,7 +57,6 @@ def write_back(
     key_column: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
-    link_column: str = "videos",
 ) -> WriteOutcome:
     """Write result columns for ``updates`` into the sheet at ``path`` (or its results copy).
 
@@ -65,7 +64,7 @@ def write_back(
     that names a column outside RESULT_COLUMNS (a programming error).
     """
     for update in updates:
-        unknown = [c for c in update.values if c not in RESULT_COLUMNS]
+        unknown = [c for c in update.values if not is_result_column(c)]
         if unknown:
             raise ValueError(f"not result columns: {', '.join(unknown)} (allowed: {', '.join(RESULT_COLUMNS)})")
     given = Path(path)
@@ -79,7 +78,7 @@ def write_back(
         raise SheetError(f"{given}: old .xls workbooks are not supported; save it as .xlsx in Excel")
     if suffix not in EXCEL_SUFFIXES and suffix not in CSV_SUFFIXES:
         raise SheetError(f"{given}: unknown sheet type {suffix!r}; use .xlsx, .xlsm, .csv or .tsv")
-    job = _Job(real, given, updates, sheet, key_column, encoding, delimiter, link_column.strip().lower())
+    job = _Job(real, given, updates, sheet, key_column, encoding, delimiter)
     for _ in range(3):
         try:
             return job.run()
@@ -100,7 +99,6 @@ class _Job:
     key_column: str | None
     encoding: str | None
     delimiter: str | None
-    link_column: str
 
     @property
     def is_excel(self) -> bool:
@@ -136,7 +134,7 @@ class _Job:
             try:
                 data, written, skipped = excel.apply_excel(
                     base, workbook, source, self.updates, sheet=self.sheet, key_column=self.key_column,
-                    link_column=self.link_column, folder=self.real.parent)
+                    folder=self.real.parent)
             finally:
                 excel.close(workbook)
         else:

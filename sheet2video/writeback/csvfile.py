@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sheet2video.errors import SheetError
 from sheet2video.sheet import sniff_delimiter
-from sheet2video.writeback.columns import RESULT_COLUMNS, layout
+from sheet2video.writeback.columns import column_names, is_result_column, layout, result_cells
 from sheet2video.writeback.rows import RowUpdate, locate
 
 _CSV_NEUTRALISE = ("=", "+", "-", "@", "\t", "\r")
@@ -49,7 +49,7 @@ def apply_csv(data: bytes, target: Path, updates: list[RowUpdate], *, key_column
         if name.strip():
             header.setdefault(name.strip().lower(), c)
     last_col = max((c for rec in records for c, v in enumerate(rec) if v != ""), default=-1)
-    result_cols = {header[n] for n in RESULT_COLUMNS if n in header}
+    result_cols = {c for name, c in header.items() if is_result_column(name)}
 
     def cell(r: int, c: int) -> str:
         rec = records[r - 1]
@@ -67,15 +67,16 @@ def apply_csv(data: bytes, target: Path, updates: list[RowUpdate], *, key_column
     if not plan:
         return b"", 0, skipped
 
-    columns = layout(plan, header, last_col)  # 0-based here: last_col + 1 is the first free one
+    cells_by_row = result_cells(plan, header)
+    columns = layout(column_names(cells_by_row), header, last_col)  # 0-based here: last_col + 1 is the first free one
     expected = [list(rec) for rec in records]
     for name, (col, new) in columns.items():
         if new:
             _put(expected[h], col, name)
     written = set()
-    for update, r in plan:
-        for name, value in update.values.items():
-            _put(expected[r - 1], columns[name][0], _clean_csv(value, codec))
+    for r, row_cells in cells_by_row:
+        for name, result in row_cells.items():
+            _put(expected[r - 1], columns[name][0], _clean_csv(result.text, codec))
         written.add(r)
 
     buffer = io.StringIO(newline="")

@@ -5,6 +5,7 @@ holds what openpyxl cannot write back (charts, images, pivot tables, …)."""
 from __future__ import annotations
 
 import io
+import os
 import posixpath
 import re
 import warnings
@@ -12,12 +13,13 @@ import zipfile
 from collections import defaultdict
 from copy import copy
 from pathlib import Path, PureWindowsPath
+from urllib.parse import quote
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
 from sheet2video.errors import SheetError
 from sheet2video.sheet import OLE_MAGIC, cell_text, excel_grid, pick_sheet
-from sheet2video.writeback.columns import RESULT_COLUMNS, layout
+from sheet2video.writeback.columns import ResultCell, column_names, is_result_column, layout, result_cells
 from sheet2video.writeback.rows import RowUpdate, locate
 
 _MAX_CELL = 32767  # Excel's limit on the characters of one cell
@@ -25,7 +27,7 @@ _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def apply_excel(data: bytes, workbook, source: Path, updates: list[RowUpdate], *, sheet: str | int | None,
-                key_column: str | None, link_column: str, folder: Path) -> tuple[bytes, int, list[str]]:
+                key_column: str | None, folder: Path) -> tuple[bytes, int, list[str]]:
     """The workbook with ``updates`` written in: (new bytes, rows written, keys not found)."""
     from openpyxl.cell.cell import MergedCell
     from openpyxl.workbook.properties import CalcProperties
@@ -61,7 +63,7 @@ def apply_excel(data: bytes, workbook, source: Path, updates: list[RowUpdate], *
     header = {}
     for c in sorted(used.get(header_row, ())):
         header.setdefault(text(header_row, c).strip().lower(), c)
-    result_cols = {header[n] for n in RESULT_COLUMNS if n in header}
+    result_cols = {c for name, c in header.items() if is_result_column(name)}
 
     key_col = header.get(key_column.strip().lower()) if key_column else None
     plan, skipped = locate(
@@ -75,7 +77,8 @@ def apply_excel(data: bytes, workbook, source: Path, updates: list[RowUpdate], *
     if not plan:
         return b"", 0, skipped
 
-    columns = layout(plan, header, last_col)
+    cells_by_row = result_cells(plan, header)
+    columns = layout(column_names(cells_by_row), header, last_col)
     style_from = cells.get((header_row, max(used.get(header_row, {0}))))  # the last named column
     for name, (col, new) in columns.items():
         if new:
@@ -86,12 +89,14 @@ def apply_excel(data: bytes, workbook, source: Path, updates: list[RowUpdate], *
                 cell._style = copy(style_from._style)
 
     written = set()
-    for update, r in plan:
-        for name, value in update.values.items():
+    for r, row_cells in cells_by_row:
+        for name, result in row_cells.items():
             cell = ws.cell(r, columns[name][0])
             if isinstance(cell, MergedCell):
                 continue  # inside a range the user merged: its first cell shows the value
-            _set_excel_text(cell, _clean_excel(value), link=name == link_column, folder=folder)
+            _put(cell, result, folder=folder)
+            if name == "status":
+                status_look(cell, result.text)
         written.add(r)
 
     if workbook.calculation is None:
@@ -199,15 +204,20 @@ def _cached_values_sheet(source: Path, data: bytes, title: str) -> dict[tuple[in
     return {(r, c): text for r, cells in enumerate(grid, start=1) for c, text in enumerate(cells, start=1) if text}
 
 
-def _set_excel_text(cell, value: str, *, link: bool, folder: Path) -> None:
+def _put(cell, result: ResultCell, *, folder: Path) -> None:
     from openpyxl.styles import Alignment
 
-    if value == "":
+    value = _clean_excel(result.text)
+    if result.number is not None:
+        cell.value, cell.number_format = result.number, "0.00"
+    elif result.when is not None:
+        cell.value, cell.number_format = result.when, "yyyy-mm-dd hh:mm:ss"
+    elif value == "":
         cell.value = None
     else:
         cell.value = value
         cell.data_type = "s"  # text, never a formula or an error code, whatever it starts with
-    if link:
+    if result.link:
         target = link_target(value, folder)
         if target is None:
             cell.hyperlink = None
@@ -222,7 +232,39 @@ def _set_excel_text(cell, value: str, *, link: bool, folder: Path) -> None:
         cell.alignment = alignment
 
 
+# status -> (fill, font colour): Excel's own Good / Bad / Neutral cell styles, grey for skipped rows
+_LOOKS = {
+    "finished": ("FFC6EFCE", "FF006100"), "success": ("FFC6EFCE", "FF006100"), "succeeded": ("FFC6EFCE", "FF006100"),
+    "failed": ("FFFFC7CE", "FF9C0006"),
+    "processing": ("FFFFEB9C", "FF9C5700"), "init": ("FFFFEB9C", "FF9C5700"), "submitting": ("FFFFEB9C", "FF9C5700"),
+    "running": ("FFFFEB9C", "FF9C5700"), "queuing": ("FFFFEB9C", "FF9C5700"),
+    "skipped": ("FFEDEDED", "FF595959"),
+}
+_OUR_FILLS = {fill for fill, _ in _LOOKS.values()}
+
+
+def status_look(cell, status: str) -> None:
+    """Colour a status cell so a sheet reads at a glance; a status without a look loses ours."""
+    from openpyxl.styles import PatternFill
+
+    word = status.strip().split(" ", 1)[0].lower() if status.strip() else ""
+    look = _LOOKS.get(word)
+    current = cell.fill.fgColor.rgb if cell.has_style and cell.fill.fill_type == "solid" else None
+    if look is None and current not in _OUR_FILLS:
+        return  # nothing of ours to take back: the user's style stays
+    font = copy(cell.font)
+    if look is None:
+        cell.fill = PatternFill(fill_type=None)
+        font.color = None
+    else:
+        cell.fill = PatternFill("solid", start_color=look[0], end_color=look[0])
+        font.color = look[1]
+    cell.font = font
+
+
 def link_target(value: str, folder: Path) -> str | None:
+    """Where a click on a result cell goes: a URL as it is; a local file relative to the sheet's
+    folder (``videos/a.mp4``), so the link still works when the folder is moved or shared."""
     first = next((line.strip() for line in value.splitlines() if line.strip()), "")
     if not first:
         return None
@@ -234,7 +276,8 @@ def link_target(value: str, folder: Path) -> str | None:
         return None  # oss:// and the like, or a media ID: nothing a click can open
     else:
         local = Path(first).expanduser()
-        target = (local if local.is_absolute() else folder / local).resolve().as_uri()
+        relative = Path(os.path.relpath(local, folder)) if local.is_absolute() else local
+        target = "".join(quote(ch) if ch in "%#? " or ord(ch) < 32 else ch for ch in relative.as_posix())
     return target if len(target) <= 2079 else None  # Excel's limit on a link address
 
 
