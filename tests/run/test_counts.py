@@ -78,3 +78,22 @@ def test_mixed_sheet_counts_add_up_and_say_what_to_do(write_xlsx, campaign, tmp_
                                     "changed since its video was made, sync submits nothing": 1}
     assert (s["finished"], s["failed"], s["not_submitted"]) == (1, 1, 1)
     assert f"1 job new or changed: run 'sheet2video run {sheet}' to make their videos" in s["next_steps"]
+
+
+def test_a_disabled_row_sharing_its_job_key_keeps_the_group_rows_in_place(tmp_path):
+    """Rows sharing a key are matched in order on write: a disabled row among them gets its own
+    update (even outside --rows), so its neighbours' results do not slide onto it."""
+    from sheet2video.outcomes import disabled_rows, disabled_status
+    from sheet2video.sheet import read_sheet
+    from sheet2video.writeback import RowUpdate, write_back
+
+    path = tmp_path / "grouped.csv"
+    path.write_text("job,group,media,enabled\nA,g0,x.mp4,no\nA,g1,y.mp4,\nB,g1,z.mp4,\nA,g2,w.mp4,\n")
+    disabled = disabled_rows(read_sheet(path), {5}, {"A"}, "job")
+    assert disabled == [(2, "A", "no")]
+    updates = [RowUpdate(3, "A", {"status": "Finished"}), RowUpdate(5, "A", {"status": "Finished"})]
+    updates += [RowUpdate(n, key, {"status": disabled_status(enabled)}) for n, key, enabled in disabled]
+    write_back(path, updates, key_column="job")
+    assert [line.split(",")[-1] for line in path.read_text().splitlines()] == [
+        "status", "skipped (enabled = no)", "Finished", "", "Finished"]
+    assert disabled_rows(read_sheet(path), {4}, {"B"}, "job") == []  # another job's disabled row: not touched
