@@ -272,7 +272,8 @@ def run(sheet, no_wait, dry_run, as_json, quiet, **kw):
     Every selected row is validated first (exit 2, nothing sent, if any is
     invalid). Jobs are submitted in chunks within the QPS limit; the run waits
     for them and writes job_id, status, videos, media_ids, durations, error
-    and updated_at into columns after yours. A ledger next to the sheet makes
+    and updated_at into columns after yours (plus video_1, duration_1, … per
+    video when a row makes several; a disabled row's status says so). A ledger next to the sheet makes
     reruns safe: only new, changed (and with --retry-failed, failed) rows are
     submitted, never a finished row twice.
 

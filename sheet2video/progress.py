@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 import time
-from collections import Counter
 
 import click
 
-from sheet2video.runner import Reporter, RunSummary
+from sheet2video.runner import Reporter
+from sheet2video.summary_view import SUMMARY_JOBS, print_summary  # noqa: F401 (the end-of-run summary; cli and tests import it from here)
 
 
 class PlainReporter(Reporter):
@@ -71,36 +71,3 @@ def make_reporter(quiet: bool = False) -> Reporter:
     if not quiet and sys.stderr.isatty():
         return RichReporter()
     return PlainReporter(quiet)
-
-
-SUMMARY_JOBS = 30  # rows of a summary table: a longer one is slow to draw and nobody reads it
-
-
-def print_summary(summary: RunSummary) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(stderr=True)
-    table = Table(title=f"{summary.sheet.name}: {summary.finished} finished, {summary.failed} failed, "
-                        f"{summary.pending} pending, {summary.skipped} skipped")
-    for column in ("job", "rows", "status", "videos", "error"):
-        table.add_column(column, overflow="fold")
-    results = summary.results
-    if len(results) > SUMMARY_JOBS:  # a long run: what needs attention first, the rest is in the sheet
-        results = sorted(results, key=lambda r: {"Failed": 0, "Finished": 2}.get(r.status, 1))
-        hidden = Counter(r.status.lower() for r in results[SUMMARY_JOBS:])
-        table.caption = (f"{sum(hidden.values())} more job(s) not shown ({', '.join(f'{n} {s}' for s, n in sorted(hidden.items()))});"
-                         " every row's result is in the sheet")
-        results = results[:SUMMARY_JOBS]
-    for result in results:
-        table.add_row(result.job, ",".join(map(str, result.rows)), result.status,
-                      "\n".join(result.videos[:3]) + (f"\n… {len(result.videos) - 3} more" if len(result.videos) > 3 else ""),
-                      result.error)
-    console.print(table)
-    written = summary.written
-    if written is not None:
-        if written.results_copy:
-            console.print(f"[yellow]{written.reason}[/]; results written to {written.path}")
-        else:
-            console.print(f"results written to {written.path}" + (f" (backup: {written.backup})" if written.backup else ""))
-    console.print(f"{summary.videos} video(s). Ledger: {summary.ledger}")

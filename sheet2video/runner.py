@@ -39,6 +39,7 @@ from sheet2video.ims.client import ImsClient, region_endpoint
 from sheet2video.ims.credentials import Credentials, resolve_credentials
 from sheet2video.preflight_media import MediaCheck, probing_disabled
 from sheet2video.ledger import FINAL, SUBMITTING, Entry, Ledger, SheetLock, state_dir
+from sheet2video.outcomes import disabled_rows, disabled_status, next_steps, repeat_options, skip_reason
 from sheet2video.ratelimit import TokenBucket
 from sheet2video.sheet import Sheet, read_sheet
 from sheet2video.templating import TemplateSet, load_template_set
@@ -131,6 +132,22 @@ class RunSummary:
     results: list[RowResult] = field(default_factory=list)
     written: WriteOutcome | None = None
     storage: dict[str, int] | None = None  # cloud runs from local files: files uploaded, registered, downloaded
+    # how the counts add up (sheet2video.outcomes): rows = rows_in_jobs + disabled;
+    # jobs = submitted + refused + resumed + unsent + skipped = finished + failed + pending
+    rows_in_jobs: int = 0
+    disabled: int = 0                      # rows with enabled = no
+    disabled_rows: list[int] = field(default_factory=list)
+    resumed: int = 0                       # in flight from an earlier run, followed to the end
+    refused: int = 0                       # sent, and refused by the service (Failed)
+    unsent: int = 0                        # meant to be submitted, left for the next run (--no-wait, --timeout)
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
+    rendering: int = 0                     # pending: submitted, not finished yet
+    not_submitted: int = 0                 # pending: no job for the row's current content
+    repeat: str = ""                       # the sheet and options a follow-up command needs
+
+    @property
+    def next_steps(self) -> list[str]:
+        return next_steps(self)
 
     @property
     def exit_code(self) -> int:
@@ -146,6 +163,9 @@ class RunSummary:
             "errors": [{"job": r.job, "rows": r.rows, "error": r.error} for r in self.results if r.error],
             "jobs_detail": [{"job": r.job, "rows": r.rows, "status": r.status, "videos": r.videos} for r in self.results],
             **({"storage": self.storage} if self.storage is not None else {}),
+            "rows_in_jobs": self.rows_in_jobs, "disabled": self.disabled, "disabled_rows": self.disabled_rows,
+            "resumed": self.resumed, "refused": self.refused, "unsent": self.unsent, "skipped_reasons": self.skipped_reasons,
+            "rendering": self.rendering, "not_submitted": self.not_submitted, "next_steps": self.next_steps,
         }
 
 
@@ -360,14 +380,17 @@ class Runner:
     def run(self, *, submit: bool = True) -> RunSummary:
         sheet, template_set, planned = self.prepare(probe=submit)  # sync only collects: a file gone since is no error
         self._identity = sheet_identity(sheet)
+        self._disabled = disabled_rows(sheet, self.options.rows, {j.key for j in planned}, template_set.key_column)
         for warning in plan_warnings(sheet, planned):
             self.reporter.warn(warning)
         with SheetLock(self.sheet_path):
             for leftover in remove_leftover_temps(self.sheet_path):
                 self.reporter.info(f"removed {leftover.name}, left by an interrupted save")
             ledger = Ledger.for_sheet(self.sheet_path)
-            summary = RunSummary(sheet=self.sheet_path, ledger=ledger.path, jobs=len(planned),
-                                 rows=sum(len(j.rows) for j in planned))
+            in_jobs = sum(len(j.rows) for j in planned)
+            summary = RunSummary(sheet=self.sheet_path, ledger=ledger.path, jobs=len(planned), rows=in_jobs + len(self._disabled),
+                                 rows_in_jobs=in_jobs, disabled=len(self._disabled),
+                                 disabled_rows=[n for n, _, _ in self._disabled], repeat=repeat_options(self.sheet_path, self.options))
             self.reporter.info(f"ledger: {ledger.path}")
             with self._sigint:
                 mask = _deaf()
@@ -399,6 +422,8 @@ class Runner:
                 follow.append(job)
             else:
                 summary.skipped += 1
+                reason = skip_reason(entry, job.content_hash)
+                summary.skipped_reasons[reason] = summary.skipped_reasons.get(reason, 0) + 1
         in_flight: dict[str, PlannedJob] = {}
         for job in follow:
             entry = ledger.get(backend.name, job.key)
@@ -406,6 +431,7 @@ class Runner:
                 to_submit.insert(0, (job, entry.attempt))
             else:
                 in_flight[job.key] = job
+                summary.resumed += 1
         if o.backend == "aliyun":  # local files: uploaded, registered, replaced by MediaIds (cloud_media.py)
             self._cloud = open_cloud_media(self.sheet_path, o, backend.client, backend.name, self.reporter)
         if self._cloud:
@@ -454,7 +480,9 @@ class Runner:
         # after a pause or with a little network jitter between our clock and the service's
         bucket = TokenBucket(o.qps * QPS_MARGIN, burst=1)
         total = len(planned)
-        self.reporter.info(f"{total} job(s): {len(to_submit)} to submit, {len(in_flight)} in flight, {summary.skipped} already done")
+        reasons = ", ".join(f"{n} {why}" for why, n in summary.skipped_reasons.items())
+        self.reporter.info(f"{total} job(s): {len(to_submit)} to submit, {len(in_flight)} in flight, "
+                           f"{summary.skipped} skipped" + (f" ({reasons})" if reasons else ""))
         queue = list(to_submit)
         chunk: list[PlannedJob] = []
         pacer = SavePacer()
@@ -467,6 +495,8 @@ class Runner:
                 if self._submit(job, attempt, ledger, backend, bucket):
                     summary.submitted += 1
                     in_flight[job.key] = job
+                else:
+                    summary.refused += 1
                 chunk.append(job)
                 if not queue or (len(chunk) >= o.chunk_size and pacer.due(time.monotonic())):
                     save_started = time.monotonic()
@@ -490,6 +520,7 @@ class Runner:
             self._poll(in_flight, ledger, backend, bucket)  # one look, so the sheet shows the latest status
         if self._cloud and o.download:
             self._cloud.download([v for j in planned if (e := ledger.get(backend.name, j.key)) and e.status == "Finished" for v in e.videos])
+        summary.unsent = len(queue)
         summary.written = self._write(sheet, template_set, planned, ledger, backend)
         self._summarise(summary, planned, ledger, backend)
 
@@ -596,22 +627,29 @@ class Runner:
                 values = self._cloud.sheet_values(values)
             for number in job.rows:
                 updates.append(RowUpdate(row=number, key=job.key, values=values))
+        for number, key, enabled in self._disabled:
+            updates.append(RowUpdate(row=number, key=key, values={"status": disabled_status(enabled)}))
         return write_back(self.sheet_path, updates, sheet=self.options.sheet_name, key_column=template_set.key_column,
                           encoding=self.options.encoding, delimiter=self.options.delimiter)
 
     def _summarise(self, summary: RunSummary, planned, ledger: Ledger, backend: Backend) -> None:
         for job in planned:
             entry = ledger.get(backend.name, job.key)
-            status = entry.status if entry else "NotSubmitted"
+            stale = entry is None or entry.content_hash != job.content_hash  # no job for what the row says now
+            status = "NotSubmitted" if stale else entry.status
             if status == "Finished":
                 summary.finished += 1
             elif status == "Failed":
                 summary.failed += 1
             else:
                 summary.pending += 1
-            videos = entry.videos if entry else []
+                if status in ("NotSubmitted", SUBMITTING):
+                    summary.not_submitted += 1
+                else:
+                    summary.rendering += 1
+            videos = [] if stale else entry.videos
             summary.videos += len(videos)
-            summary.results.append(RowResult(job.key, job.rows, status, videos, entry.error if entry else ""))
+            summary.results.append(RowResult(job.key, job.rows, status, videos, "" if stale else entry.error))
 
 
 class CallbackReceiver:

@@ -9,6 +9,7 @@ import os
 import re
 import zipfile
 from copy import copy
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -19,9 +20,11 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.workbook.defined_name import DefinedName
 
 from sheet2video import writeback
+from sheet2video.writeback import csvfile, excel
 from sheet2video.errors import SheetError
 from sheet2video.sheet import read_sheet
-from sheet2video.writeback import RESULT_COLUMNS, RowUpdate, write_back
+from sheet2video.writeback import RowUpdate, write_back
+from sheet2video.writeback.columns import is_result_column
 
 # ---------------------------------------------------------------- helpers
 
@@ -164,13 +167,15 @@ def test_styled_workbook_keeps_every_cell_and_appends_results(tmp_path):
     wb = openpyxl.load_workbook(path)
     ws = wb["Campaign"]
     # appended after the merged H2:I2, the user's last column, in RESULT_COLUMNS order
-    assert [c.value for c in ws[1][9:]] == ["job_id", "status", "videos", "error", "updated_at"]
+    assert [c.value for c in ws[1][9:]] == ["job_id", "status", "videos", "error", "updated_at",
+                                            "video_1", "duration_1", "video_2", "duration_2"]  # a row with 2 videos
     assert ws["J1"].font.bold and ws["J1"].fill.start_color.rgb == ws["H1"].fill.start_color.rgb
     assert [c.value for c in ws[2][9:]] == ["job-a", "Succeeded",
                                             "http://127.0.0.1:8000/v/a_1.mp4\nhttp://127.0.0.1:8000/v/a_2.mp4",
-                                            None, "2026-05-09 10:00:00"]
+                                            None, datetime(2026, 5, 9, 10, 0, 0),
+                                            "http://127.0.0.1:8000/v/a_1.mp4", None, "http://127.0.0.1:8000/v/a_2.mp4", None]
     assert all(c.value is None for c in ws[3][9:])
-    assert [c.value for c in ws[4][9:]] == ["job-c", "Failed", None, '=HYPERLINK("http://evil")', "2026-05-09 10:00:01"]
+    assert [c.value for c in ws[4][9:14]] == ["job-c", "Failed", None, '=HYPERLINK("http://evil")', datetime(2026, 5, 9, 10, 0, 1)]
     assert ws["M4"].data_type == "s"  # a result is text, never a formula
     assert ws["L2"].hyperlink.target == "http://127.0.0.1:8000/v/a_1.mp4"
     assert ws["L2"].style == "Hyperlink" and ws["L2"].alignment.wrap_text
@@ -180,7 +185,7 @@ def test_styled_workbook_keeps_every_cell_and_appends_results(tmp_path):
     values = openpyxl.load_workbook(path, data_only=True)
     assert [values["Campaign"][f"F{r}"].value for r in (2, 3, 4)] == [19, 12.25, 3]
     assert values["Campaign"]["G3"].value == "b-x" and values["Lookup"]["B2"].value == 34.25
-    rows_after = [(r.number, {k: v for k, v in r.values.items() if k not in RESULT_COLUMNS}) for r in read_sheet(path).rows]
+    rows_after = [(r.number, {k: v for k, v in r.values.items() if not is_result_column(k)}) for r in read_sheet(path).rows]
     assert rows_after == rows_before
 
 
@@ -342,7 +347,8 @@ def test_csv_lf_without_trailing_newline_is_kept(tmp_path):
     path = tmp_path / "c.csv"
     path.write_bytes(b'id,titles\na,"x, y"\nb,z')
     write_back(path, [RowUpdate(3, "b", {"videos": "http://h/1.mp4\nhttp://h/2.mp4"})], key_column="id")
-    assert path.read_bytes() == b'id,titles,videos\na,"x, y"\nb,z,"http://h/1.mp4\nhttp://h/2.mp4"'
+    assert path.read_bytes() == (b'id,titles,videos,video_1,duration_1,video_2,duration_2\na,"x, y"\n'
+                                 b'b,z,"http://h/1.mp4\nhttp://h/2.mp4",http://h/1.mp4,,http://h/2.mp4,')
 
 
 def test_gbk_csv_round_trip_and_undecodable_csv(tmp_path):
@@ -360,17 +366,17 @@ def test_gbk_csv_round_trip_and_undecodable_csv(tmp_path):
 def test_edit_during_write_is_not_clobbered(tmp_path, monkeypatch):
     path = tmp_path / "c.csv"
     path.write_bytes(b"id,media\na,a.mp4\n")
-    real_apply = writeback._Job._apply_csv
+    real_apply = csvfile.apply_csv
     calls = []
 
-    def apply_then_user_saves(self, data, target):
-        result = real_apply(self, data, target)
+    def apply_then_user_saves(data, target, *args, **kwargs):
+        result = real_apply(data, target, *args, **kwargs)
         if not calls:
             path.write_bytes(b"id,media\nz,z.mp4\na,a.mp4\n")  # the user saved meanwhile
         calls.append(1)
         return result
 
-    monkeypatch.setattr(writeback._Job, "_apply_csv", apply_then_user_saves)
+    monkeypatch.setattr(writeback, "apply_csv", apply_then_user_saves)
     write_back(path, [RowUpdate(2, "a", {"status": "ok"})], key_column="id")
     assert len(calls) == 2
     assert path.read_bytes() == b"id,media,status\nz,z.mp4\na,a.mp4,ok\n"
@@ -445,8 +451,10 @@ def test_unknown_result_column_is_a_programming_error(tmp_path):
         write_back(path, [RowUpdate(2, "a", {"stauts": "typo"})])
 
 
-def test_local_paths_link_as_file_uris(tmp_path):
-    assert writeback._link_target("out/a.mp4\nout/b.mp4", tmp_path) == (tmp_path / "out/a.mp4").resolve().as_uri()
-    assert writeback._link_target("https://x.example/v.mp4", tmp_path) == "https://x.example/v.mp4"
-    assert writeback._link_target(r"C:\videos\a.mp4", tmp_path) == "file:///C:/videos/a.mp4"
-    assert writeback._link_target("0123456789abcdef0123456789abcdef", tmp_path) is None
+def test_local_paths_link_relative_to_the_sheet(tmp_path):
+    assert excel.link_target("out/a.mp4\nout/b.mp4", tmp_path) == "out/a.mp4"
+    assert excel.link_target(str(tmp_path / "videos" / "my clip#1.mp4"), tmp_path) == "videos/my%20clip%231.mp4"
+    assert excel.link_target(str(tmp_path.parent / "elsewhere" / "春.mp4"), tmp_path) == "../elsewhere/春.mp4"
+    assert excel.link_target("https://x.example/v.mp4", tmp_path) == "https://x.example/v.mp4"
+    assert excel.link_target(r"C:\videos\a.mp4", tmp_path) == "file:///C:/videos/a.mp4"
+    assert excel.link_target("0123456789abcdef0123456789abcdef", tmp_path) is None

@@ -508,6 +508,7 @@ def test_workbook_gauntlet_hidden_rows_merged_cells_dates(case_dir: Work):
     assert ws.row_dimensions[3].hidden is True and "H2:H3" in {str(r) for r in ws.merged_cells.ranges}
     col = {c.value: c.column for c in ws[1]}
     assert [ws.cell(r, col["status"]).value for r in (2, 3)] == ["Finished", "Finished"]
-    assert ws.cell(4, col["status"]).value is None  # enabled=no: not touched
+    assert ws.cell(4, col["status"]).value == "skipped (enabled = no)"  # enabled=no: its status says so (issue 13) …
+    assert ws.cell(4, col["job_id"]).value is None  # … and nothing else is written into it
     check_confinement(w, sheet)
     FIGURES["bad inputs tried (hand-written)"] += 3

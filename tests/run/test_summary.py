@@ -46,3 +46,71 @@ def test_saves_between_chunks_take_at_most_a_tenth_of_the_time():
     pacer.saved(10.0, 16.0)                    # a 10,000-row workbook: 6 s
     assert not pacer.due(16.0 + 53.9)
     assert pacer.due(16.0 + 54.0)              # 54 s of work per 6 s of saving
+
+
+# ---------------------------------------------------------------- never a word broken, counts, next steps
+
+LONG_PATHS = [f"videos/spring-campaign-2026/hero-{n}_with_a_rather_long_name_{n}.mp4" for n in range(3)]
+LONG_ERROR = ("InvalidMaterial.NotFound: The specified media not found: "
+              "media/product-shots/final/missing_product_shot_final_v2.mp4 (row 3, media:Product)")
+
+
+def mixed_summary() -> RunSummary:
+    results = [RowResult("spring-sale-hero", [2], "Finished", LONG_PATHS, ""),
+               RowResult("gone", [3], "Failed", [], LONG_ERROR),
+               RowResult("still", [5], "Processing", [], "")]
+    summary = RunSummary(sheet=Path("campaign.xlsx"), ledger=Path("/data/.sheet2video/campaign.xlsx.ledger.sqlite3"),
+                         rows=4, rows_in_jobs=3, disabled=1, disabled_rows=[4], jobs=3, submitted=1, refused=0,
+                         resumed=1, skipped=1, skipped_reasons={"failed before, not retried": 1},
+                         finished=1, failed=1, pending=1, rendering=1, videos=3, results=results,
+                         repeat="campaign.xlsx --endpoint http://render-box:8090")
+    return summary
+
+
+def rendered(summary: RunSummary, width: int) -> str:
+    import io
+
+    from rich.console import Console
+
+    out = io.StringIO()
+    print_summary(summary, Console(file=out, width=width, color_system=None, force_terminal=False))
+    return out.getvalue()
+
+
+def test_paths_and_errors_are_never_broken_mid_word(capsys):
+    for width in (40, 80, 200):
+        text = rendered(mixed_summary(), width)
+        lines = text.splitlines()
+        for token in [*LONG_PATHS, *LONG_ERROR.split(), "campaign.xlsx", "--retry-failed", "http://render-box:8090"]:
+            assert any(token in line for line in lines), (width, token, text)
+        for line in lines:  # a line is longer than the console only when one word alone is
+            assert len(line) <= width or len(line.strip(" │•").split()) == 1, (width, line)
+        assert ("│" in text) == (width == 200), width  # a table when everything fits whole, else a list
+
+
+def test_the_counts_add_up_and_the_summary_ends_with_what_to_do():
+    text = " ".join(rendered(mixed_summary(), 80).split())
+    assert "campaign.xlsx: 4 rows — 3 in 3 jobs, 1 skipped (enabled = no: row 4)" in text
+    assert "this run: 1 submitted, 1 followed from an earlier run, 1 skipped (1 failed before, not retried)" in text
+    assert "now: 1 finished, 1 failed, 1 pending (1 rendering) · 3 videos" in text
+    steps = mixed_summary().next_steps
+    assert steps[0].startswith("fix row 3 (InvalidMaterial.NotFound: The specified media not found:")
+    assert steps[0].endswith(" …), then rerun: sheet2video run campaign.xlsx --endpoint http://render-box:8090 --retry-failed")
+    assert steps[1] == "1 job still rendering: run 'sheet2video sync campaign.xlsx --endpoint http://render-box:8090' later"
+    assert text.endswith(steps[1])
+
+
+def test_next_steps_for_many_failures_a_results_copy_and_a_clean_run():
+    from sheet2video.writeback import WriteOutcome
+
+    summary = summary_of(["Failed"] * 7 + ["Finished"])
+    summary.jobs = 8
+    assert summary.next_steps == ["fix rows 2, 3, 4, 5, 6 and 2 more (their error column says why), then rerun: "
+                                  "sheet2video run big.csv --retry-failed"]
+    done = summary_of(["Finished"] * 2)
+    done.jobs = 2
+    done.written = WriteOutcome(Path("big.results.csv"), True, "big.csv is read-only", None)
+    assert done.next_steps == ["results are in big.results.csv: close big.csv (or make it writable), "
+                               "then run 'sheet2video sync big.csv' to write them into it"]
+    done.written = None
+    assert done.next_steps == ["nothing to do: every job finished"]
