@@ -347,8 +347,13 @@ class Engine:
             body["MediaURL"] = self._url_for(path) if path.exists() else ""
             body["MediaId"] = subjob["media_id"] or ""
             body["Duration"] = subjob["duration"]
+            extend = {}
             if subjob.get("warnings"):  # damaged inputs that still rendered: in the model's own ExtendOutput
-                body["ExtendOutput"] = json.dumps({"Warnings": json.loads(subjob["warnings"])}, ensure_ascii=False)
+                extend["Warnings"] = json.loads(subjob["warnings"])
+            if subjob.get("used"):  # the title, speech and voice this output got (the report shows them)
+                extend["Used"] = json.loads(subjob["used"])
+            if extend:
+                body["ExtendOutput"] = json.dumps(extend, ensure_ascii=False)
         if subjob["status"] == "Failed":
             body["ErrorCode"] = subjob["error_code"] or "InternalError"
             body["ErrorMessage"] = subjob["error_message"] or ""
