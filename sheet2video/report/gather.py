@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from sheet2video.engine.poster import poster_path
 from sheet2video.ledger import Entry, Ledger, ledger_path
-from sheet2video.report.words import WORKING_WORDS, explain, kind_of, split_error
+from sheet2video.report.words import WORKING_WORDS, explain, kind_of, next_step, split_error
 
 
 @dataclass
@@ -37,6 +37,7 @@ class Card:
     titles: list[str] = field(default_factory=list)
     speeches: list[str] = field(default_factory=list)
     problem: str | None = None     # in plain words
+    next: str | None = None        # what to do about it
     code: str | None = None        # the raw error code, small
     detail: str | None = None      # the raw error message
     warnings: list[str] = field(default_factory=list)
@@ -124,6 +125,7 @@ def _explain(card: Card, error: str) -> None:
         return
     code, message = split_error(error)
     card.problem, card.code, card.detail = explain(code), code or None, message or None
+    card.next = next_step(code, card.rows)
 
 
 def _links(video: str, folder: Path) -> tuple[str, str | None, str]:

@@ -55,6 +55,7 @@ h2{font-size:16px;margin:2px 0 0;overflow-wrap:anywhere}
 .problem small{display:block;margin-top:4px;color:#912018;opacity:.8;font-size:11px;overflow-wrap:anywhere;font-family:ui-monospace,monospace}
 .warning{margin:4px 0 0;padding:6px 10px;border-radius:8px;background:var(--working-bg);color:var(--working);font-size:13px;overflow-wrap:anywhere}
 .note{margin:0;color:var(--working);font-size:14px}
+.next{margin:0;font-size:13px;font-weight:600;color:#344054}
 .empty{grid-column:1/-1;text-align:center;color:var(--muted);padding:48px}
 """
 
@@ -93,7 +94,8 @@ def _card(card: Card, preview: bool) -> str:
     tag = '<span class="tag">PREVIEW</span>' if preview else ""
     which = f" · video {card.index + 1}/{card.of}" if card.of > 1 else ""
     duration = f'<span class="dur">{_clock(card.duration)}</span>' if card.duration else ""
-    parts = [f'<div class="meta"><span class="badge {card.kind}">{BADGES[card.kind]}</span>'
+    badge = "Draft ready" if preview and card.kind == "ready" else BADGES[card.kind]
+    parts = [f'<div class="meta"><span class="badge {card.kind}">{badge}</span>'
              f'<span>{e(_rows(card.rows))}{which}</span>{duration}</div>']
     if card.title:
         parts.append(f'<h2 class="title">{e(card.title)}</h2>')
@@ -110,6 +112,8 @@ def _card(card: Card, preview: bool) -> str:
     if card.problem:
         raw = " — ".join(e(x) for x in (card.code, card.detail) if x)
         parts.append(f'<p class="problem">{e(card.problem)}' + (f"<small>{raw}</small>" if raw else "") + "</p>")
+    if card.next:
+        parts.append(f'<p class="next">{e(card.next)}</p>')
     for warning in card.warnings:
         parts.append(f'<p class="warning">Made, but: {e(warning)}</p>')
     if card.note:

@@ -57,6 +57,15 @@ def explain(code: str | None) -> str:
     return _CODES[best] if best else "The video could not be made."
 
 
+def next_step(code: str | None, rows: list[int]) -> str:
+    """What to do about a failure: fix the row (its material or a setting), or just try again."""
+    again = "rerun with --retry-failed"
+    if (code or "").startswith(("InvalidMaterial", "InvalidParameter", "MissingParameter")):
+        where = ("row " if len(rows) == 1 else "rows ") + ", ".join(map(str, rows))
+        return f"Next: fix {where} in the sheet, then {again}."
+    return f"Next: {again}."
+
+
 def split_error(text: str) -> tuple[str, str]:
     """A ledger error (``Code: message``, ``n of m video(s) failed — Code: message``) → (code, message)."""
     match = _CODE.match(text.strip())
