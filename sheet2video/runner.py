@@ -362,6 +362,8 @@ class Runner:
         self._identity = sheet_identity(sheet)
         if self.options.preview:
             planned = [preview_job(job, self._identity) for job in planned]
+            self.reporter.info(f"preview: one draft per row, short side 360 px, into {preview_folder(self.sheet_path)}; "
+                               "the sheet is not written")
         for warning in plan_warnings(sheet, planned):
             self.reporter.warn(warning)
         with SheetLock(self.sheet_path):

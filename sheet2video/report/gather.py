@@ -130,7 +130,7 @@ def _explain(card: Card, error: str) -> None:
 
 def _links(video: str, folder: Path) -> tuple[str, str | None, str]:
     """(video link, poster link or None, name) — relative to the report's folder when on disk."""
-    if "://" in video and not video.startswith("file://"):
+    if video.lower().startswith(("http://", "https://")):  # a cloud or remote engine's link, as returned
         return video, None, video.rsplit("/", 1)[-1].split("?", 1)[0] or video
     path = Path(video[len("file://"):] if video.startswith("file://") else video)
     full = path if path.is_absolute() else folder / path

@@ -131,3 +131,15 @@ def test_a_report_that_cannot_be_written_is_a_warning_and_the_results_are_saved(
     assert summary["finished"] == 1 and summary["report"] is None
     assert ",Finished," in sheet.read_text()  # the results are in the sheet
     assert not list(tmp_path.glob(".campaign.report.html.*"))  # no half-written temp file left
+
+
+def test_a_folder_nothing_can_be_written_in_is_one_line_before_anything_is_sent(campaign, tmp_path):
+    sheet = campaign(rows=1)
+    (tmp_path / ".sheet2video").write_text("not a folder")  # as root a chmod stops nothing; this does
+    before = sheet.read_bytes()
+    result = cli("run", sheet)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"error: cannot write in {tmp_path / '.sheet2video'} (File exists); sheet2video keeps its state next to the sheet:"
+        " put the sheet in a folder you can write"]
+    assert sheet.read_bytes() == before and not (tmp_path / "videos").exists()
