@@ -29,6 +29,7 @@ from sheet2video.engine.faults import Faults
 from sheet2video.engine.jobs import JobRunner, LocalExecutor, default_workers
 from sheet2video.engine.media import MediaResolver, media_type_of, output_relpath
 from sheet2video.engine.planner import JobPlanner
+from sheet2video.engine.poster import poster_path
 from sheet2video.engine.store import Store
 from sheet2video.engine.tts import DefaultSynthesizer
 from sheet2video.errors import ImsError, RenderError
@@ -352,6 +353,9 @@ class Engine:
                 extend["Warnings"] = json.loads(subjob["warnings"])
             if subjob.get("used"):  # the title, speech and voice this output got (the report shows them)
                 extend["Used"] = json.loads(subjob["used"])
+            poster = Path(poster_path(path))
+            if body["MediaURL"] and poster.is_file():  # its poster frame (engine.poster), served next to it
+                extend["Poster"] = self._url_for(poster)
             if extend:
                 body["ExtendOutput"] = json.dumps(extend, ensure_ascii=False)
         if subjob["status"] == "Failed":

@@ -63,6 +63,8 @@ def video_details(job: dict[str, Any], video_ref: Callable[[str], str]) -> list[
         else:
             fallback = fallback if fallback is not None else job_choices(job)
             detail.update(fallback)
+        if isinstance(extend.get("Poster"), str) and extend["Poster"]:  # the local engine's poster frame
+            detail["Poster"] = video_ref(extend["Poster"])
         if isinstance(extend.get("Warnings"), list) and extend["Warnings"]:
             detail["Warnings"] = [str(w) for w in extend["Warnings"]]
         out.append(detail)

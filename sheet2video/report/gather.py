@@ -99,6 +99,9 @@ def _cards(entry: Entry, folder: Path) -> list[Card]:
                     updated_at=entry.updated_at)
         if detail.get("Video"):
             card.video, card.poster, card.video_name = _links(detail["Video"], folder)
+            remote_poster = str(detail.get("Poster") or "")
+            if card.poster is None and remote_poster.lower().startswith(("http://", "https://")):
+                card.poster = remote_poster  # a shared engine (serve) serves it next to the video
         if card.kind == "failed":
             code, message = detail.get("ErrorCode"), detail.get("ErrorMessage")
             _explain(card, f"{code}: {message}" if code else entry.error)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import Browser
-from tests.run.conftest import cli
+from tests.run.conftest import CLOUD_ENV, cli
 
 HOSTILE = ["<script>window.pwned=1</script>", "<img src=x onerror=window.pwned=2>"]
 NOTES = Path("/work/notes")  # where the team looks at screenshots (absent on CI: then only the tmp copy)
@@ -103,15 +103,36 @@ def test_report_in_a_real_browser(reported, tmp_path_factory):
         browser.close()
 
 
-def test_report_command_rebuilds_it_from_the_ledger(reported, campaign, tmp_path):
-    sheet, report, _ = reported
+def test_a_shared_engine_report_links_its_urls_and_posters(campaign, server, tmp_path):
+    sheet = campaign(rows=1)
+    engine = server(tmp_path)
+    result = cli("run", sheet, "--endpoint", engine.url, "--json", env=CLOUD_ENV)
+    assert result.returncode == 0, result.stderr
+    browser = Browser(width=800, height=900)
+    try:
+        browser.open((tmp_path / "campaign.report.html").as_uri())
+        video = browser.evaluate("(() => { const v = document.querySelector('video'); return [v.src, v.poster]; })()")
+        assert video[0] == f"{engine.url}/outputs/campaign/r0_0.mp4" and video[1] == f"{engine.url}/outputs/campaign/r0_0.jpg"
+        assert browser.evaluate("new Promise(done => { const i = new Image(); i.onload = () => done(i.naturalWidth);"
+                                " i.onerror = () => done(0); i.src = document.querySelector('video').poster; })") > 0
+        browser.wait_for("document.querySelector('video').readyState >= 1", what="the video's metadata over HTTP")
+        assert browser.evaluate("document.querySelector('video').duration") > 0
+    finally:
+        browser.close()
+
+
+def test_report_command_rebuilds_it_from_the_ledger(campaign, tmp_path):
+    sheet = campaign(rows=2)
+    assert cli("run", sheet).returncode == 0
+    report = tmp_path / "campaign.report.html"
     before = report.read_text()
     report.unlink()
     result = cli("report", sheet)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(report)
     again = report.read_text()
-    assert again.count("<article") == before.count("<article") == 4
+    assert again.count("<article") == before.count("<article") == 2
+    assert again.split("<main>")[1] == before.split("<main>")[1]  # the same cards (only the time made differs)
     # a sheet never run: one line, exit 2, no file
     fresh = campaign(rows=1, name="fresh.csv")
     result = cli("report", fresh)
