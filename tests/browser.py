@@ -32,7 +32,7 @@ class Browser:
         self.profile = tempfile.mkdtemp(prefix="chromium-profile-")
         self.proc = subprocess.Popen(
             [chromium(), "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--mute-audio",
-             "--disable-background-networking", "--disable-component-update", "--disable-dev-shm-usage",
+             "--disable-background-networking", "--disable-component-update", "--disable-dev-shm-usage", "--hide-scrollbars",
              f"--user-data-dir={self.profile}", f"--window-size={width},{height}",
              "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -101,11 +101,12 @@ class Browser:
         self.wait_for(f"document.readyState === 'complete' && location.href === {json.dumps(url)}", timeout, f"{url} to load")
 
     def screenshot(self, path: Path, *, full_page: bool = True) -> Path:
+        """A PNG of the page (``full_page``: all of it, not only the window). Scrollbars are hidden
+        (a launch flag), so capturing beyond the window does not change the layout it measured."""
         params = {"format": "png"}
         if full_page:
-            params["captureBeyondViewport"] = True
-            size = self.send("Page.getLayoutMetrics")["cssContentSize"]
-            params["clip"] = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+            width, height = self.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+            params.update(captureBeyondViewport=True, clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1})
         path.write_bytes(base64.b64decode(self.send("Page.captureScreenshot", **params)["data"]))
         return path
 
