@@ -100,14 +100,23 @@ class Browser:
         self.send("Page.navigate", url=url)
         self.wait_for(f"document.readyState === 'complete' && location.href === {json.dumps(url)}", timeout, f"{url} to load")
 
-    def screenshot(self, path: Path, *, full_page: bool = True) -> Path:
-        """A PNG of the page (``full_page``: all of it, not only the window). Scrollbars are hidden
-        (a launch flag), so capturing beyond the window does not change the layout it measured."""
+    def screenshot(self, path: Path, *, full_page: bool = True, timeout: float = 30) -> Path:
+        """A PNG of the page once it is still (two captures in a row alike: a video's loading
+        spinner has faded out); ``full_page``: all of it, not only the window. Scrollbars are
+        hidden (a launch flag), so capturing beyond the window does not change the layout measured."""
         params = {"format": "png"}
         if full_page:
             width, height = self.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
             params.update(captureBeyondViewport=True, clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1})
-        path.write_bytes(base64.b64decode(self.send("Page.captureScreenshot", **params)["data"]))
+        last = {"png": None}
+
+        def still():
+            png = self.send("Page.captureScreenshot", **params)["data"]
+            same, last["png"] = png == last["png"], png
+            return same
+
+        self._until(still, timeout, "the page to stop moving")
+        path.write_bytes(base64.b64decode(last["png"]))
         return path
 
     def close(self) -> None:

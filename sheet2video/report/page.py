@@ -46,7 +46,7 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(230px,1fr));gap:
 .badge.working{background:var(--working-bg);color:var(--working)}
 .dur{margin-left:auto;font-variant-numeric:tabular-nums}
 h2{font-size:16px;margin:2px 0 0;overflow-wrap:anywhere}
-.speech{margin:0;color:#344054;font-size:14px;display:-webkit-box;-webkit-line-clamp:4;-webkit-box-orient:vertical;overflow:hidden;overflow-wrap:anywhere}
+.speech{margin:0;color:#344054;font-size:14px;white-space:pre-line;display:-webkit-box;-webkit-line-clamp:4;-webkit-box-orient:vertical;overflow:hidden;overflow-wrap:anywhere}
 .speech:hover{-webkit-line-clamp:unset}
 .voice,.file{margin:0;color:var(--muted);font-size:13px;overflow-wrap:anywhere}
 .file a{color:#1849a9}

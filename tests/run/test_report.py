@@ -73,6 +73,12 @@ def test_report_in_a_real_browser(reported, tmp_path_factory):
         assert all(d > 0 for d in durations), durations
         assert all(abs(d - 2.0) < 1.5 for d in durations)  # 2 s rows, voice-over length (a second or so)
 
+        # as a reviewer first sees it (every video's metadata read)
+        shot = browser.screenshot(moved.parent / "report.png")
+        assert shot.stat().st_size > 10_000
+        if NOTES.is_dir():
+            shutil.copy(shot, NOTES / "report-screenshot.png")
+
         # the status filter, clicked with the mouse
         _click(browser, "[data-filter=failed]")
         assert _visible(browser) == ["r2"]
@@ -88,11 +94,6 @@ def test_report_in_a_real_browser(reported, tmp_path_factory):
         assert browser.evaluate("document.scripts.length") == 1 and browser.evaluate("document.images.length") == 0
         titles = browser.evaluate("Array.from(document.querySelectorAll('.card h2')).map(h => h.textContent)")
         assert sorted(titles[1:3]) == sorted(HOSTILE)
-
-        shot = browser.screenshot(moved.parent / "report.png")
-        assert shot.stat().st_size > 10_000
-        if NOTES.is_dir():
-            shutil.copy(shot, NOTES / "report-screenshot.png")
 
         # a phone: one card per line, nothing wider than the screen
         browser.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=1, mobile=True)
