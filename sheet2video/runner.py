@@ -394,13 +394,15 @@ class Runner:
     def _write_report(self) -> Path | None:
         """The HTML report next to the sheet; a failure to write it costs nothing else (the sheet and
         ledger are already saved) and is one warning."""
+        import sqlite3
+
         from sheet2video.report import report_path, write_report
 
         try:
             path = write_report(self.sheet_path)
-        except OSError as error:
+        except (OSError, sqlite3.Error) as error:
             self.reporter.warn(f"the report {report_path(self.sheet_path).name} could not be written "
-                               f"({error.strerror or error}); the results are saved")
+                               f"({getattr(error, 'strerror', None) or error}); the results are saved")
             return None
         self.reporter.info(f"report: {path}")
         return path
