@@ -265,8 +265,9 @@ def _finish_run(summary, as_json: bool) -> None:
 @click.option("--callback-url", metavar="URL", help="Listen here for job-complete callbacks instead of polling often (http://HOST:PORT/path).")
 @click.option("--callback-auth-key", envvar="SHEET2VIDEO_CALLBACK_AUTH_KEY", help="Verify X-ICE-SIGNATURE of callbacks with this key.")
 @click.option("--timeout", type=click.FloatRange(min=1), help="Stop waiting after this many seconds (jobs go on; use sync).")
+@click.option("--preview", is_flag=True, help="Fast drafts first: short side 360 px, one video per row, into <sheet>-preview/; nothing is written into the sheet or counted as done.")
 @handle_errors
-def run(sheet, no_wait, dry_run, as_json, quiet, **kw):
+def run(sheet, no_wait, dry_run, as_json, quiet, preview, **kw):
     """Make the videos of a campaign sheet and write the results back into it.
 
     Every selected row is validated first (exit 2, nothing sent, if any is
@@ -293,6 +294,7 @@ def run(sheet, no_wait, dry_run, as_json, quiet, **kw):
     \b
     Examples:
       sheet2video run campaign.xlsx                      # render locally, fill in the sheet
+      sheet2video run campaign.xlsx --preview            # quick 360 px drafts, one per row, first
       sheet2video run campaign.csv --rows 2-20 --json    # some rows, machine-readable result
       sheet2video run campaign.xlsx --backend aliyun --region cn-shanghai
       sheet2video run campaign.xlsx --backend aliyun --region cn-shanghai --bucket my-videos --prefix spring --download
@@ -309,6 +311,7 @@ def run(sheet, no_wait, dry_run, as_json, quiet, **kw):
 
     options = _run_options(**kw)
     options.wait = not no_wait
+    options.preview = preview
     if no_wait and options.backend == "local" and not options.endpoint:
         _echo_err("note: the embedded engine renders only while sheet2video runs; 'sheet2video sync' finishes the jobs")
     summary = run_sheet(sheet, options, make_reporter(quiet or as_json))
@@ -341,6 +344,34 @@ def sync(sheet, wait, as_json, quiet, **kw):
     options.wait = wait if wait is not None else (options.backend == "local" and not options.endpoint)
     summary = run_sheet(sheet, options, make_reporter(quiet or as_json), submit=False)
     _finish_run(summary, as_json)
+
+
+@cli.command()
+@click.argument("sheet", type=click.Path(path_type=Path))
+@handle_errors
+def report(sheet):
+    """Build the campaign's HTML report again from what its runs recorded.
+
+    Every run and sync writes <sheet stem>.report.html next to the sheet: one card
+    per video with its poster, a player, the title, speech and voice it got, its
+    status and what went wrong in plain words, and a filter by status. One file,
+    no server needed: open it in a browser, or share the folder. Before any real
+    run it shows the drafts of 'run --preview'.
+
+    \b
+    Examples:
+      sheet2video report demo/campaign_en.xlsx   # after 'make demo': demo/campaign_en.report.html
+      sheet2video report campaign.xlsx           # writes campaign.report.html next to it
+    """
+    from sheet2video.report import has_runs, write_report
+
+    if not has_runs(sheet):
+        raise ConfigError(f"no run of {sheet.name} is recorded yet; run 'sheet2video run {sheet}' (or with --preview) first")
+    try:
+        path = write_report(sheet)
+    except OSError as error:
+        raise ConfigError(f"cannot write the report next to {sheet.name}: {error.strerror or error}") from None
+    click.echo(str(path))
 
 
 @cli.command()

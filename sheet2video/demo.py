@@ -41,6 +41,7 @@ def main(folder: Path = ROOT / "demo") -> int:
         worst = max(worst, summary.exit_code)
     videos = sorted((folder / "videos").rglob("*.mp4"))
     print(f"\n{len(videos)} videos in {folder / 'videos'}; open the sheets in {folder} to see the links.", file=sys.stderr)
+    print(f"review them all in a browser: {folder / (Path(CAMPAIGNS[0][0]).stem + '.report.html')}", file=sys.stderr)
     showcase = [v for v in videos if v.name.startswith(SHOWCASE)]
     if showcase:
         print(f"showcase (1080x1920, ~15 s): {showcase[0]}", file=sys.stderr)

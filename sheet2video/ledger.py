@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     media_ids     TEXT NOT NULL DEFAULT '[]',
     durations     TEXT NOT NULL DEFAULT '[]',
     error         TEXT NOT NULL DEFAULT '',
+    details       TEXT NOT NULL DEFAULT '[]',
     submitted_at  TEXT,
     updated_at    TEXT NOT NULL,
     PRIMARY KEY (backend, job_key)
@@ -50,6 +51,11 @@ def state_dir(sheet_path: Path) -> Path:
     return sheet_path.resolve().parent / ".sheet2video"
 
 
+def ledger_path(sheet_path: Path, *, preview: bool = False) -> Path:
+    """The sheet's ledger; ``run --preview`` keeps its own, so a preview never counts as done."""
+    return state_dir(sheet_path) / f"{sheet_path.name}{'.preview' if preview else ''}.ledger.sqlite3"
+
+
 @dataclass
 class Entry:
     backend: str
@@ -64,6 +70,8 @@ class Entry:
     media_ids: list[str] = field(default_factory=list)
     durations: list[float] = field(default_factory=list)
     error: str = ""
+    # one object per video asked for, in order: Status, Video, Duration, Title, Speech, Voice, Error… (the report)
+    details: list[dict] = field(default_factory=list)
     submitted_at: str | None = None
     updated_at: str = ""
 
@@ -81,10 +89,13 @@ class Ledger:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a committed submit must survive a power cut
         self._db.executescript(SCHEMA)
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(jobs)")}
+        if "details" not in columns:  # a ledger written before the report existed
+            self._db.execute("ALTER TABLE jobs ADD COLUMN details TEXT NOT NULL DEFAULT '[]'")
 
     @classmethod
-    def for_sheet(cls, sheet_path: Path) -> Ledger:
-        return cls(state_dir(sheet_path) / f"{sheet_path.name}.ledger.sqlite3")
+    def for_sheet(cls, sheet_path: Path, *, preview: bool = False) -> Ledger:
+        return cls(ledger_path(sheet_path, preview=preview))
 
     def close(self) -> None:
         self._db.close()
@@ -93,7 +104,10 @@ class Ledger:
         row = self._db.execute("SELECT * FROM jobs WHERE backend = ? AND job_key = ?", (backend, job_key)).fetchone()
         return _entry(row) if row else None
 
-    def all(self, backend: str) -> list[Entry]:
+    def all(self, backend: str | None = None) -> list[Entry]:
+        """The jobs of one backend, or (None) of every backend this sheet was run on."""
+        if backend is None:
+            return [_entry(r) for r in self._db.execute("SELECT * FROM jobs ORDER BY rowid").fetchall()]
         rows = self._db.execute("SELECT * FROM jobs WHERE backend = ? ORDER BY rowid", (backend,)).fetchall()
         return [_entry(r) for r in rows]
 
@@ -105,7 +119,7 @@ class Ledger:
             " media_ids, durations, error, submitted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, '[]', '[]', '[]', '', ?, ?)"
             " ON CONFLICT (backend, job_key) DO UPDATE SET rows = excluded.rows, content_hash = excluded.content_hash,"
             " attempt = excluded.attempt, client_token = excluded.client_token, job_id = NULL, status = excluded.status,"
-            " videos = '[]', media_ids = '[]', durations = '[]', error = '', submitted_at = excluded.submitted_at,"
+            " videos = '[]', media_ids = '[]', durations = '[]', error = '', details = '[]', submitted_at = excluded.submitted_at,"
             " updated_at = excluded.updated_at",
             (backend, job_key, json.dumps(rows), content_hash, attempt, token, SUBMITTING, stamp, stamp),
         )
@@ -117,11 +131,13 @@ class Ledger:
         )
 
     def update(self, backend: str, job_key: str, *, status: str, videos: list[str] | None = None,
-               media_ids: list[str] | None = None, durations: list[float] | None = None, error: str = "") -> None:
+               media_ids: list[str] | None = None, durations: list[float] | None = None, error: str = "",
+               details: list[dict] | None = None) -> None:
         self._db.execute(
             "UPDATE jobs SET status = ?, videos = COALESCE(?, videos), media_ids = COALESCE(?, media_ids),"
-            " durations = COALESCE(?, durations), error = ?, updated_at = ? WHERE backend = ? AND job_key = ?",
-            (status, _dump(videos), _dump(media_ids), _dump(durations), error, now_iso(), backend, job_key),
+            " durations = COALESCE(?, durations), error = ?, details = COALESCE(?, details), updated_at = ?"
+            " WHERE backend = ? AND job_key = ?",
+            (status, _dump(videos), _dump(media_ids), _dump(durations), error, _dump(details), now_iso(), backend, job_key),
         )
 
 
@@ -131,7 +147,7 @@ def _dump(value: list | None) -> str | None:
 
 def _entry(row: sqlite3.Row) -> Entry:
     data = dict(row)
-    for name in ("rows", "videos", "media_ids", "durations"):
+    for name in ("rows", "videos", "media_ids", "durations", "details"):
         data[name] = json.loads(data[name])
     return Entry(**data)
 

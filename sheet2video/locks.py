@@ -10,7 +10,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from sheet2video.errors import LockedError
+from sheet2video.errors import ConfigError, LockedError
 
 
 class ExclusiveLock:
@@ -24,8 +24,12 @@ class ExclusiveLock:
         self._fd: int | None = None
 
     def acquire(self) -> ExclusiveLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:  # a read-only folder: say so in one line, before anything is sent
+            raise ConfigError(f"cannot write in {self.path.parent} ({error.strerror or error}); sheet2video keeps its"
+                              " state next to the sheet: put the sheet in a folder you can write") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

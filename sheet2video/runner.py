@@ -40,6 +40,8 @@ from sheet2video.ims.credentials import Credentials, resolve_credentials
 from sheet2video.preflight_media import MediaCheck, probing_disabled
 from sheet2video.ledger import FINAL, SUBMITTING, Entry, Ledger, SheetLock, state_dir
 from sheet2video.outcomes import disabled_rows, disabled_status, next_steps, repeat_options, skip_reason
+from sheet2video.preview import PRESET as PREVIEW_PRESET, preview_folder, preview_job
+from sheet2video.report.details import video_details
 from sheet2video.ratelimit import TokenBucket
 from sheet2video.sheet import Sheet, read_sheet
 from sheet2video.templating import TemplateSet, load_template_set
@@ -106,6 +108,7 @@ class RunOptions:
     prefix: str | None = None              # key prefix in the bucket (P/inputs/…, P/outputs/…)
     storage_endpoint: str | None = None    # an S3-compatible endpoint instead of the region's OSS (another store, a test server)
     download: bool = False                 # aliyun: fetch finished videos into videos/ next to the sheet
+    preview: bool = False                  # drafts: 360 px, one per row, own folder and ledger (preview.py)
 
 
 @dataclass
@@ -148,6 +151,7 @@ class RunSummary:
     @property
     def next_steps(self) -> list[str]:
         return next_steps(self)
+    report: Path | None = None             # the HTML report, None when it could not be written
 
     @property
     def exit_code(self) -> int:
@@ -160,6 +164,7 @@ class RunSummary:
             "pending": self.pending, "videos": self.videos,
             "written": str(self.written.path) if self.written else None,
             "results_copy": bool(self.written and self.written.results_copy),
+            "report": str(self.report) if self.report else None,
             "errors": [{"job": r.job, "rows": r.rows, "error": r.error} for r in self.results if r.error],
             "jobs_detail": [{"job": r.job, "rows": r.rows, "status": r.status, "videos": r.videos} for r in self.results],
             **({"storage": self.storage} if self.storage is not None else {}),
@@ -230,6 +235,8 @@ def open_backend(sheet_path: Path, options: RunOptions) -> Backend:
 
     sheet_dir = sheet_path.resolve().parent
     data = (options.data or state_dir(sheet_path) / "engine").resolve()
+    if options.preview:  # drafts never share an engine with real jobs: a resumed draft would land among the videos
+        data = data.with_name(data.name + "-preview")
     keys = ephemeral_keys()
     media_root = (options.media_root or sheet_dir).resolve()
     if not media_root.is_dir():
@@ -237,6 +244,8 @@ def open_backend(sheet_path: Path, options: RunOptions) -> Backend:
     config = EngineConfig(data=data, media_root=media_root, keys=keys, outputs=sheet_dir / "videos",
                           callback_auth_key=options.callback_auth_key, storage_bucket=options.bucket, storage_region=options.region,
                           storage_endpoint=options.storage_endpoint or (oss_endpoint(options.region) if options.bucket and options.region else None))
+    if options.preview:
+        config.outputs, config.preset = preview_folder(sheet_path), PREVIEW_PRESET
     if options.workers:
         config.workers = options.workers
     engine = Engine(config)
@@ -378,15 +387,21 @@ class Runner:
         return sheet, template_set, planned
 
     def run(self, *, submit: bool = True) -> RunSummary:
+        if self.options.preview and (self.options.backend != "local" or self.options.endpoint):
+            raise ConfigError("--preview renders drafts on this machine with the embedded engine; drop --backend/--endpoint")
         sheet, template_set, planned = self.prepare(probe=submit)  # sync only collects: a file gone since is no error
         self._identity = sheet_identity(sheet)
         self._disabled = disabled_rows(sheet, self.options.rows, {j.key for j in planned}, template_set.key_column)
+        if self.options.preview:
+            planned = [preview_job(job, self._identity) for job in planned]
+            self.reporter.info(f"preview: one draft per row, short side 360 px, into {preview_folder(self.sheet_path)}; "
+                               "the sheet is not written")
         for warning in plan_warnings(sheet, planned):
             self.reporter.warn(warning)
         with SheetLock(self.sheet_path):
             for leftover in remove_leftover_temps(self.sheet_path):
                 self.reporter.info(f"removed {leftover.name}, left by an interrupted save")
-            ledger = Ledger.for_sheet(self.sheet_path)
+            ledger = Ledger.for_sheet(self.sheet_path, preview=self.options.preview)
             in_jobs = sum(len(j.rows) for j in planned)
             summary = RunSummary(sheet=self.sheet_path, ledger=ledger.path, jobs=len(planned), rows=in_jobs + len(self._disabled),
                                  rows_in_jobs=in_jobs, disabled=len(self._disabled),
@@ -407,7 +422,23 @@ class Runner:
                     backend.close()
                     ledger.close()
                     self.reporter.close()
+            summary.report = self._write_report()
         return summary
+
+    def _write_report(self) -> Path | None:
+        """The HTML report next to the sheet; a failure to write it costs nothing else (the sheet and
+        ledger are already saved) and is one warning."""
+        import sqlite3
+
+        from sheet2video.report import report_path, write_report
+
+        try:
+            path = write_report(self.sheet_path)
+        except (OSError, sqlite3.Error) as error:
+            self.reporter.warn(f"the report {report_path(self.sheet_path).name} could not be written "
+                               f"({getattr(error, 'strerror', None) or error}); the results are saved")
+            return None
+        return path  # the summary names it
 
     def _run(self, sheet, template_set, planned, ledger, backend, summary, submit) -> None:
         o = self.options
@@ -586,7 +617,8 @@ class Runner:
                 changed = True
             ledger.update(backend.name, key, status=status, videos=videos,
                           media_ids=[s.get("MediaId", "") for s in ok],
-                          durations=[float(s.get("Duration") or 0) for s in ok], error=error)
+                          durations=[float(s.get("Duration") or 0) for s in ok], error=error,
+                          details=video_details(job, backend.video_ref))
             if status in FINAL:
                 in_flight.pop(key)
                 self.reporter.info(f"{key}: {status}" + (f" — {error}" if error else f", {len(videos)} video(s)"))
@@ -616,7 +648,9 @@ class Runner:
                 counts[entry.status] = counts.get(entry.status, 0) + 1
         self.reporter.progress(counts, len(planned))
 
-    def _write(self, sheet: Sheet, template_set: TemplateSet, planned, ledger: Ledger, backend: Backend) -> WriteOutcome:
+    def _write(self, sheet: Sheet, template_set: TemplateSet, planned, ledger: Ledger, backend: Backend) -> WriteOutcome | None:
+        if self.options.preview:  # drafts are never written into the result columns
+            return None
         updates = []
         for job in planned:
             entry = ledger.get(backend.name, job.key)

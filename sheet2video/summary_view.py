@@ -60,6 +60,8 @@ def print_summary(summary: RunSummary, console=None) -> None:
         else:
             say(console, f"results written to {written.path}" + (f" (backup: {written.backup})" if written.backup else ""), indent="  ")
     say(console, f"ledger: {summary.ledger}", indent="  ")
+    if summary.report is not None:
+        say(console, f"report: {summary.report} (open it in a browser to see every video)", indent="  ")
     for step in summary.next_steps:
         say(console, f"next: {step}", indent="  ", style="bold")
 

@@ -110,7 +110,7 @@ class JobRunner:
         remaining = {"n": len(pending)}
         for subjob, task in pending:
             if preview_only or not self.render_outputs:
-                self.store.set_subjob(subjob["job_id"], "Success", duration=task.duration)
+                self.store.set_subjob(subjob["job_id"], "Success", duration=task.duration, used=task.used)
                 self._one_done(job_id, remaining)
                 continue
             self.store.set_subjob(subjob["job_id"], "Processing")
@@ -132,7 +132,7 @@ class JobRunner:
                                                  business_type="general", client_token=None, overwrite=True)
             # render() checked the file (engine.verify) before returning; its warnings stay with the row.
             self.store.set_subjob(subjob["job_id"], "Success", duration=result["duration"], media_id=media_id,
-                                  warnings=result.get("warnings") or [])
+                                  warnings=result.get("warnings") or [], used=result.get("used") or {})
         else:
             code = getattr(error, "code", "InternalError")
             message = error.message if isinstance(error, Sheet2VideoError) else f"{type(error).__name__}: {error}"

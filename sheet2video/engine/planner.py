@@ -221,6 +221,7 @@ class JobPlanner:
             self._describe(task)
             choose_fit_and_motion(task, editing, random.Random(f"look:{seed_of(params)}:{i}"))
             task.warnings = self._warnings(task)
+            task.used = self._used(titles[i] if titles else None, timeline, ctx)
             tasks.append(task)
         return tasks
 
@@ -236,10 +237,12 @@ class JobPlanner:
             picks = [(pools[g][c], volumes[g], self._length(pools[g][c], ctx)) for g, c in enumerate(combo)]
             speech: list[SpeechClip] = []
             said: list = []  # (speech, timeline offset, script) for captions
+            voice = None
             if scripts:
                 # The video lasts as long as the voice-over (reference §2.3), plus a short tail,
                 # and at least one shot; MaxDuration never cuts a word (preflight warns instead).
-                spoken = self.speech.synthesize(scripts[i], pick_voice(ctx.voice, rng), ctx.rate, ctx.language)
+                voice = pick_voice(ctx.voice, rng)
+                spoken = self.speech.synthesize(scripts[i], voice, ctx.rate, ctx.language)
                 target = max(spoken.duration + SPEECH_TAIL, ctx.shot)
                 speech = [SpeechClip(spoken.path, 0.0, spoken.duration, ctx.speech_volume)]
                 said = [(spoken, 0.0, scripts[i])]
@@ -257,7 +260,7 @@ class JobPlanner:
                 picks.insert(at, (cand, volumes[g], self._length(cand, ctx)))
                 guard += 1
             shots = _fit(picks, target, scale=bool(scripts) and ctx.align == "AutoSpeed")
-            timelines.append(_Timeline(shots, round(target, 3), speech, said))
+            timelines.append(_Timeline(shots, round(target, 3), speech, said, voice))
         return timelines
 
     def _grouped(self, groups, inputs, ctx: _Context, rng: random.Random, count: int) -> list[_Timeline]:
@@ -275,10 +278,11 @@ class JobPlanner:
             speech: list[SpeechClip] = []
             said: list = []  # (speech, timeline offset, script) for captions
             clock = 0.0
+            voice = pick_voice(ctx.voice, random.Random(f"{i}/{combo}"))  # one voice per output
             for g, group in enumerate(groups):
                 if voiced[g]:
                     text = voiced[g][aligned_pick[i]] if aligned else per_group[g][i]
-                    spoken = self.speech.synthesize(text, pick_voice(ctx.voice, random.Random(f"{i}/{combo}")), ctx.rate, ctx.language)  # one voice per output
+                    spoken = self.speech.synthesize(text, voice, ctx.rate, ctx.language)
                     length = spoken.duration
                     speech.append(SpeechClip(spoken.path, round(clock, 3), spoken.duration, ctx.speech_volume))
                     said.append((spoken, round(clock, 3), text))
@@ -304,7 +308,7 @@ class JobPlanner:
                 if keep < clock:
                     clock = keep
                     shots = _trim(shots, clock)
-            timelines.append(_Timeline(shots, round(clock, 3), speech, said))
+            timelines.append(_Timeline(shots, round(clock, 3), speech, said, voice))
         return timelines
 
     def _image_text(self, inputs, ctx: _Context, rng: random.Random, count: int) -> list[_Timeline]:
@@ -315,8 +319,10 @@ class JobPlanner:
         for i in range(count):
             order = pool[:]
             rng.shuffle(order)
+            voice = None
             if scripts:
-                spoken = self.speech.synthesize(scripts[i], pick_voice(ctx.voice, rng), ctx.rate, ctx.language)
+                voice = pick_voice(ctx.voice, rng)
+                spoken = self.speech.synthesize(scripts[i], voice, ctx.rate, ctx.language)
                 sentences = [s for s in _SENTENCE.split(scripts[i]) if s.strip()] or [scripts[i]]
                 total_chars = sum(len(s) for s in sentences)
                 lengths = [spoken.duration * len(s) / total_chars for s in sentences]
@@ -332,7 +338,7 @@ class JobPlanner:
             for n, length in enumerate(lengths):
                 cand = order[n % len(order)]
                 shots += _fit([(cand, ctx.media_volume, self._length(cand, ctx))], length, scale=False)
-            timelines.append(_Timeline(_trim(shots, target), round(target, 3), speech, said))
+            timelines.append(_Timeline(_trim(shots, target), round(target, 3), speech, said, voice))
         return timelines
 
     # ------------------------------------------------------------ pieces
@@ -346,6 +352,20 @@ class JobPlanner:
         if task.music is not None:
             level = measure(task.music.path)
             task.music.loudness = level.integrated if level else None
+
+    def _used(self, title: str | None, timeline: _Timeline, ctx: _Context) -> dict[str, str]:
+        """What a reviewer hears and reads in this output: the title, the scripts spoken and the
+        voice that spoke them (a cloud name with the local voice it maps to)."""
+        used = {"Title": title} if title else {}
+        scripts = [script for _, _, script in timeline.voiced]
+        if scripts:
+            used["Speech"] = "\n".join(scripts)
+            route = getattr(self.speech, "route", None)  # the default synthesizer knows which voice speaks
+            spoken_by = route(scripts[0], timeline.voice, ctx.language)[1] if route else None
+            asked = timeline.voice
+            used["Voice"] = (f"{asked} → {spoken_by}" if asked and spoken_by and asked != spoken_by
+                             else asked or spoken_by or "default")
+        return used
 
     def _length(self, candidate: Candidate, ctx: _Context) -> float:
         return ctx.image if candidate.info.kind == "image" else min(ctx.shot, candidate.length)
@@ -397,6 +417,7 @@ class _Timeline:
     duration: float
     speech: list[SpeechClip]
     voiced: list = field(default_factory=list)  # (speech, timeline offset, script): caption timings
+    voice: str | None = None  # the Voice asked for this output (one out of a comma list)
 
 
 def _level(config: dict[str, Any] | None, default: float) -> float:

@@ -182,4 +182,5 @@ def render(
         _unlink(graph_file)
         _unlink(ass_path(graph_file))  # compose.captions writes it next to the graph
         _unlink(titles_file)
-    return RenderResult(path=output, duration=ms(task.duration) / 1000, warnings=list(task.warnings), poster=poster)
+    return RenderResult(path=output, duration=ms(task.duration) / 1000, warnings=list(task.warnings), poster=poster,
+                        used=dict(task.used))

@@ -30,6 +30,7 @@ from sheet2video.engine.jobs import JobRunner, LocalExecutor, default_workers
 from sheet2video.engine.media import MediaResolver, media_type_of, output_relpath
 from sheet2video.engine.objects import OutputPublisher, open_objects
 from sheet2video.engine.planner import JobPlanner
+from sheet2video.engine.poster import poster_path
 from sheet2video.engine.store import Store
 from sheet2video.engine.tts import DefaultSynthesizer
 from sheet2video.errors import ImsError, RenderError
@@ -357,8 +358,16 @@ class Engine:
             body["MediaURL"] = self._url_for(path) if path.exists() else ""
             body["MediaId"] = subjob["media_id"] or ""
             body["Duration"] = subjob["duration"]
+            extend = {}
             if subjob.get("warnings"):  # damaged inputs that still rendered: in the model's own ExtendOutput
-                body["ExtendOutput"] = json.dumps({"Warnings": json.loads(subjob["warnings"])}, ensure_ascii=False)
+                extend["Warnings"] = json.loads(subjob["warnings"])
+            if subjob.get("used"):  # the title, speech and voice this output got (the report shows them)
+                extend["Used"] = json.loads(subjob["used"])
+            poster = Path(poster_path(path))
+            if body["MediaURL"] and poster.is_file():  # its poster frame (engine.poster), served next to it
+                extend["Poster"] = self._url_for(poster)
+            if extend:
+                body["ExtendOutput"] = json.dumps(extend, ensure_ascii=False)
         if subjob["status"] == "Failed":
             body["ErrorCode"] = subjob["error_code"] or "InternalError"
             body["ErrorMessage"] = subjob["error_message"] or ""

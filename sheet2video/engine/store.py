@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS subjobs (
     duration      REAL,
     error_code    TEXT,
     error_message TEXT,
-    warnings      TEXT  -- JSON list: the render succeeded, but an input was truncated/damaged
+    warnings      TEXT, -- JSON list: the render succeeded, but an input was truncated/damaged
+    used          TEXT  -- JSON object: the title, speech and voice this output got (for the report)
 );
 CREATE INDEX IF NOT EXISTS subjobs_parent ON subjobs(parent_id, idx);
 CREATE TABLE IF NOT EXISTS media (
@@ -96,6 +97,8 @@ class Store:
         columns = {r[1] for r in self._db.execute("PRAGMA table_info(subjobs)")}
         if "warnings" not in columns:  # a store written before warnings existed
             self._db.execute("ALTER TABLE subjobs ADD COLUMN warnings TEXT")
+        if "used" not in columns:  # … or before it recorded what each output used
+            self._db.execute("ALTER TABLE subjobs ADD COLUMN used TEXT")
         self._nonce_writes = 0
 
     def close(self) -> None:
@@ -187,9 +190,10 @@ class Store:
         )
 
     def set_subjob(self, subjob_id: str, status: str, **fields: Any) -> None:
-        allowed = {"media_id", "duration", "error_code", "error_message", "warnings"}
-        if "warnings" in fields:  # stored as a JSON list; None when there are none
-            fields["warnings"] = json.dumps(list(fields["warnings"]), ensure_ascii=False) if fields["warnings"] else None
+        allowed = {"media_id", "duration", "error_code", "error_message", "warnings", "used"}
+        for name in ("warnings", "used"):  # stored as JSON; None when empty
+            if name in fields:
+                fields[name] = json.dumps(fields[name], ensure_ascii=False) if fields[name] else None
         sets = ", ".join(f"{k} = ?" for k in fields if k in allowed)
         values = [fields[k] for k in fields if k in allowed]
         self._execute(

@@ -121,6 +121,8 @@ class RenderTask(_Data):
     caption_style: dict = field(default_factory=dict)  # AsrConfig-like keys, fonts resolved
     # Planner notes about the inputs (e.g. a truncated source) a Success carries to its row.
     warnings: list[str] = field(default_factory=list)
+    # What this output says and who says it ({"Title", "Speech", "Voice"}): the report shows it per video.
+    used: dict = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict) -> RenderTask:
@@ -140,5 +142,6 @@ class RenderResult(_Data):
     duration: float
     warnings: list[str] = field(default_factory=list)  # the render succeeded, but see these
     poster: str | None = None  # a JPEG frame next to the video (engine.poster), None if it could not be made
+    used: dict = field(default_factory=dict)  # the task's ``used``, carried back to the sub-job
 
 

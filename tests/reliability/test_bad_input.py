@@ -110,7 +110,8 @@ def check_confinement(w: Work, sheet: Path | None, extra_write: tuple[Path, ...]
     if sheet is not None:
         real = sheet.resolve()
         write_ok.append(real)
-        for name in (real.name, f"{real.stem}.bak{real.suffix}", f"{real.stem}.results{real.suffix}"):
+        for name in (real.name, f"{real.stem}.bak{real.suffix}", f"{real.stem}.results{real.suffix}",
+                     f"{real.stem}.report.html"):
             write_ok.append(real.with_name(name))
     temp = re.compile(r"^\.(.+)\.[^.]+\.tmp$")
     system_temp = Path(tempfile.gettempdir())
@@ -475,7 +476,9 @@ def test_gauntlet_each_bad_row_gets_its_own_clear_error(case_dir: Work):
     check_confinement(w, sheet)
     after = tree(w.root)
     snapshot_check(before, after, lambda k: k.startswith(("work/.sheet2video", "work/videos")) or k in (
-        "work/gauntlet.csv", "work/gauntlet.bak.csv", "audit.jsonl"))
+        "work/gauntlet.csv", "work/gauntlet.bak.csv", "work/gauntlet.report.html", "audit.jsonl"))
+    report = (w.work / "gauntlet.report.html").read_text()
+    assert report.count("<article") == len(cases) and report.count("<script") == 1  # a card each; cells stay text
     FIGURES["bad inputs tried (hand-written)"] += len(cases)
 
 

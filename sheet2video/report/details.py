@@ -1,0 +1,71 @@
+"""What each video of a job actually got, taken from a GetBatchMediaProducingJob answer.
+
+The local engine says it per video (``SubJobList[].ExtendOutput`` → ``{"Used": {"Title",
+"Speech", "Voice"}}``); the cloud does not, so the job's own lists stand in, marked ``OneOf``
+(each video got one of these). The runner stores the result in the ledger's ``details``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+
+def _json(text: Any) -> dict:
+    if isinstance(text, dict):
+        return text
+    try:
+        value = json.loads(text or "{}")
+    except (TypeError, json.JSONDecodeError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _texts(values: Any) -> list[str]:
+    return [str(v) for v in values] if isinstance(values, list) else []
+
+
+def job_choices(job: dict[str, Any]) -> dict[str, Any]:
+    """The job's titles, scripts and voice as sent (the cloud's stand-in for per-video facts)."""
+    inputs, editing = _json(job.get("InputConfig")), _json(job.get("EditingConfig"))
+    speech = _texts(inputs.get("SpeechTextArray"))
+    for group in inputs.get("MediaGroupArray") or []:
+        if isinstance(group, dict):
+            speech += _texts(group.get("SpeechTextArray"))
+    voice = (editing.get("SpeechConfig") or {}).get("Voice") if isinstance(editing.get("SpeechConfig"), dict) else None
+    choices: dict[str, Any] = {"OneOf": True}
+    if inputs.get("TitleArray"):
+        choices["Titles"] = _texts(inputs["TitleArray"])
+    if speech:
+        choices["Speeches"] = speech
+    if voice:
+        choices["Voice"] = str(voice)
+    return choices
+
+
+def video_details(job: dict[str, Any], video_ref: Callable[[str], str]) -> list[dict[str, Any]]:
+    """One object per sub-job, in order: its status, video, duration, what it used, its error."""
+    fallback = None
+    out = []
+    for subjob in job.get("SubJobList") or []:
+        detail: dict[str, Any] = {"Status": subjob.get("Status") or "Processing"}
+        if subjob.get("MediaURL"):
+            detail["Video"] = video_ref(subjob["MediaURL"])
+        if subjob.get("Duration") is not None:
+            detail["Duration"] = float(subjob.get("Duration") or 0)
+        if subjob.get("ErrorCode"):
+            detail["ErrorCode"] = str(subjob["ErrorCode"])
+            detail["ErrorMessage"] = str(subjob.get("ErrorMessage") or "")
+        extend = _json(subjob.get("ExtendOutput"))
+        used = extend.get("Used")
+        if isinstance(used, dict) and used:
+            detail.update({k: str(v) for k, v in used.items() if k in ("Title", "Speech", "Voice") and v})
+        else:
+            fallback = fallback if fallback is not None else job_choices(job)
+            detail.update(fallback)
+        if isinstance(extend.get("Poster"), str) and extend["Poster"]:  # the local engine's poster frame
+            detail["Poster"] = video_ref(extend["Poster"])
+        if isinstance(extend.get("Warnings"), list) and extend["Warnings"]:
+            detail["Warnings"] = [str(w) for w in extend["Warnings"]]
+        out.append(detail)
+    return out

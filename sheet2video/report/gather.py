@@ -1,0 +1,149 @@
+"""The report's data: the sheet's ledger → one card per row and video, with counts.
+
+Only the ledger is read (never the sheet, which may have changed or be open in Excel). A job
+run on more than one backend shows its latest entry. When no real run is recorded yet, the
+preview ledger (``run --preview``) is shown instead, and every card says PREVIEW.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from sheet2video.engine.poster import poster_path
+from sheet2video.ledger import Entry, Ledger, ledger_path
+from sheet2video.report.words import WORKING_WORDS, explain, kind_of, next_step, split_error
+
+
+@dataclass
+class Card:
+    job: str
+    rows: list[int]
+    index: int              # which video of the row (0-based)
+    of: int                 # how many the row asked for (as far as is known)
+    kind: str               # ready / failed / working
+    status: str             # the raw status (Success, Failed, Processing…)
+    video: str | None = None       # a link: relative to the report's folder, or a URL
+    video_name: str | None = None  # what the link is called on the card
+    poster: str | None = None      # a relative link to the poster JPEG, when there is one
+    duration: float | None = None
+    title: str | None = None
+    speech: str | None = None
+    voice: str | None = None
+    one_of: bool = False           # title/speech are the row's choices, not known per video (cloud)
+    titles: list[str] = field(default_factory=list)
+    speeches: list[str] = field(default_factory=list)
+    problem: str | None = None     # in plain words
+    next: str | None = None        # what to do about it
+    code: str | None = None        # the raw error code, small
+    detail: str | None = None      # the raw error message
+    warnings: list[str] = field(default_factory=list)
+    note: str | None = None        # for work still going on
+    updated_at: str = ""
+
+
+@dataclass
+class ReportData:
+    sheet: str
+    cards: list[Card]
+    preview: bool
+    counts: Counter
+    rows: int
+
+
+def has_runs(sheet_path: Path) -> bool:
+    return any(ledger_path(sheet_path, preview=p).is_file() for p in (False, True))
+
+
+def gather(sheet_path: Path) -> ReportData:
+    real = _entries(sheet_path, preview=False)
+    preview = not real
+    entries = _entries(sheet_path, preview=True) if preview else real
+    folder = sheet_path.resolve().parent
+    cards = [card for entry in entries for card in _cards(entry, folder)]
+    rows = {n for e in entries for n in e.rows}
+    return ReportData(sheet_path.name, cards, preview and bool(cards), Counter(c.kind for c in cards), len(rows))
+
+
+def _entries(sheet_path: Path, *, preview: bool) -> list[Entry]:
+    path = ledger_path(sheet_path, preview=preview)
+    if not path.is_file():
+        return []
+    ledger = Ledger(path)
+    try:
+        latest: dict[str, Entry] = {}
+        for entry in ledger.all():
+            if entry.job_key not in latest or entry.updated_at >= latest[entry.job_key].updated_at:
+                latest[entry.job_key] = entry
+    finally:
+        ledger.close()
+    return sorted(latest.values(), key=lambda e: (min(e.rows or [0]), e.job_key))
+
+
+def _cards(entry: Entry, folder: Path) -> list[Card]:
+    details = entry.details or _details_from_columns(entry)
+    if not details:  # not answered yet, or refused as a whole: one card for the row
+        card = Card(entry.job_key, entry.rows, 0, 1, kind_of(entry.status), entry.status, updated_at=entry.updated_at)
+        _explain(card, entry.error)
+        return [card]
+    cards = []
+    for index, detail in enumerate(details):
+        status = detail.get("Status") or entry.status
+        card = Card(entry.job_key, entry.rows, index, len(details), kind_of(status), status,
+                    duration=detail.get("Duration"), title=detail.get("Title"), speech=detail.get("Speech"),
+                    voice=detail.get("Voice"), one_of=bool(detail.get("OneOf")), titles=detail.get("Titles") or [],
+                    speeches=detail.get("Speeches") or [], warnings=detail.get("Warnings") or [],
+                    updated_at=entry.updated_at)
+        if detail.get("Video"):
+            card.video, card.poster, card.video_name = _links(detail["Video"], folder)
+            remote_poster = str(detail.get("Poster") or "")
+            if card.poster is None and remote_poster.lower().startswith(("http://", "https://")):
+                card.poster = remote_poster  # a shared engine (serve) serves it next to the video
+        if card.kind == "failed":
+            code, message = detail.get("ErrorCode"), detail.get("ErrorMessage")
+            _explain(card, f"{code}: {message}" if code else entry.error)
+        elif card.kind == "working":
+            card.note = WORKING_WORDS.get(status, "Being made.")
+        cards.append(card)
+    return cards
+
+
+def _details_from_columns(entry: Entry) -> list[dict]:
+    """A ledger written before ``details`` existed still has its videos and durations."""
+    return [{"Status": "Success", "Video": video, "Duration": entry.durations[i] if i < len(entry.durations) else None}
+            for i, video in enumerate(entry.videos)]
+
+
+def _explain(card: Card, error: str) -> None:
+    if card.kind == "working":
+        card.note = WORKING_WORDS.get(card.status, "Being made.")
+        return
+    if not error:
+        return
+    if error.startswith("warning: "):
+        card.warnings = [error[len("warning: "):]]
+        return
+    code, message = split_error(error)
+    card.problem, card.code, card.detail = explain(code), code or None, message or None
+    card.next = next_step(code, card.rows)
+
+
+def _links(video: str, folder: Path) -> tuple[str, str | None, str]:
+    """(video link, poster link or None, name) — relative to the report's folder when on disk."""
+    if video.lower().startswith(("http://", "https://")):  # a cloud or remote engine's link, as returned
+        return video, None, video.rsplit("/", 1)[-1].split("?", 1)[0] or video
+    path = Path(video[len("file://"):] if video.startswith("file://") else video)
+    full = path if path.is_absolute() else folder / path
+    try:
+        relative = os.path.relpath(full, folder)
+    except ValueError:  # another drive (Windows): only an absolute link works
+        relative = None
+
+    def href(p: Path) -> str:
+        return quote(Path(os.path.relpath(p, folder)).as_posix()) if relative else p.resolve().as_uri()
+
+    poster = Path(poster_path(full))
+    return href(full), href(poster) if poster.is_file() else None, full.name
