@@ -33,7 +33,7 @@ from sheet2video.engine.store import Store
 from sheet2video.engine.tts import DefaultSynthesizer
 from sheet2video.errors import ImsError, RenderError
 from sheet2video.ims.checks import check_params
-from sheet2video.ims.signing import SignatureError, verify_request
+from sheet2video.ims.signing import SignatureError, verify_any
 from sheet2video.locks import ExclusiveLock
 from sheet2video.ratelimit import TokenBucket
 
@@ -174,7 +174,7 @@ class Engine:
                 response = send_from_directory(self.outputs, name, environ)
             elif request.method == "GET" and request.path == "/health":
                 response = Response('{"Status":"ok"}', content_type="application/json")
-            elif request.method != "POST" or request.path != "/":
+            elif request.method not in ("POST", "GET") or request.path != "/":  # RPC: GET too (DeleteTemplate)
                 raise ApiError("InvalidApi.NotFound", "Specified api is not found, please check your url and method.", 404)
             else:
                 body = self.call(request, request_id)
@@ -199,25 +199,23 @@ class Engine:
 
     def call(self, request: Request, request_id: str) -> dict[str, Any]:
         body = request.get_data(cache=True)  # raises RequestEntityTooLarge past the limit
-        key_id = verify_request(request.method, request.path, request.args.to_dict(), request.headers, body,
-                                self.config.keys.get)
-        nonce = request.headers.get("x-acs-signature-nonce", "")
-        if not self.store.use_nonce(nonce):
+        signed = verify_any(request.method, request.path, request.args.to_dict(), request.form.to_dict(),
+                            request.headers, body, self.config.keys.get)
+        key_id = signed.key_id
+        if not self.store.use_nonce(signed.nonce):
             raise SignatureError("SignatureNonceUsed", "Specified signature nonce was used already.", http_status=400)
         if self.config.qps:
             bucket = self._buckets.setdefault(key_id, TokenBucket(self.config.qps))
             if not bucket.take():
                 raise ApiError("Throttling.User", "Request was denied due to user flow control.", 400)
-        version = request.headers.get("x-acs-version")
+        version = signed.version
         if version != API_VERSION:
             raise ApiError("InvalidVersion", f"Specified parameter Version is not valid: {version!r}; use {API_VERSION}.")
-        action = request.headers.get("x-acs-action", "")
+        action = signed.action
         handler = self.actions.get(action)
         if handler is None:
             raise ApiError("InvalidApi.NotFound", f"Specified api {action!r} is not found.", 404)
-        params = request.args.to_dict()
-        params.update(request.form.to_dict())
-        return handler(key_id, params)
+        return handler(key_id, signed.params)
 
     # ------------------------------------------------------------ actions
 
