@@ -28,8 +28,12 @@ from werkzeug.wrappers import Request, Response
 from sheet2video.engine.faults import Faults
 from sheet2video.engine.jobs import JobRunner, LocalExecutor, default_workers
 from sheet2video.engine.media import MediaResolver, media_type_of, output_relpath
+from sheet2video.engine.mediainfo import media_info
 from sheet2video.engine.planner import JobPlanner
+from sheet2video.engine.projects import Projects
+from sheet2video.engine.responses import job_body
 from sheet2video.engine.store import Store
+from sheet2video.engine.templates import Templates
 from sheet2video.engine.tts import DefaultSynthesizer
 from sheet2video.errors import ImsError, RenderError
 from sheet2video.ims.checks import check_params
@@ -91,6 +95,8 @@ class Engine:
                                 self.outputs, callback_auth_key=config.callback_auth_key,
                                 render_outputs=config.render_outputs)
         self._buckets: dict[str, TokenBucket] = {}
+        self.templates = Templates(self.store)
+        self.projects = Projects(self.store, self.outputs, lambda: self._url_for)
         self.faults = Faults.parse(config.faults) if config.faults else None
         self._server = None
         self._thread: threading.Thread | None = None
@@ -101,6 +107,8 @@ class Engine:
             "ListBatchMediaProducingJobs": self.list,
             "RegisterMediaInfo": self.register_media,
             "GetMediaInfo": self.get_media,
+            **self.templates.actions(),
+            "GetEditingProject": self.projects.get,
         }
 
     def _remove_interrupted_renders(self) -> None:
@@ -229,6 +237,8 @@ class Engine:
                 parsed[name] = json.loads(text)
             except json.JSONDecodeError as error:
                 raise ApiError("InvalidParameter", f"{name} is not valid JSON: {error.msg} at position {error.pos}.") from None
+        seed = "\n".join(params.get(n) or "" for n in JSON_PARAMS)
+        parsed, extend_input = self.templates.for_submit(parsed, seed)  # the picked template under the job's own
         problems = [i for i in check_params(parsed) if i.level == "error"]
         if problems:
             raise ApiError("InvalidParameter", "; ".join(f"{i.path}: {i.message}" for i in problems[:10]))
@@ -240,7 +250,9 @@ class Engine:
             raise ApiError("InvalidParameter", error.message) from None
         job_type = "Script" if parsed["InputConfig"].get("MediaGroupArray") else "Smart_Mix"
         stored = {name: params.get(name) or None for name in JSON_PARAMS}
-        job_id, created = self.store.create_job(key_id, params.get("ClientToken") or None, job_type, stored, relpaths)
+        job_id, created = self.store.create_job(key_id, params.get("ClientToken") or None, job_type, stored, relpaths,
+                                                extend_input=extend_input,
+                                                projects=bool(output.get("GeneratePreviewOnly")))
         if created:
             self.runner.dispatch(job_id)
             if self.faults:
@@ -252,9 +264,7 @@ class Engine:
         job = self.store.job(job_id)
         if job is None:
             raise ApiError("InvalidParameter.JobId", f"The specified job not found: {job_id!r}.", 404)
-        body = self._job_body(job)
-        body["SubJobList"] = [self._subjob_body(s) for s in self.store.subjobs(job_id)]
-        return {"EditingBatchJob": body}
+        return {"EditingBatchJob": job_body(job, self.store.subjobs(job_id), self._url_for, self.outputs)}
 
     def list(self, key_id: str, params: dict[str, str]) -> dict[str, Any]:
         try:
@@ -282,7 +292,7 @@ class Engine:
         return {
             "MaxResults": limit,
             "NextToken": format(page[-1]["seq"], "x") if more and page else "",
-            "EditingBatchJobList": [self._job_body(r) for r in page],
+            "EditingBatchJobList": [job_body(r) for r in page],
         }
 
     def register_media(self, key_id: str, params: dict[str, str]) -> dict[str, Any]:
@@ -306,51 +316,7 @@ class Engine:
         record = self.store.media(media_id=params.get("MediaId"), input_url=params.get("InputURL"))
         if record is None:
             raise ApiError("InvalidParameter.MediaId", "The specified media not found.", 404)
-        info: dict[str, Any] = {}
-        try:
-            path = self.resolver.resolve(record["media_id"])
-            probed = self.planner.media(str(path))[1] if record["media_type"] != "audio" else None
-            info = {"FileName": path.name, "FileSize": str(path.stat().st_size), "FileUrl": self._url_for(path) or record["input_url"]}
-            if probed:
-                info.update(Duration=str(probed.duration), Width=str(probed.width), Height=str(probed.height))
-        except RenderError as error:
-            info = {"FileStatus": "Abnormal", "ErrorMessage": error.message}
-        basic = {
-            "MediaId": record["media_id"], "InputURL": record["input_url"], "MediaType": record["media_type"],
-            "BusinessType": record["business_type"], "Title": record["title"], "Status": record["status"],
-            "CreateTime": record["create_time"],
-        }
-        return {"MediaInfo": {"MediaId": record["media_id"], "MediaBasicInfo": basic, "FileInfoList": [{"FileBasicInfo": info}]}}
-
-    # ------------------------------------------------------------ shapes (reference §3, §4)
-
-    @staticmethod
-    def _job_body(job: dict[str, Any]) -> dict[str, Any]:
-        body = {
-            "JobId": job["job_id"], "JobType": job["job_type"], "Status": job["status"],
-            "InputConfig": job["input_config"] or "", "EditingConfig": job["editing_config"] or "",
-            "OutputConfig": job["output_config"] or "", "UserData": job["user_data"] or "",
-            "Extend": job["extend"] or "{}", "CreateTime": job["create_time"], "ModifiedTime": job["modified_time"],
-        }
-        if job["template_config"]:
-            body["TemplateConfig"] = job["template_config"]
-        if job["complete_time"]:
-            body["CompleteTime"] = job["complete_time"]
-        return body
-
-    def _subjob_body(self, subjob: dict[str, Any]) -> dict[str, Any]:
-        body: dict[str, Any] = {"JobId": subjob["job_id"], "Status": subjob["status"]}
-        if subjob["status"] == "Success":
-            path = self.outputs / subjob["output_path"]
-            body["MediaURL"] = self._url_for(path) if path.exists() else ""
-            body["MediaId"] = subjob["media_id"] or ""
-            body["Duration"] = subjob["duration"]
-            if subjob.get("warnings"):  # damaged inputs that still rendered: in the model's own ExtendOutput
-                body["ExtendOutput"] = json.dumps({"Warnings": json.loads(subjob["warnings"])}, ensure_ascii=False)
-        if subjob["status"] == "Failed":
-            body["ErrorCode"] = subjob["error_code"] or "InternalError"
-            body["ErrorMessage"] = subjob["error_message"] or ""
-        return body
+        return {"MediaInfo": media_info(record, self.resolver, self.outputs, self._url_for)}
 
     def _url_for(self, path: Path) -> str | None:
         try:

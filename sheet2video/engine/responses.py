@@ -1,0 +1,52 @@
+"""Answers shaped field by field like the official response models (``alibabacloud_ice20201109.models``):
+nothing they do not define, and what they define only where the engine has an honest value.
+
+``GetBatchMediaProducingJobResponseBodyEditingBatchJob`` has ``ExtendInput``/``ExtendOutput`` and its
+sub-jobs ``ProjectId``; the list item (``ListBatchMediaProducingJobsResponseBodyEditingBatchJobList``)
+has neither, and no model has ``TemplateConfig`` (it stays a request parameter; the template a job
+applied is its ``ExtendInput``). Sub-jobs have no ``ExtendOutput``: warnings about damaged inputs go in
+the job's ``ExtendOutput`` as ``{"Warnings": {"<sub-job id>": [...]}}``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+
+def job_body(job: dict[str, Any], subjobs: list[dict[str, Any]] | None = None,
+             url_for: Callable[[Path], str | None] | None = None, outputs: Path | None = None) -> dict[str, Any]:
+    """A Get answer's ``EditingBatchJob`` (with ``subjobs``) or a List answer's item (without)."""
+    body = {
+        "JobId": job["job_id"], "JobType": job["job_type"], "Status": job["status"],
+        "InputConfig": job["input_config"] or "", "EditingConfig": job["editing_config"] or "",
+        "OutputConfig": job["output_config"] or "", "UserData": job["user_data"] or "",
+        "Extend": job["extend"] or "{}", "CreateTime": job["create_time"], "ModifiedTime": job["modified_time"],
+    }
+    if job["complete_time"]:
+        body["CompleteTime"] = job["complete_time"]
+    if subjobs is None:
+        return body
+    if job.get("extend_input"):
+        body["ExtendInput"] = job["extend_input"]
+    warnings = {s["job_id"]: json.loads(s["warnings"]) for s in subjobs if s["status"] == "Success" and s.get("warnings")}
+    if warnings:
+        body["ExtendOutput"] = json.dumps({"Warnings": warnings}, ensure_ascii=False)
+    body["SubJobList"] = [subjob_body(s, url_for, outputs) for s in subjobs]
+    return body
+
+
+def subjob_body(subjob: dict[str, Any], url_for: Callable[[Path], str | None], outputs: Path) -> dict[str, Any]:
+    body: dict[str, Any] = {"JobId": subjob["job_id"], "Status": subjob["status"]}
+    if subjob.get("project_id"):
+        body["ProjectId"] = subjob["project_id"]
+    if subjob["status"] == "Success":
+        path = outputs / subjob["output_path"]
+        body["MediaURL"] = url_for(path) if path.exists() else ""
+        body["MediaId"] = subjob["media_id"] or ""
+        body["Duration"] = subjob["duration"]
+    if subjob["status"] == "Failed":
+        body["ErrorCode"] = subjob["error_code"] or "InternalError"
+        body["ErrorMessage"] = subjob["error_message"] or ""
+    return body
