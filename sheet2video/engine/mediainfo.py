@@ -23,6 +23,7 @@ from sheet2video.engine.probe import probe
 from sheet2video.errors import RenderError
 from sheet2video.ims.signing import format_timestamp
 
+STREAM_LISTS = ("VideoStreamInfoList", "AudioStreamInfoList", "SubtitleStreamInfoList")
 COVERS_DIR = "_covers"  # under the outputs folder, so /outputs/ serves them (a dot-folder it would not)
 _cover_lock = threading.Lock()
 
@@ -49,10 +50,10 @@ def _seconds(stream, value: int | None) -> str | None:
 
 def _common(stream) -> dict[str, Any]:
     cc = stream.codec_context
-    tag = getattr(cc, "codec_tag", "") or ""
+    tag = (getattr(cc, "codec_tag", "") or "").strip("\0")  # no tag (MP3, raw streams): none, not four NULs
     info = {
-        "Index": str(stream.index), "CodecName": cc.name, "CodecLongName": cc.codec.long_name,
-        "CodecTagString": tag, "CodecTag": "0x" + tag.encode("latin-1")[::-1].hex().rjust(4, "0") if tag else None,
+        "Index": str(stream.index), "CodecName": cc.codec.canonical_name, "CodecLongName": cc.codec.long_name,
+        "CodecTagString": tag, "CodecTag": "0x" + tag.encode("latin-1")[::-1].hex() if tag else None,
         "Timebase": str(stream.time_base) if stream.time_base else None,
         "CodecTimeBase": str(stream.time_base) if stream.time_base else None,
         "StartTime": _seconds(stream, stream.start_time), "Duration": _seconds(stream, stream.duration),
@@ -122,7 +123,8 @@ def file_info(path: Path, media_type: str, registered: str, file_url: str) -> di
         "FileUrl": file_url, "CreateTime": registered,
         "ModifiedTime": format_timestamp(datetime.fromtimestamp(stat.st_mtime, timezone.utc)),
     }
-    entry: dict[str, Any] = {"FileBasicInfo": basic}
+    # the model always has the three lists (empty when there are no such streams)
+    entry: dict[str, Any] = {"FileBasicInfo": basic, **{name: [] for name in STREAM_LISTS}}
     try:
         probed = probe(path)
     except RenderError:  # the model has no field for the reason: the file is just Abnormal
@@ -145,8 +147,9 @@ def file_info(path: Path, media_type: str, registered: str, file_url: str) -> di
                      ("AudioStreamInfoList", container.streams.audio, _audio),
                      ("SubtitleStreamInfoList", container.streams.subtitles, _subtitle))
             for name, streams, shape in lists:
-                if streams:
-                    entry[name] = [_clean(shape(s)) for s in streams]
+                entry[name] = [_clean(shape(s)) for s in streams]
+            if probed.kind == "audio" and len(entry["AudioStreamInfoList"]) == 1:
+                entry["AudioStreamInfoList"][0]["Duration"] = basic["Duration"]  # measured, not the header's guess
     except (av.FFmpegError, OSError, ValueError):
         pass  # a picture PyAV cannot open (HEIF, SVG): the probe's size and type are all there is
     if "Bitrate" not in basic and duration > 0:
@@ -190,7 +193,7 @@ def media_info(record: dict[str, Any], resolver, outputs: Path, url_for) -> dict
         path = resolver.resolve(record["media_id"])
     except RenderError:  # gone or unreachable since it was registered
         return {"MediaId": record["media_id"], "MediaBasicInfo": _clean(basic),
-                "FileInfoList": [{"FileBasicInfo": {"FileStatus": "Abnormal"}}]}
+                "FileInfoList": [{"FileBasicInfo": {"FileStatus": "Abnormal"}, **{name: [] for name in STREAM_LISTS}}]}
     entry = file_info(path, record["media_type"], record["create_time"], url_for(path) or record["input_url"])
     if entry["FileBasicInfo"]["FileStatus"] == "Normal":
         poster = cover(path, record["media_type"], record["media_id"], outputs, seconds_of(entry))

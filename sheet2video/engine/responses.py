@@ -41,10 +41,12 @@ def subjob_body(subjob: dict[str, Any], url_for: Callable[[Path], str | None], o
     body: dict[str, Any] = {"JobId": subjob["job_id"], "Status": subjob["status"]}
     if subjob.get("project_id"):
         body["ProjectId"] = subjob["project_id"]
-    if subjob["status"] == "Success":
+    if subjob["status"] == "Success":  # a preview has no video: no MediaURL or MediaId, only its project
         path = outputs / subjob["output_path"]
-        body["MediaURL"] = url_for(path) if path.exists() else ""
-        body["MediaId"] = subjob["media_id"] or ""
+        if path.exists():
+            body["MediaURL"] = url_for(path)
+        if subjob["media_id"]:
+            body["MediaId"] = subjob["media_id"]
         body["Duration"] = subjob["duration"]
     if subjob["status"] == "Failed":
         body["ErrorCode"] = subjob["error_code"] or "InternalError"
