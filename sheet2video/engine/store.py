@@ -71,6 +71,7 @@ CREATE TABLE IF NOT EXISTS templates (  -- batch templates (AddTemplate …; eng
     cover_url     TEXT,
     preview_media TEXT,
     source        TEXT,
+    modified_source TEXT,
     creation_time TEXT NOT NULL,
     modified_time TEXT NOT NULL
 );
@@ -288,9 +289,9 @@ class Store:
     def add_template(self, fields: dict[str, Any]) -> str:
         template_id, now = new_id(), utc_now()
         self._execute(
-            "INSERT INTO templates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO templates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (template_id, fields["name"], fields["type"], fields["config"], fields["status"], fields.get("cover_url"),
-             fields.get("preview_media"), fields.get("source"), now, now),
+             fields.get("preview_media"), fields.get("source"), fields.get("source"), now, now),
         )
         return template_id
 
@@ -299,7 +300,7 @@ class Store:
         return dict(rows[0]) if rows else None
 
     def update_template(self, template_id: str, fields: dict[str, Any]) -> None:
-        columns = [k for k in ("name", "config", "status", "cover_url", "preview_media", "source") if k in fields]
+        columns = [k for k in ("name", "config", "status", "cover_url", "preview_media", "modified_source") if k in fields]
         sets = "".join(f"{c} = ?, " for c in columns)
         self._execute(f"UPDATE templates SET {sets}modified_time = ? WHERE template_id = ?",
                       (*(fields[c] for c in columns), utc_now(), template_id))
@@ -309,9 +310,9 @@ class Store:
             self._db.executemany("DELETE FROM templates WHERE template_id = ?", [(t,) for t in template_ids])
 
     def list_templates(self, *, type_: str | None, status: str | None, keyword: str | None, ascending: bool,
-                       offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+                       offset: int, limit: int, source: str | None = None) -> tuple[list[dict[str, Any]], int]:
         where, args = [], []
-        for column, value in (("type", type_), ("status", status)):
+        for column, value in (("type", type_), ("status", status), ("COALESCE(source, 'OpenAPI')", source)):
             if value:
                 where.append(f"{column} = ?")
                 args.append(value)

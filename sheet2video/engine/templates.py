@@ -171,14 +171,14 @@ class Templates:
             return {"Templates": [], "TotalCount": 0}
         rows, total = self.store.list_templates(type_=params.get("Type"), status=params.get("Status"),
                                                 keyword=params.get("Keyword"), ascending=sort.endswith("Asc"),
-                                                offset=(page - 1) * size, limit=size)
-        if params.get("CreateSource"):
-            rows = [r for r in rows if (r["source"] or "OpenAPI") == params["CreateSource"]]
+                                                offset=(page - 1) * size, limit=size, source=params.get("CreateSource"))
         return {"Templates": [self._shape(r) for r in rows], "TotalCount": total}
 
     def update(self, key_id: str, params: dict[str, str]) -> dict[str, Any]:
         row = self._existing(params.get("TemplateId"))
         fields = self._fields(params, require_config=False)
+        if "source" in fields:  # an update's Source is who modified it; who created it stays
+            fields["modified_source"] = fields.pop("source")
         if "Name" in params:
             if not params["Name"].strip():
                 raise bad("Name may not be empty.", "InvalidParameter.Name")
@@ -231,7 +231,7 @@ class Templates:
         """GetTemplate's / ListTemplates' ``Template`` fields the engine can fill."""
         source = row["source"] or "OpenAPI"
         body = {"TemplateId": row["template_id"], "Name": row["name"], "Type": row["type"], "Config": row["config"],
-                "Status": row["status"], "CreateSource": source, "ModifiedSource": source,
+                "Status": row["status"], "CreateSource": source, "ModifiedSource": row["modified_source"] or source,
                 "CreationTime": row["creation_time"], "ModifiedTime": row["modified_time"]}
         if row["cover_url"]:
             body["CoverURL"] = row["cover_url"]

@@ -220,8 +220,15 @@ def test_every_action_through_the_official_sdk(serve, media, raw_bodies, rendere
     assert got.name == f"tpl-{mode}" and got.creation_time and got.modified_time
     listed = call("list_templates", ice.ListTemplatesRequest(keyword=f"tpl-{mode}", type="BatchEditing"))
     assert listed.total_count == 1 and listed.templates[0].template_id == template.template_id
-    call("update_template", ice.UpdateTemplateRequest(template_id=template.template_id, name=f"tpl-{mode}-2"))
-    assert call("get_template", ice.GetTemplateRequest(template_id=template.template_id)).template.name == f"tpl-{mode}-2"
+    call("update_template", ice.UpdateTemplateRequest(template_id=template.template_id, name=f"tpl-{mode}-2",
+                                                      source="WebSDK"))
+    updated = call("get_template", ice.GetTemplateRequest(template_id=template.template_id)).template
+    assert (updated.name, updated.create_source, updated.modified_source) == (f"tpl-{mode}-2", "OpenAPI", "WebSDK")
+    assert json.loads(updated.config) == TEMPLATE_CONFIG  # not sent, so kept
+    refused = call.error("update_template", ice.UpdateTemplateRequest(
+        template_id=template.template_id, config=json.dumps({"OutputTemplateConfig": {"Width": -5}})))
+    assert refused.code == "InvalidParameter" and "Config.OutputTemplateConfig.Width" in refused.message
+    assert json.loads(call("get_template", ice.GetTemplateRequest(template_id=template.template_id)).template.config) == TEMPLATE_CONFIG
 
     # a preview job with the template: ProjectId per sub-job, ExtendInput names the template
     submitted = call("submit_batch_media_producing_job", ice.SubmitBatchMediaProducingJobRequest(
@@ -283,11 +290,14 @@ def test_errors_are_the_sdk_exceptions_with_the_engine_code(serve, raw_bodies, m
     assert (missing.code, missing.status_code) == ("InvalidParameter.JobId", 404)
     bad_json = call.error("add_template", ice.AddTemplateRequest(name="x", type="BatchEditing", config="{not json"))
     assert bad_json.code == "InvalidParameter" and "Config is not valid JSON" in bad_json.message
+    jobs_before = call("list_batch_media_producing_jobs", ice.ListBatchMediaProducingJobsRequest(max_results=100))
     unknown = call.error("submit_batch_media_producing_job", ice.SubmitBatchMediaProducingJobRequest(
         input_config=json.dumps({"MediaArray": ["clip.mp4"]}),
         output_config=json.dumps({"MediaURL": "x/{index}.mp4", "Count": 1, "Width": W, "Height": H}),
         template_config=json.dumps(["0" * 32])))
     assert unknown.code == "InvalidParameter.TemplateConfig" and "0" * 32 in unknown.message
+    jobs_after = call("list_batch_media_producing_jobs", ice.ListBatchMediaProducingJobsRequest(max_results=100))
+    assert len(jobs_after.editing_batch_job_list) == len(jobs_before.editing_batch_job_list), "nothing stored"
     unhonoured = call.error("add_template", ice.AddTemplateRequest(name="x", type="BatchEditing", config=json.dumps(
         {"InputTemplateConfig": {"MediaGroupArray": []}, "OutputTemplateConfig": {"Width": W, "Hieght": H}})))
     assert unhonoured.code == "InvalidParameter"
