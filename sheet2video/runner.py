@@ -764,18 +764,20 @@ def _job_error(job: dict[str, Any]) -> str:
     if failed:
         first = failed[0]
         return f"{len(failed)} of {len(job['SubJobList'])} video(s) failed — {first.get('ErrorCode')}: {first.get('ErrorMessage', '')}"
-    warnings = [w for s in job.get("SubJobList") or [] for w in _sub_warnings(s)]
+    warnings = _job_warnings(job)
     return ("warning: " + "; ".join(dict.fromkeys(warnings))) if warnings else ""
 
 
-def _sub_warnings(subjob: dict[str, Any]) -> list[str]:
-    """Warnings the local engine puts in a finished sub-job's ExtendOutput (damaged inputs)."""
+def _job_warnings(job: dict[str, Any]) -> list[str]:
+    """Warnings the local engine puts in the job's ExtendOutput: ``{"Warnings": {sub-job id: [...]}}``."""
     try:
-        extend = json.loads(subjob.get("ExtendOutput") or "{}")
+        extend = json.loads(job.get("ExtendOutput") or "{}")
     except (json.JSONDecodeError, TypeError):
         return []
     found = extend.get("Warnings") if isinstance(extend, dict) else None
-    return [str(w) for w in found] if isinstance(found, list) else []
+    if not isinstance(found, dict):
+        return []
+    return [str(w) for ws in found.values() if isinstance(ws, list) for w in ws]
 
 
 def _with_notify(user_data: str | None, url: str) -> str:

@@ -397,6 +397,41 @@ def test_v2_verify_round_trip_and_rejections():
     assert code({**bad_ts, "Signature": signing.sign_v2("POST", bad_ts, SK)}) == "InvalidTimeStamp.Format"
 
 
+def test_verify_any_takes_v2_from_query_or_form_and_strips_its_parameters():
+    signed = {**V2_ICE, "Signature": signing.sign_v2("POST", V2_ICE, SK)}
+    query = {k: v for k, v in signed.items() if k != "JobId"}
+    for q, form in ((signed, {}), (query, {"JobId": V2_ICE["JobId"]})):  # JobId in the query, or the form body
+        got = signing.verify_any("POST", "/", q, form, {"x-acs-action": "Forged"}, b"", KEYS.get, now=NOW)
+        assert (got.key_id, got.scheme, got.nonce) == (AK, "V2", V2_ICE["SignatureNonce"])
+        assert (got.action, got.version) == ("GetBatchMediaProducingJob", "2020-11-09")  # signed, not the header
+        assert got.params == {"JobId": V2_ICE["JobId"]}
+    with pytest.raises(SignatureError) as ei:
+        signing.verify_any("POST", "/", query, {"JobId": "other"}, {}, b"", KEYS.get, now=NOW)
+    assert ei.value.code == "SignatureDoesNotMatch"
+
+
+def test_verify_any_says_how_to_sign_an_unsigned_request():
+    with pytest.raises(SignatureError) as ei:
+        signing.verify_any("POST", "/", {"JobId": "j"}, {}, {"accept": "application/json"}, b"", KEYS.get, now=NOW)
+    assert ei.value.code == "IncompleteSignature"
+    assert "ACS3-HMAC-SHA256" in ei.value.message and "Signature" in ei.value.message
+    with pytest.raises(SignatureError) as ei:
+        signing.verify_request("POST", "/", {}, {"authorization": "acs AK:c2ln"}, b"", KEYS.get, now=NOW)
+    assert "'acs'" in ei.value.message and "HMAC-SHA1" in ei.value.message
+
+
+def test_an_unsigned_content_type_is_tolerated_on_an_empty_body_only():
+    query, headers, _ = _signed()  # no body: what the SDK's async transport sends, type added after signing
+    assert _verify(query, {**headers, "content-type": "application/octet-stream"}, b"") == AK
+    query, headers, body = _signed(body=b"InputConfig=%7B%7D")
+    signed_without_type = signing.sign_request("POST", "127.0.0.1:8080", "/", query,
+                                               {k: v for k, v in headers.items() if k not in ("content-type", "authorization")},
+                                               body, AK, SK)
+    with pytest.raises(SignatureError) as ei:  # with a body the type decides how it is read: it must be signed
+        _verify(query, {**signed_without_type, "content-type": "application/x-www-form-urlencoded"}, body)
+    assert ei.value.code == "IncompleteSignature" and "content-type" in ei.value.message
+
+
 # ---------------------------------------------------------------------------------------------------
 # Callback auth
 

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import requests
 
+from sheet2video.engine import templates
 from sheet2video.engine.planner import JobPlanner
 from sheet2video.engine.render import RenderTask, render
 from sheet2video.engine.store import Store, utc_now
@@ -96,6 +97,7 @@ class JobRunner:
         subjobs = self.store.subjobs(job_id)
         params = {k: json.loads(job[c]) if job[c] else None for k, c in
                   (("InputConfig", "input_config"), ("EditingConfig", "editing_config"), ("OutputConfig", "output_config"))}
+        params = templates.apply(params, job.get("extend_input"))  # the template it picked, under its own configs
         paths = [str(self.outputs / s["output_path"]) for s in subjobs]
         try:
             tasks = self.planner.plan(params, paths)
@@ -110,7 +112,9 @@ class JobRunner:
         remaining = {"n": len(pending)}
         for subjob, task in pending:
             if preview_only or not self.render_outputs:
-                self.store.set_subjob(subjob["job_id"], "Success", duration=task.duration, used=task.used)
+                # a preview keeps its plan: GetEditingProject shows it as the sub-job's timeline
+                plan = json.dumps(task.to_dict(), ensure_ascii=False) if subjob.get("project_id") else None
+                self.store.set_subjob(subjob["job_id"], "Success", duration=task.duration, used=task.used, plan=plan)
                 self._one_done(job_id, remaining)
                 continue
             self.store.set_subjob(subjob["job_id"], "Processing")

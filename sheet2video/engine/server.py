@@ -28,14 +28,17 @@ from werkzeug.wrappers import Request, Response
 from sheet2video.engine.faults import Faults
 from sheet2video.engine.jobs import JobRunner, LocalExecutor, default_workers
 from sheet2video.engine.media import MediaResolver, media_type_of, output_relpath
+from sheet2video.engine.mediainfo import media_info
 from sheet2video.engine.objects import OutputPublisher, open_objects
 from sheet2video.engine.planner import JobPlanner
-from sheet2video.engine.poster import poster_path
+from sheet2video.engine.projects import Projects
+from sheet2video.engine.responses import job_body
 from sheet2video.engine.store import Store
+from sheet2video.engine.templates import Templates
 from sheet2video.engine.tts import DefaultSynthesizer
 from sheet2video.errors import ImsError, RenderError
 from sheet2video.ims.checks import check_params
-from sheet2video.ims.signing import SignatureError, verify_request
+from sheet2video.ims.signing import SignatureError, verify_any
 from sheet2video.locks import ExclusiveLock
 from sheet2video.ratelimit import TokenBucket
 
@@ -99,6 +102,8 @@ class Engine:
                                 render_outputs=config.render_outputs,
                                 publish=self.publisher.publish if self.publisher else None)
         self._buckets: dict[str, TokenBucket] = {}
+        self.templates = Templates(self.store)
+        self.projects = Projects(self.store, self.outputs, lambda: self._url_for)
         self.faults = Faults.parse(config.faults) if config.faults else None
         self._server = None
         self._thread: threading.Thread | None = None
@@ -109,6 +114,8 @@ class Engine:
             "ListBatchMediaProducingJobs": self.list,
             "RegisterMediaInfo": self.register_media,
             "GetMediaInfo": self.get_media,
+            **self.templates.actions(),
+            "GetEditingProject": self.projects.get,
         }
 
     def _remove_interrupted_renders(self) -> None:
@@ -182,7 +189,7 @@ class Engine:
                 response = send_from_directory(self.outputs, name, environ)
             elif request.method == "GET" and request.path == "/health":
                 response = Response('{"Status":"ok"}', content_type="application/json")
-            elif request.method != "POST" or request.path != "/":
+            elif request.method not in ("POST", "GET") or request.path != "/":  # RPC: GET too (DeleteTemplate)
                 raise ApiError("InvalidApi.NotFound", "Specified api is not found, please check your url and method.", 404)
             else:
                 body = self.call(request, request_id)
@@ -207,25 +214,23 @@ class Engine:
 
     def call(self, request: Request, request_id: str) -> dict[str, Any]:
         body = request.get_data(cache=True)  # raises RequestEntityTooLarge past the limit
-        key_id = verify_request(request.method, request.path, request.args.to_dict(), request.headers, body,
-                                self.config.keys.get)
-        nonce = request.headers.get("x-acs-signature-nonce", "")
-        if not self.store.use_nonce(nonce):
+        signed = verify_any(request.method, request.path, request.args.to_dict(), request.form.to_dict(),
+                            request.headers, body, self.config.keys.get)
+        key_id = signed.key_id
+        if not self.store.use_nonce(signed.nonce):
             raise SignatureError("SignatureNonceUsed", "Specified signature nonce was used already.", http_status=400)
         if self.config.qps:
             bucket = self._buckets.setdefault(key_id, TokenBucket(self.config.qps))
             if not bucket.take():
                 raise ApiError("Throttling.User", "Request was denied due to user flow control.", 400)
-        version = request.headers.get("x-acs-version")
+        version = signed.version
         if version != API_VERSION:
             raise ApiError("InvalidVersion", f"Specified parameter Version is not valid: {version!r}; use {API_VERSION}.")
-        action = request.headers.get("x-acs-action", "")
+        action = signed.action
         handler = self.actions.get(action)
         if handler is None:
             raise ApiError("InvalidApi.NotFound", f"Specified api {action!r} is not found.", 404)
-        params = request.args.to_dict()
-        params.update(request.form.to_dict())
-        return handler(key_id, params)
+        return handler(key_id, signed.params)
 
     # ------------------------------------------------------------ actions
 
@@ -239,6 +244,8 @@ class Engine:
                 parsed[name] = json.loads(text)
             except json.JSONDecodeError as error:
                 raise ApiError("InvalidParameter", f"{name} is not valid JSON: {error.msg} at position {error.pos}.") from None
+        seed = "\n".join(params.get(n) or "" for n in JSON_PARAMS)
+        parsed, extend_input = self.templates.for_submit(parsed, seed)  # the picked template under the job's own
         problems = [i for i in check_params(parsed) if i.level == "error"]
         if problems:
             raise ApiError("InvalidParameter", "; ".join(f"{i.path}: {i.message}" for i in problems[:10]))
@@ -250,7 +257,9 @@ class Engine:
             raise ApiError("InvalidParameter", error.message) from None
         job_type = "Script" if parsed["InputConfig"].get("MediaGroupArray") else "Smart_Mix"
         stored = {name: params.get(name) or None for name in JSON_PARAMS}
-        job_id, created = self.store.create_job(key_id, params.get("ClientToken") or None, job_type, stored, relpaths)
+        job_id, created = self.store.create_job(key_id, params.get("ClientToken") or None, job_type, stored, relpaths,
+                                                extend_input=extend_input,
+                                                projects=bool(output.get("GeneratePreviewOnly")))
         if created:
             self.runner.dispatch(job_id)
             if self.faults:
@@ -262,9 +271,8 @@ class Engine:
         job = self.store.job(job_id)
         if job is None:
             raise ApiError("InvalidParameter.JobId", f"The specified job not found: {job_id!r}.", 404)
-        body = self._job_body(job)
         subjobs = self.store.subjobs(job_id)
-        body["SubJobList"] = [self._subjob_body(s) for s in subjobs]
+        body = job_body(job, subjobs, self._url_for, self.outputs)
         if self.publisher:  # outputs kept in the bucket: a presigned URL anyone holding it can fetch
             self.publisher.presign(job, subjobs, body["SubJobList"])
         return {"EditingBatchJob": body}
@@ -295,7 +303,7 @@ class Engine:
         return {
             "MaxResults": limit,
             "NextToken": format(page[-1]["seq"], "x") if more and page else "",
-            "EditingBatchJobList": [self._job_body(r) for r in page],
+            "EditingBatchJobList": [job_body(r) for r in page],
         }
 
     def register_media(self, key_id: str, params: dict[str, str]) -> dict[str, Any]:
@@ -319,59 +327,7 @@ class Engine:
         record = self.store.media(media_id=params.get("MediaId"), input_url=params.get("InputURL"))
         if record is None:
             raise ApiError("InvalidParameter.MediaId", "The specified media not found.", 404)
-        info: dict[str, Any] = {}
-        try:
-            path = self.resolver.resolve(record["media_id"])
-            probed = self.planner.media(str(path))[1] if record["media_type"] != "audio" else None
-            info = {"FileName": path.name, "FileSize": str(path.stat().st_size), "FileUrl": self._url_for(path) or record["input_url"]}
-            if probed:
-                info.update(Duration=str(probed.duration), Width=str(probed.width), Height=str(probed.height))
-        except RenderError as error:
-            info = {"FileStatus": "Abnormal", "ErrorMessage": error.message}
-        basic = {
-            "MediaId": record["media_id"], "InputURL": record["input_url"], "MediaType": record["media_type"],
-            "BusinessType": record["business_type"], "Title": record["title"], "Status": record["status"],
-            "CreateTime": record["create_time"],
-        }
-        return {"MediaInfo": {"MediaId": record["media_id"], "MediaBasicInfo": basic, "FileInfoList": [{"FileBasicInfo": info}]}}
-
-    # ------------------------------------------------------------ shapes (reference §3, §4)
-
-    @staticmethod
-    def _job_body(job: dict[str, Any]) -> dict[str, Any]:
-        body = {
-            "JobId": job["job_id"], "JobType": job["job_type"], "Status": job["status"],
-            "InputConfig": job["input_config"] or "", "EditingConfig": job["editing_config"] or "",
-            "OutputConfig": job["output_config"] or "", "UserData": job["user_data"] or "",
-            "Extend": job["extend"] or "{}", "CreateTime": job["create_time"], "ModifiedTime": job["modified_time"],
-        }
-        if job["template_config"]:
-            body["TemplateConfig"] = job["template_config"]
-        if job["complete_time"]:
-            body["CompleteTime"] = job["complete_time"]
-        return body
-
-    def _subjob_body(self, subjob: dict[str, Any]) -> dict[str, Any]:
-        body: dict[str, Any] = {"JobId": subjob["job_id"], "Status": subjob["status"]}
-        if subjob["status"] == "Success":
-            path = self.outputs / subjob["output_path"]
-            body["MediaURL"] = self._url_for(path) if path.exists() else ""
-            body["MediaId"] = subjob["media_id"] or ""
-            body["Duration"] = subjob["duration"]
-            extend = {}
-            if subjob.get("warnings"):  # damaged inputs that still rendered: in the model's own ExtendOutput
-                extend["Warnings"] = json.loads(subjob["warnings"])
-            if subjob.get("used"):  # the title, speech and voice this output got (the report shows them)
-                extend["Used"] = json.loads(subjob["used"])
-            poster = Path(poster_path(path))
-            if body["MediaURL"] and poster.is_file():  # its poster frame (engine.poster), served next to it
-                extend["Poster"] = self._url_for(poster)
-            if extend:
-                body["ExtendOutput"] = json.dumps(extend, ensure_ascii=False)
-        if subjob["status"] == "Failed":
-            body["ErrorCode"] = subjob["error_code"] or "InternalError"
-            body["ErrorMessage"] = subjob["error_message"] or ""
-        return body
+        return {"MediaInfo": media_info(record, self.resolver, self.outputs, self._url_for)}
 
     def _url_for(self, path: Path) -> str | None:
         try:

@@ -63,6 +63,19 @@ CREATE TABLE IF NOT EXISTS media (
     extra        TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS media_url ON media(input_url);
+CREATE TABLE IF NOT EXISTS templates (  -- batch templates (AddTemplate …; engine/templates.py)
+    template_id   TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    type          TEXT NOT NULL,
+    config        TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    cover_url     TEXT,
+    preview_media TEXT,
+    source        TEXT,
+    modified_source TEXT,
+    creation_time TEXT NOT NULL,
+    modified_time TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS nonces (
     nonce   TEXT PRIMARY KEY,
     seen_at REAL NOT NULL
@@ -99,6 +112,10 @@ class Store:
             self._db.execute("ALTER TABLE subjobs ADD COLUMN warnings TEXT")
         if "used" not in columns:  # … or before it recorded what each output used
             self._db.execute("ALTER TABLE subjobs ADD COLUMN used TEXT")
+        # later additions: a preview sub-job's editing project and its plan; the template a job applied
+        for table, column in (("subjobs", "project_id"), ("subjobs", "plan"), ("jobs", "extend_input")):
+            if column not in {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
         self._nonce_writes = 0
 
     def close(self) -> None:
@@ -135,9 +152,11 @@ class Store:
     # ------------------------------------------------------------ jobs
 
     def create_job(
-        self, key_id: str, client_token: str | None, job_type: str, params: dict[str, str | None], output_paths: list[str]
+        self, key_id: str, client_token: str | None, job_type: str, params: dict[str, str | None], output_paths: list[str],
+        *, extend_input: str | None = None, projects: bool = False,
     ) -> tuple[str, bool]:
         """Insert a job and its sub-jobs; with a known ClientToken return the existing job instead.
+        ``projects``: each sub-job gets an editing project id (preview jobs).
 
         Returns (job id, created)."""
         now = utc_now()
@@ -153,14 +172,16 @@ class Store:
             try:
                 self._db.execute(
                     "INSERT INTO jobs (job_id, client_token, key_id, job_type, status, input_config, editing_config,"
-                    " output_config, user_data, template_config, create_time, modified_time)"
-                    " VALUES (?, ?, ?, ?, 'Init', ?, ?, ?, ?, ?, ?, ?)",
-                    (job_id, client_token, key_id, job_type, *(params.get(f) for f in JOB_FIELDS), now, now),
+                    " output_config, user_data, template_config, create_time, modified_time, extend_input)"
+                    " VALUES (?, ?, ?, ?, 'Init', ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (job_id, client_token, key_id, job_type, *(params.get(f) for f in JOB_FIELDS), now, now,
+                     extend_input),
                 )
                 for index, output_path in enumerate(output_paths):
                     self._db.execute(
-                        "INSERT INTO subjobs (job_id, parent_id, idx, status, output_path) VALUES (?, ?, ?, 'Init', ?)",
-                        (new_id(), job_id, index, output_path),
+                        "INSERT INTO subjobs (job_id, parent_id, idx, status, output_path, project_id)"
+                        " VALUES (?, ?, ?, 'Init', ?, ?)",
+                        (new_id(), job_id, index, output_path, new_id() if projects else None),
                     )
                 self._db.execute("COMMIT")
             except BaseException:
@@ -190,7 +211,7 @@ class Store:
         )
 
     def set_subjob(self, subjob_id: str, status: str, **fields: Any) -> None:
-        allowed = {"media_id", "duration", "error_code", "error_message", "warnings", "used"}
+        allowed = {"media_id", "duration", "error_code", "error_message", "warnings", "used", "plan"}
         for name in ("warnings", "used"):  # stored as JSON; None when empty
             if name in fields:
                 fields[name] = json.dumps(fields[name], ensure_ascii=False) if fields[name] else None
@@ -260,3 +281,50 @@ class Store:
         else:
             rows = self._query("SELECT * FROM media WHERE input_url = ?", (input_url,))
         return dict(rows[0]) if rows else None
+
+    # ------------------------------------------------------------ editing projects (preview sub-jobs)
+
+    def subjob_by_project(self, project_id: str) -> dict[str, Any] | None:
+        rows = self._query("SELECT * FROM subjobs WHERE project_id = ?", (project_id,))
+        return dict(rows[0]) if rows else None
+
+    # ------------------------------------------------------------ batch templates
+
+    def add_template(self, fields: dict[str, Any]) -> str:
+        template_id, now = new_id(), utc_now()
+        self._execute(
+            "INSERT INTO templates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (template_id, fields["name"], fields["type"], fields["config"], fields["status"], fields.get("cover_url"),
+             fields.get("preview_media"), fields.get("source"), fields.get("source"), now, now),
+        )
+        return template_id
+
+    def template(self, template_id: str) -> dict[str, Any] | None:
+        rows = self._query("SELECT * FROM templates WHERE template_id = ?", (template_id,))
+        return dict(rows[0]) if rows else None
+
+    def update_template(self, template_id: str, fields: dict[str, Any]) -> None:
+        columns = [k for k in ("name", "config", "status", "cover_url", "preview_media", "modified_source") if k in fields]
+        sets = "".join(f"{c} = ?, " for c in columns)
+        self._execute(f"UPDATE templates SET {sets}modified_time = ? WHERE template_id = ?",
+                      (*(fields[c] for c in columns), utc_now(), template_id))
+
+    def delete_templates(self, template_ids: list[str]) -> None:
+        with self._lock:
+            self._db.executemany("DELETE FROM templates WHERE template_id = ?", [(t,) for t in template_ids])
+
+    def list_templates(self, *, type_: str | None, status: str | None, keyword: str | None, ascending: bool,
+                       offset: int, limit: int, source: str | None = None) -> tuple[list[dict[str, Any]], int]:
+        where, args = [], []
+        for column, value in (("type", type_), ("status", status), ("COALESCE(source, 'OpenAPI')", source)):
+            if value:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if keyword:
+            where.append("(name LIKE ? ESCAPE '\\' OR template_id = ?)")
+            args += ["%" + keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%", keyword]
+        sql_where = (" WHERE " + " AND ".join(where)) if where else ""
+        total = self._query(f"SELECT COUNT(*) FROM templates{sql_where}", tuple(args))[0][0]
+        rows = self._query(f"SELECT * FROM templates{sql_where} ORDER BY creation_time {'ASC' if ascending else 'DESC'},"
+                           f" rowid {'ASC' if ascending else 'DESC'} LIMIT ? OFFSET ?", (*args, limit, offset))
+        return [dict(r) for r in rows], total

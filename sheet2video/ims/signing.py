@@ -5,7 +5,7 @@ Three schemes live here (see ``reference/ims-api.md`` §5.3 and §7):
 * **V3** ``ACS3-HMAC-SHA256`` — what current Alibaba Cloud SDKs send and what the client uses.
   :func:`sign_request` produces the headers to send; :func:`verify_request` checks them on the server.
 * **V2** RPC ``HMAC-SHA1`` — the older scheme (``Signature`` parameter); :func:`sign_v2`,
-  :func:`verify_v2`. The engine may accept it too.
+  :func:`verify_v2`. :func:`verify_any` accepts either, as the gateway does (the engine uses it).
 * **Callback auth** — ``X-ICE-TIMESTAMP`` / ``X-ICE-SIGNATURE`` (MD5) on HTTP callbacks:
   :func:`callback_signature`, :func:`verify_callback`.
 
@@ -25,6 +25,7 @@ import hmac
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
@@ -52,6 +53,8 @@ __all__ = [
     "verify_callback",
     "verify_request",
     "verify_v2",
+    "verify_any",
+    "Verified",
 ]
 
 ALGORITHM_V3 = "ACS3-HMAC-SHA256"
@@ -248,13 +251,20 @@ _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9a-z-]+$")
 
 
+NOT_SIGNED = ("The request is not signed: send an Authorization header (ACS3-HMAC-SHA256) or the V2 "
+              "parameters AccessKeyId, Signature, SignatureMethod, SignatureNonce and Timestamp (HMAC-SHA1).")
+
+
 def _parse_authorization(value: str | None) -> tuple[str, list[str], str]:
     if not value:
-        raise SignatureError("IncompleteSignature", "The request is not signed: no Authorization header.")
+        raise SignatureError("IncompleteSignature", NOT_SIGNED)
     m = _AUTH_RE.match(value)
     if not m or m.group(1) != ALGORITHM_V3:
+        scheme = m.group(1) if m else value.split(None, 1)[0]
         raise SignatureError(
-            "IncompleteSignature", f"The Authorization header must use {ALGORITHM_V3}."
+            "IncompleteSignature",
+            f"The Authorization header uses {scheme[:40]!r}; this server accepts {ALGORITHM_V3}, or V2 "
+            "HMAC-SHA1 signature parameters without an Authorization header.",
         )
     fields: dict[str, str] = {}
     for part in m.group(2).split(","):
@@ -306,6 +316,13 @@ def verify_request(
             "IncompleteSignature", f"Signed header(s) missing from the request: {', '.join(missing)}."
         )
     must_sign = set(required_headers) | {n for n in merged if n != "host" and _is_signed_by_default(n)}
+    if not body and "content-type" not in signed_names:
+        # An unsigned Content-Type is tolerated on an empty body only: there it describes nothing, so it
+        # cannot change what the signed request means. The official SDK's async transport (aiohttp) adds
+        # ``application/octet-stream`` after signing to every body-less call, and the cloud gateway
+        # answers those calls, so it must tolerate it too. With a body, the type decides how the body's
+        # parameters are read, and stays required-and-signed as the V3 doc says.
+        must_sign.discard("content-type")
     unsigned = sorted(n for n in must_sign if n not in signed_names)
     if unsigned:
         raise SignatureError("IncompleteSignature", f"Header(s) must be present and signed: {', '.join(unsigned)}.")
@@ -420,6 +437,58 @@ def verify_v2(
             + string_to_sign_v2(method, params),
         )
     return key_id
+
+
+# --------------------------------------------------------------------------------------------------
+# Either scheme, as the gateway accepts them
+
+
+#: The V2 parameters that sign a request; they are not parameters of the action itself.
+V2_SIGNATURE_PARAMS = frozenset(
+    {"AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "SignatureNonce", "SignatureType",
+     "Timestamp", "SecurityToken", "Format", "Action", "Version"}
+)
+
+
+@dataclass(frozen=True)
+class Verified:
+    """Who signed a request, how, and what it asks for (from the signed part of the request)."""
+
+    key_id: str
+    scheme: str          # "V3" or "V2"
+    nonce: str
+    action: str
+    version: str
+    params: dict[str, str]  # the action's parameters: query and form, minus V2 signature parameters
+
+
+def verify_any(
+    method: str,
+    path: str | None,
+    query: Mapping[str, str],
+    form: Mapping[str, str],
+    headers: Mapping[str, Any] | Iterable[tuple[str, Any]],
+    body: bytes | None,
+    lookup_secret: Callable[[str], str | None],
+    *,
+    now: datetime | float | None = None,
+    skew: float = 900,
+) -> Verified:
+    """Check a request signed with V3 (``Authorization`` header) or V2 (``Signature`` parameter, in the
+    query or the form body, as ``aliyun-python-sdk-core`` and tea-openapi ``signature_algorithm='v2'``
+    send it). V3 wins when both are present. Same error codes for both; nonce replay is the caller's job.
+    In V2 the action and version come from the signed ``Action``/``Version`` parameters, never from the
+    unsigned ``x-acs-action`` header the SDK also sends."""
+    merged = _merge_headers(headers)
+    params = {**dict(query), **dict(form)}
+    if "authorization" not in merged and "Signature" in params:
+        key_id = verify_v2(method, params, lookup_secret, now=now, skew=skew)
+        own = {k: v for k, v in params.items() if k not in V2_SIGNATURE_PARAMS}
+        return Verified(key_id, "V2", str(params["SignatureNonce"]), params.get("Action", ""),
+                        params.get("Version", ""), own)
+    key_id = verify_request(method, path, query, headers, body, lookup_secret, now=now, skew=skew)
+    return Verified(key_id, "V3", merged.get("x-acs-signature-nonce", ""), merged.get("x-acs-action", ""),
+                    merged.get("x-acs-version", ""), params)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """What each video of a job actually got, taken from a GetBatchMediaProducingJob answer.
 
-The local engine says it per video (``SubJobList[].ExtendOutput`` → ``{"Used": {"Title",
-"Speech", "Voice"}}``); the cloud does not, so the job's own lists stand in, marked ``OneOf``
+The local engine says it per video, in the job's ``ExtendOutput`` keyed by sub-job id
+(``{"Used": {id: {"Title", "Speech", "Voice"}}, "Posters": {id: url}, "Warnings": {id: [...]}}``,
+engine/responses.py); the cloud does not, so the job's own lists stand in, marked ``OneOf``
 (each video got one of these). The runner stores the result in the ledger's ``details``.
 """
 
@@ -47,7 +48,9 @@ def video_details(job: dict[str, Any], video_ref: Callable[[str], str]) -> list[
     """One object per sub-job, in order: its status, video, duration, what it used, its error."""
     fallback = None
     out = []
+    extend = _json(job.get("ExtendOutput"))
     for subjob in job.get("SubJobList") or []:
+        mine = str(subjob.get("JobId"))
         detail: dict[str, Any] = {"Status": subjob.get("Status") or "Processing"}
         if subjob.get("MediaURL"):
             detail["Video"] = video_ref(subjob["MediaURL"])
@@ -56,16 +59,17 @@ def video_details(job: dict[str, Any], video_ref: Callable[[str], str]) -> list[
         if subjob.get("ErrorCode"):
             detail["ErrorCode"] = str(subjob["ErrorCode"])
             detail["ErrorMessage"] = str(subjob.get("ErrorMessage") or "")
-        extend = _json(subjob.get("ExtendOutput"))
-        used = extend.get("Used")
+        used = _json(extend.get("Used")).get(mine)
         if isinstance(used, dict) and used:
             detail.update({k: str(v) for k, v in used.items() if k in ("Title", "Speech", "Voice") and v})
         else:
             fallback = fallback if fallback is not None else job_choices(job)
             detail.update(fallback)
-        if isinstance(extend.get("Poster"), str) and extend["Poster"]:  # the local engine's poster frame
-            detail["Poster"] = video_ref(extend["Poster"])
-        if isinstance(extend.get("Warnings"), list) and extend["Warnings"]:
-            detail["Warnings"] = [str(w) for w in extend["Warnings"]]
+        poster = _json(extend.get("Posters")).get(mine)
+        if isinstance(poster, str) and poster:  # the local engine's poster frame
+            detail["Poster"] = video_ref(poster)
+        warnings = _json(extend.get("Warnings")).get(mine)
+        if isinstance(warnings, list) and warnings:
+            detail["Warnings"] = [str(w) for w in warnings]
         out.append(detail)
     return out
