@@ -91,9 +91,10 @@ def _delimiter(value: str | None) -> str | None:
     return value
 
 
-def load_plan(path, sheet_name, encoding, delimiter, templates, rows, no_probe=False, media_root=None):
+def load_plan(path, sheet_name, encoding, delimiter, templates, rows, no_probe=False, media_root=None, strict=False):
     """Read the sheet and preflight every selected row, warnings on stderr (shared by plan and run --dry-run)."""
     from sheet2video.campaign import parse_row_selection, plan_campaign, plan_warnings
+    from sheet2video.columns import UnknownColumnCheck
     from sheet2video.preflight_media import MediaCheck, probing_disabled
     from sheet2video.sheet import read_sheet
     from sheet2video.templating import load_template_set
@@ -102,8 +103,10 @@ def load_plan(path, sheet_name, encoding, delimiter, templates, rows, no_probe=F
     template_set = load_template_set(templates)
     sheet = read_sheet(path, sheet=sheet_name, encoding=encoding, delimiter=_delimiter(delimiter))
     checks = () if no_probe or probing_disabled() else (MediaCheck(sheet, template_set, media_root),)
+    if strict:
+        checks += (UnknownColumnCheck(sheet, template_set),)
     planned = plan_campaign(sheet, template_set, selection, checks=checks)
-    for warning in plan_warnings(sheet, planned):
+    for warning in plan_warnings(sheet, planned, template_set):
         _echo_err(f"warning: {warning}")
     return sheet, planned
 
@@ -128,8 +131,9 @@ def cli() -> None:
 @click.argument("sheet", type=click.Path(path_type=Path))
 @sheet_options
 @click.option("--out", "out", metavar="DIR|-", help="Write one <job>.json per job into DIR, or JSON Lines to stdout with '-'.")
+@click.option("--strict", is_flag=True, help="A column the template set does not read (a typo such as shot_duraton) is an error, not a warning.")
 @handle_errors
-def plan(sheet, sheet_name, encoding, delimiter, templates, rows, out, no_probe):
+def plan(sheet, sheet_name, encoding, delimiter, templates, rows, out, no_probe, strict):
     """Check every row and build the exact IMS job parameters, sending nothing.
 
     Every selected row is validated first; if any is invalid, every problem is
@@ -147,7 +151,7 @@ def plan(sheet, sheet_name, encoding, delimiter, templates, rows, out, no_probe)
       sheet2video plan example_sheets/grouped_zh.xlsx --templates grouped --out plans/
       sheet2video plan big.xlsx --rows 2-40,55 --out -
     """
-    sheet_data, planned = load_plan(sheet, sheet_name, encoding, delimiter, templates, rows, no_probe)
+    sheet_data, planned = load_plan(sheet, sheet_name, encoding, delimiter, templates, rows, no_probe, strict=strict)
     if out == "-":
         for job in planned:
             click.echo(job.to_json())
@@ -169,21 +173,21 @@ def _write_plan_dir(folder: Path, planned) -> None:
         os.replace(tmp, folder / name)
 
 
-def _print_plan_summary(sheet_data, planned) -> None:
+def _print_plan_summary(sheet_data, planned, endpoint: str | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
     from sheet2video.ims.models import job_mode
+    from sheet2video.outputs import planned_outputs, shown
     from sheet2video.progress import SUMMARY_JOBS
 
     console = Console()
-    table = Table(title=f"{sheet_data.path.name} — {len(planned)} job(s), all rows valid")
-    for column in ("job", "rows", "mode", "groups", "titles", "speech", "videos", "output"):
-        table.add_column(column)
+    columns = ("job", "rows", "mode", "groups", "titles", "speech", "videos", "output")
+    lines = []
     for job in planned[:SUMMARY_JOBS]:
         inputs = job.parsed("InputConfig")
         output = job.parsed("OutputConfig")
-        table.add_row(
+        lines.append((
             job.key,
             ",".join(map(str, job.rows)),
             job_mode(inputs),
@@ -191,13 +195,27 @@ def _print_plan_summary(sheet_data, planned) -> None:
             str(len(inputs.get("TitleArray") or [])),
             str(len(inputs.get("SpeechTextArray") or []) or sum(len(g.get("SpeechTextArray") or []) for g in inputs.get("MediaGroupArray") or [])),
             str(output.get("Count", 1)),
-            output.get("MediaURL", ""),
-        )
-    if len(planned) > SUMMARY_JOBS:
-        table.caption = f"the first {SUMMARY_JOBS} of {len(planned)} jobs; --out - or --out DIR gives them all"
-    console.print(table)
+            shown(planned_outputs(job, endpoint)),
+        ))
+    title = f"{sheet_data.path.name} — {len(planned)} job(s), all rows valid"
+    more = f"the first {SUMMARY_JOBS} of {len(planned)} jobs; --out - or --out DIR gives them all" if len(planned) > SUMMARY_JOBS else None
+    table = Table(*columns, title=title, caption=more)
+    for line in lines:
+        table.add_row(*line)
+    if console.measure(table, options=console.options.update_width(10_000)).maximum <= console.width:
+        console.print(table)
+    else:  # a narrow terminal: a list, so that no job name or path is cut
+        console.print(title, style="italic", highlight=False)
+        for line in lines:
+            facts = ", ".join(f"{value} {name}" for name, value in zip(columns[3:7], line[3:7]))
+            console.print(f"[bold]{line[0]}[/] (row {line[1]}, {line[2]}): {facts}", highlight=False)
+            for path in line[7].split("\n"):
+                console.print(f"  {path}", highlight=False, soft_wrap=True)
+        if more:
+            console.print(more, highlight=False)
     total = sum(job.parsed("OutputConfig").get("Count", 1) for job in planned)
-    console.print(f"{total} video(s) would be made. Use --out - to see the exact API parameters.")
+    where = " (paths relative to the sheet's folder)" if not endpoint else ""
+    console.print(f"{total} video(s) would be made{where}. Use --out - to see the exact API parameters.")
 
 
 def backend_options(func):
@@ -229,7 +247,7 @@ def _run_options(**kw):
         profile=kw["profile"], data=kw["data"], qps=kw["qps"], workers=kw["workers"], media_root=kw["media_root"],
     )
     options.probe = not kw.get("no_probe")
-    for name in ("chunk_size", "max_in_flight", "retry_failed", "force", "callback_url", "callback_auth_key", "timeout"):
+    for name in ("chunk_size", "max_in_flight", "retry_failed", "force", "callback_url", "callback_auth_key", "timeout", "strict"):
         if kw.get(name) is not None:
             setattr(options, name, kw[name])
     return options
@@ -260,6 +278,7 @@ def _finish_run(summary, as_json: bool) -> None:
 @click.option("--callback-url", metavar="URL", help="Listen here for job-complete callbacks instead of polling often (http://HOST:PORT/path).")
 @click.option("--callback-auth-key", envvar="SHEET2VIDEO_CALLBACK_AUTH_KEY", help="Verify X-ICE-SIGNATURE of callbacks with this key.")
 @click.option("--timeout", type=click.FloatRange(min=1), help="Stop waiting after this many seconds (jobs go on; use sync).")
+@click.option("--strict", is_flag=True, help="A column the template set does not read (a typo such as shot_duraton) is an error, not a warning.")
 @handle_errors
 def run(sheet, no_wait, dry_run, as_json, quiet, **kw):
     """Make the videos of a campaign sheet and write the results back into it.
@@ -294,8 +313,9 @@ def run(sheet, no_wait, dry_run, as_json, quiet, **kw):
     """
     if dry_run:
         sheet_data, planned = load_plan(sheet, kw["sheet_name"], kw["encoding"], kw["delimiter"], kw["templates"], kw["rows"],
-                                        kw["no_probe"] or bool(kw["endpoint"]), kw["media_root"] if kw["backend"] == "local" else None)
-        _print_plan_summary(sheet_data, planned)
+                                        kw["no_probe"] or bool(kw["endpoint"]), kw["media_root"] if kw["backend"] == "local" else None,
+                                        strict=kw["strict"])
+        _print_plan_summary(sheet_data, planned, kw["endpoint"])
         return
     from sheet2video.progress import make_reporter
     from sheet2video.runner import run_sheet

@@ -33,10 +33,12 @@ from typing import Any, Callable
 from urllib.parse import unquote, urlsplit
 
 from sheet2video.campaign import PlannedJob, client_token, locate, plan_campaign, plan_warnings, sheet_identity
+from sheet2video.columns import UnknownColumnCheck
 from sheet2video.errors import ConfigError, ImsError, PreflightError, Sheet2VideoError, ValidationError
 from sheet2video.ims.client import ImsClient, region_endpoint
 from sheet2video.ims.credentials import Credentials, resolve_credentials
 from sheet2video.preflight_media import MediaCheck, probing_disabled
+from sheet2video.outputs import local_outputs
 from sheet2video.ledger import FINAL, SUBMITTING, Entry, Ledger, SheetLock, state_dir
 from sheet2video.ratelimit import TokenBucket
 from sheet2video.sheet import Sheet, read_sheet
@@ -100,6 +102,7 @@ class RunOptions:
     workers: int | None = None             # embedded engine render workers
     media_root: Path | None = None         # embedded engine: where media may be read (default: the sheet's folder)
     probe: bool = True                     # probe local media at plan time (--no-probe, SHEET2VIDEO_NO_PROBE=1: off)
+    strict: bool = False                   # --strict: a column the template set does not read is an error
 
 
 @dataclass
@@ -206,7 +209,7 @@ def open_backend(sheet_path: Path, options: RunOptions) -> Backend:
     media_root = (options.media_root or sheet_dir).resolve()
     if not media_root.is_dir():
         raise ConfigError(f"--media-root {media_root} is not a folder")
-    config = EngineConfig(data=data, media_root=media_root, keys=keys, outputs=sheet_dir / "videos",
+    config = EngineConfig(data=data, media_root=media_root, keys=keys, outputs=local_outputs(sheet_dir),
                           callback_auth_key=options.callback_auth_key)
     if options.workers:
         config.workers = options.workers
@@ -343,13 +346,15 @@ class Runner:
         # "the cloud cannot read it", aliyun); a remote --endpoint reads its own media root
         if probe and o.probe and not probing_disabled() and (o.backend == "aliyun" or not o.endpoint):
             checks.append(MediaCheck(sheet, template_set, o.media_root if o.backend == "local" else None))
+        if o.strict:
+            checks.append(UnknownColumnCheck(sheet, template_set))
         planned = plan_campaign(sheet, template_set, o.rows, checks=tuple(checks))
         return sheet, template_set, planned
 
     def run(self, *, submit: bool = True) -> RunSummary:
         sheet, template_set, planned = self.prepare(probe=submit)  # sync only collects: a file gone since is no error
         self._identity = sheet_identity(sheet)
-        for warning in plan_warnings(sheet, planned):
+        for warning in plan_warnings(sheet, planned, template_set):
             self.reporter.warn(warning)
         with SheetLock(self.sheet_path):
             for leftover in remove_leftover_temps(self.sheet_path):
