@@ -95,6 +95,14 @@ class RowView:
             return True
         return self._bad(column, f"expected yes or no, got {raw!r}", default)
 
+    def cells(self, columns: tuple[str, ...], media: bool) -> tuple:
+        """The raw cells of ``columns`` (and of every media:<Group> column): a render_memo key."""
+        values = self._row.values
+        key = tuple(values.get(c, "") for c in columns)
+        if media:
+            key += tuple((h, values.get(h.lower(), "")) for h in self._headers if h.lower().startswith(MEDIA_PREFIX))
+        return key
+
     def media_groups(self) -> list[tuple[str, list[str]]]:
         """(group name, media refs) for each ``media:<Group>`` column, in column order."""
         groups = []

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import nodes
-
 from sheet2video.campaign import MEDIA_PREFIX, RowView
 from sheet2video.errors import SheetError
 from sheet2video.sheet import Sheet
+from sheet2video.template_scan import scan
 from sheet2video.templating import TemplateSet, make_environment
 from sheet2video.writeback import RESULT_COLUMNS
 
@@ -39,20 +38,9 @@ class ColumnsRead:
 @lru_cache(maxsize=16)
 def _scan(folder: Path, stamp: tuple) -> ColumnsRead:
     env = make_environment(folder)
-    names: set[str] = set()
-    media = dynamic = False
-    for path in sorted(folder.rglob("*.j2")):
-        tree = env.parse(path.read_text(encoding="utf-8"))
-        for call in tree.find_all(nodes.Call):
-            if not isinstance(call.node, nodes.Getattr) or call.node.attr not in RowView.template_api:
-                continue
-            if call.node.attr == "media_groups":
-                media = True
-            elif call.args and isinstance(call.args[0], nodes.Const) and isinstance(call.args[0].value, str):
-                names.add(call.args[0].value.lower())
-            else:
-                dynamic = True
-    return ColumnsRead(frozenset(names), media, dynamic)
+    reads = [scan(env, path.read_text(encoding="utf-8"), RowView.template_api) for path in sorted(folder.rglob("*.j2"))]
+    return ColumnsRead(frozenset().union(*(r.columns for r in reads)), any(r.media_groups for r in reads),
+                       any(r.dynamic for r in reads))
 
 
 def columns_read(template_set: TemplateSet) -> ColumnsRead:
