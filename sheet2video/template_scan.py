@@ -20,7 +20,7 @@ class Reads:
     media_groups: bool        # calls media_groups(): reads every media:<Group> column
     dynamic: bool             # some accessor gets a computed name: the columns are not all known
     free: frozenset[str]      # variables used before (or without) being set in the template (globals aside)
-    closed: bool              # no include/import/extends, no randomness, no other global, no computed column names
+    closed: bool              # `row` only in accessor calls with literal names; no include/import, randomness or other global
 
     def pure(self, context_names) -> bool:
         """Whether, rendered with a context holding ``context_names``, the output depends only on
@@ -43,7 +43,12 @@ def scan(env: Environment, source: str, accessors: frozenset[str]) -> Reads:
             columns.add(call.args[0].value.lower())
         else:
             dynamic = True
-    imports = any(True for _ in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)))
+    # `row` used any other way (row.sheet_row, row passed on, a method kept for later) reads more than the cells named
+    row_loads = sum(1 for n in tree.find_all(nodes.Name) if n.name == "row" and n.ctx == "load")
+    row_calls = sum(1 for c in tree.find_all(nodes.Call) if isinstance(c.node, nodes.Getattr)
+                    and isinstance(c.node.node, nodes.Name) and c.node.node.name == "row" and c.node.attr in accessors)
+    imports = row_loads != row_calls or any(
+        True for _ in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)))
     randomness = any(f.name in _RANDOM_FILTERS for f in tree.find_all(nodes.Filter)) or any(
         n.name in env.globals and n.name not in _PURE_GLOBALS for n in tree.find_all(nodes.Name))  # lipsum, added globals
     free = frozenset(meta.find_undeclared_variables(tree))

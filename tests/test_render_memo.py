@@ -49,6 +49,9 @@ def test_every_row_with_a_bad_cell_is_still_reported(write_csv):
     ('{% include "x.j2" %}', False),                    # reads another file
     ('{% set c = "v" %}{{ row.text(c) }}', False),      # a computed column name
     ('{{ lipsum(1) }}', False),                         # a random global
+    ('{{ row.sheet_row }}', False),                     # the row's number, not a cell
+    ('{% set f = row.text %}{{ f("v") }}', False),      # an accessor kept for later
+    ('{{ row | string }}', False),                      # the row passed on
 ])
 def test_which_templates_may_be_memoised(tmp_path, source, pure):
     env = make_environment(tmp_path)
