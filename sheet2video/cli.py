@@ -122,8 +122,10 @@ def cli() -> None:
 
     \b
     Start here:
-      sheet2video plan campaign.xlsx            check every row, show the jobs
-      sheet2video plan campaign.xlsx --out -    print the exact API parameters
+      sheet2video examples demo                   # the example campaigns and their media, in ./demo
+      sheet2video plan demo/campaign_en.xlsx      # check every row, show the jobs and their files
+      sheet2video plan demo/campaign_en.xlsx --out -   # the exact API parameters
+      sheet2video run demo/campaign_en.xlsx       # make the videos, write the results into the sheet
     """
 
 
@@ -144,12 +146,17 @@ def plan(sheet, sheet_name, encoding, delimiter, templates, rows, out, no_probe,
     --no-probe skips it). Otherwise each job becomes one JSON object:
     {"job": KEY, "rows": [...], "params": {"ClientToken": ..., "InputConfig": "...", ...}}.
 
+    A column the template set does not read is named in a warning (with the
+    column it most looks like: shot_duraton → shot_duration); --strict makes it
+    an error. The table shows where each video will be, relative to the sheet.
+
     \b
     Examples:
-      sheet2video plan example_sheets/campaign_en.xlsx
-      sheet2video plan example_sheets/campaign_en.csv --out -
-      sheet2video plan example_sheets/grouped_zh.xlsx --templates grouped --out plans/
-      sheet2video plan big.xlsx --rows 2-40,55 --out -
+      sheet2video examples demo                   # once: the example campaigns and their media
+      sheet2video plan demo/campaign_en.xlsx
+      sheet2video plan demo/campaign_en.csv --out -
+      sheet2video plan demo/grouped_zh.xlsx --templates grouped --out demo/plans/
+      sheet2video plan demo/campaign_en.xlsx --rows 2-3,5 --strict --out -
     """
     sheet_data, planned = load_plan(sheet, sheet_name, encoding, delimiter, templates, rows, no_probe, strict=strict)
     if out == "-":
@@ -305,11 +312,12 @@ def run(sheet, no_wait, dry_run, as_json, quiet, **kw):
 
     \b
     Examples:
-      sheet2video run campaign.xlsx                      # render locally, fill in the sheet
-      sheet2video run campaign.csv --rows 2-20 --json    # some rows, machine-readable result
-      sheet2video run campaign.xlsx --backend aliyun --region cn-shanghai
-      sheet2video run campaign.xlsx --endpoint http://render-box:8090 --no-wait   # cron: submit…
-      sheet2video sync campaign.xlsx --endpoint http://render-box:8090            # …collect later
+      sheet2video examples demo                          # once: the example campaigns and their media
+      sheet2video run demo/campaign_en.xlsx              # render locally, fill in the sheet
+      sheet2video run demo/campaign_en.csv --rows 2-3 --json   # some rows, machine-readable result
+      sheet2video run demo/cloud_en.csv --backend aliyun --region cn-shanghai   # media and outputs on OSS
+      sheet2video run demo/campaign_en.xlsx --endpoint http://127.0.0.1:8090 --no-wait   # a 'sheet2video serve': submit…
+      sheet2video sync demo/campaign_en.xlsx --endpoint http://127.0.0.1:8090            # …collect later (cron)
     """
     if dry_run:
         sheet_data, planned = load_plan(sheet, kw["sheet_name"], kw["encoding"], kw["delimiter"], kw["templates"], kw["rows"],
@@ -344,8 +352,8 @@ def sync(sheet, wait, as_json, quiet, **kw):
 
     \b
     Examples:
-      sheet2video sync campaign.xlsx --endpoint http://render-box:8090
-      sheet2video sync campaign.xlsx --backend aliyun --region cn-shanghai --json
+      sheet2video sync demo/campaign_en.xlsx --endpoint http://127.0.0.1:8090
+      sheet2video sync demo/cloud_en.csv --backend aliyun --region cn-shanghai --json
     """
     from sheet2video.progress import make_reporter
     from sheet2video.runner import run_sheet
@@ -378,9 +386,9 @@ def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callba
 
     \b
     Examples:
-      sheet2video serve --media-root ~/campaign-media
-      SHEET2VIDEO_ENGINE_KEY_ID=team SHEET2VIDEO_ENGINE_KEY_SECRET=... sheet2video serve --port 9000
-      sheet2video run campaign.xlsx --endpoint http://127.0.0.1:8090   # (credentials: the same pair)
+      sheet2video serve --media-root demo --data demo/engine     # the example campaigns' media (sheet2video examples)
+      SHEET2VIDEO_ENGINE_KEY_ID=team SHEET2VIDEO_ENGINE_KEY_SECRET=change-me sheet2video serve --media-root demo --data demo/engine-9000 --port 9000
+      ALIBABA_CLOUD_ACCESS_KEY_ID=team ALIBABA_CLOUD_ACCESS_KEY_SECRET=change-me sheet2video run demo/campaign_en.xlsx --endpoint http://127.0.0.1:9000
     """
     from sheet2video.engine.server import Engine, EngineConfig, load_or_create_keys
 
@@ -442,6 +450,30 @@ def voices(as_json):
         engine = row["engine"] + ("" if row["installed"] else f" (not installed: {row['fallback']})")
         grid.add_row(row["voice"], engine, row["language"], row["gender"], ", ".join(row["cloud_voices"]))
     Console().print(grid)
+
+
+@cli.command()
+@click.argument("folder", default="demo", type=click.Path(path_type=Path, file_okay=False))
+@handle_errors
+def examples(folder):
+    """Copy the example campaigns into FOLDER (default ./demo) and generate their sample media.
+
+    The example sheets (example_sheets/, see its README) name their media relative to the sheet
+    (media/opening_1.mp4 …); the media are drawn here, in a few seconds, into FOLDER/media. The
+    copies are yours to plan, run, edit and rerun (a copy already in FOLDER is kept, with its
+    results); example_sheets/ itself is never written. cloud_en.csv is the English campaign with
+    its media and outputs on OSS, the shape of a sheet for --backend aliyun.
+
+    \b
+    Examples:
+      sheet2video examples demo                 # ./demo (git-ignored in a clone)
+      sheet2video plan demo/campaign_en.xlsx    # then plan or run any of them
+    """
+    from sheet2video.examples import prepare_examples
+
+    sheets = prepare_examples(folder)
+    _echo_err(f"{len(sheets)} example sheets in {folder}: {', '.join(p.name for p in sheets)}")
+    _echo_err(f"their media in {folder / 'media'}; next: sheet2video plan {folder / 'campaign_en.xlsx'}")
 
 
 def main() -> None:

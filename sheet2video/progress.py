@@ -70,7 +70,7 @@ class RichReporter(Reporter):
             self._progress.start()
             self._task = self._progress.add_task("jobs", total=total, detail="", clock="")
         failed = f" · [red]{snap.failed} failed[/]" if snap.failed else ""
-        left = "done" if snap.done >= total else f"~{clock_text(snap.left)} left"
+        left = "done" if snap.done >= total else f"~{clock_text(snap.left)} left" if snap.left is not None else "-:-- left"
         self._progress.update(self._task, completed=snap.done, total=total,
                               detail=f"rendering {snap.rendering} · waiting {snap.waiting}{failed}",
                               clock=f"{clock_text(snap.elapsed)} elapsed · {left}")
