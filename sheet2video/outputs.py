@@ -8,18 +8,16 @@ the cloud (or a shared engine) puts the file: ``{index}`` replaced by 0, 1, … 
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from urllib.parse import quote
 
 from sheet2video.campaign import PlannedJob
 from sheet2video.engine.media import output_relpath
 from sheet2video.errors import RenderError
 
-LOCAL_OUTPUTS = "videos"  # the embedded engine's outputs folder, next to the sheet
-
-
-def local_outputs(sheet_dir: Path) -> Path:
-    return sheet_dir / LOCAL_OUTPUTS
+# the embedded engine's outputs folder next to the sheet: runner.open_backend's EngineConfig(outputs=…);
+# tests/run/test_preflight.py checks that plan and run agree
+LOCAL_OUTPUTS = "videos"
 
 
 def planned_outputs(job: PlannedJob, endpoint: str | None = None) -> list[str]:

@@ -38,7 +38,6 @@ from sheet2video.errors import ConfigError, ImsError, PreflightError, Sheet2Vide
 from sheet2video.ims.client import ImsClient, region_endpoint
 from sheet2video.ims.credentials import Credentials, resolve_credentials
 from sheet2video.preflight_media import MediaCheck, probing_disabled
-from sheet2video.outputs import local_outputs
 from sheet2video.ledger import FINAL, SUBMITTING, Entry, Ledger, SheetLock, state_dir
 from sheet2video.ratelimit import TokenBucket
 from sheet2video.sheet import Sheet, read_sheet
@@ -209,7 +208,7 @@ def open_backend(sheet_path: Path, options: RunOptions) -> Backend:
     media_root = (options.media_root or sheet_dir).resolve()
     if not media_root.is_dir():
         raise ConfigError(f"--media-root {media_root} is not a folder")
-    config = EngineConfig(data=data, media_root=media_root, keys=keys, outputs=local_outputs(sheet_dir),
+    config = EngineConfig(data=data, media_root=media_root, keys=keys, outputs=sheet_dir / "videos",
                           callback_auth_key=options.callback_auth_key)
     if options.workers:
         config.workers = options.workers
