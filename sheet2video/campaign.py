@@ -95,6 +95,14 @@ class RowView:
             return True
         return self._bad(column, f"expected yes or no, got {raw!r}", default)
 
+    def cells(self, columns: tuple[str, ...], media: bool) -> tuple:
+        """The raw cells of ``columns`` (and of every media:<Group> column): a render_memo key."""
+        values = self._row.values
+        key = tuple(values.get(c, "") for c in columns)
+        if media:
+            key += tuple((h, values.get(h.lower(), "")) for h in self._headers if h.lower().startswith(MEDIA_PREFIX))
+        return key
+
     def media_groups(self) -> list[tuple[str, list[str]]]:
         """(group name, media refs) for each ``media:<Group>`` column, in column order."""
         groups = []
@@ -263,10 +271,14 @@ def locate(path: str, message: str, rows: list[Row], sheet: Sheet, template_set:
     return ValidationError(message, row=rows[0].number, column=column, field=path)
 
 
-def plan_warnings(sheet: Sheet, planned: list[PlannedJob]) -> list[str]:
-    """What a user should hear about a valid plan before it is sent (it does not stop anything)."""
+def plan_warnings(sheet: Sheet, planned: list[PlannedJob], template_set: TemplateSet | None = None) -> list[str]:
+    """What a user should hear about a valid plan before it is sent (it does not stop anything);
+    with ``template_set``, also the columns it does not read (a typo'd header)."""
+    from sheet2video.columns import unknown_columns  # it reads RowView from here
+
     hidden = _hidden_rows_warning(sheet, planned)
-    return [w for job in planned for w in job.warnings] + ([hidden] if hidden else [])
+    columns = [str(p) for p in unknown_columns(sheet, template_set)] if template_set is not None else []
+    return columns + [w for job in planned for w in job.warnings] + ([hidden] if hidden else [])
 
 
 def _hidden_rows_warning(sheet: Sheet, planned: list[PlannedJob]) -> str | None:

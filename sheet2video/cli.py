@@ -91,9 +91,10 @@ def _delimiter(value: str | None) -> str | None:
     return value
 
 
-def load_plan(path, sheet_name, encoding, delimiter, templates, rows, no_probe=False, media_root=None):
+def load_plan(path, sheet_name, encoding, delimiter, templates, rows, no_probe=False, media_root=None, strict=False):
     """Read the sheet and preflight every selected row, warnings on stderr (shared by plan and run --dry-run)."""
     from sheet2video.campaign import parse_row_selection, plan_campaign, plan_warnings
+    from sheet2video.columns import UnknownColumnCheck
     from sheet2video.preflight_media import MediaCheck, probing_disabled
     from sheet2video.sheet import read_sheet
     from sheet2video.templating import load_template_set
@@ -102,8 +103,10 @@ def load_plan(path, sheet_name, encoding, delimiter, templates, rows, no_probe=F
     template_set = load_template_set(templates)
     sheet = read_sheet(path, sheet=sheet_name, encoding=encoding, delimiter=_delimiter(delimiter))
     checks = () if no_probe or probing_disabled() else (MediaCheck(sheet, template_set, media_root),)
+    if strict:
+        checks += (UnknownColumnCheck(sheet, template_set),)
     planned = plan_campaign(sheet, template_set, selection, checks=checks)
-    for warning in plan_warnings(sheet, planned):
+    for warning in plan_warnings(sheet, planned, template_set):
         _echo_err(f"warning: {warning}")
     return sheet, planned
 
@@ -119,8 +122,10 @@ def cli() -> None:
 
     \b
     Start here:
-      sheet2video plan campaign.xlsx            check every row, show the jobs
-      sheet2video plan campaign.xlsx --out -    print the exact API parameters
+      sheet2video examples demo                   # the example campaigns and their media, in ./demo
+      sheet2video plan demo/campaign_en.xlsx      # check every row, show the jobs and their files
+      sheet2video plan demo/campaign_en.xlsx --out -   # the exact API parameters
+      sheet2video run demo/campaign_en.xlsx       # make the videos, write the results into the sheet
     """
 
 
@@ -128,8 +133,9 @@ def cli() -> None:
 @click.argument("sheet", type=click.Path(path_type=Path))
 @sheet_options
 @click.option("--out", "out", metavar="DIR|-", help="Write one <job>.json per job into DIR, or JSON Lines to stdout with '-'.")
+@click.option("--strict", is_flag=True, help="A column the template set does not read (a typo such as shot_duraton) is an error, not a warning.")
 @handle_errors
-def plan(sheet, sheet_name, encoding, delimiter, templates, rows, out, no_probe):
+def plan(sheet, sheet_name, encoding, delimiter, templates, rows, out, no_probe, strict):
     """Check every row and build the exact IMS job parameters, sending nothing.
 
     Every selected row is validated first; if any is invalid, every problem is
@@ -140,14 +146,19 @@ def plan(sheet, sheet_name, encoding, delimiter, templates, rows, out, no_probe)
     --no-probe skips it). Otherwise each job becomes one JSON object:
     {"job": KEY, "rows": [...], "params": {"ClientToken": ..., "InputConfig": "...", ...}}.
 
+    A column the template set does not read is named in a warning (with the
+    column it most looks like: shot_duraton → shot_duration); --strict makes it
+    an error. The table shows where each video will be, relative to the sheet.
+
     \b
     Examples:
-      sheet2video plan example_sheets/campaign_en.xlsx
-      sheet2video plan example_sheets/campaign_en.csv --out -
-      sheet2video plan example_sheets/grouped_zh.xlsx --templates grouped --out plans/
-      sheet2video plan big.xlsx --rows 2-40,55 --out -
+      sheet2video examples demo                   # once: the example campaigns and their media
+      sheet2video plan demo/campaign_en.xlsx
+      sheet2video plan demo/campaign_en.csv --out -
+      sheet2video plan demo/grouped_zh.xlsx --templates grouped --out demo/plans/
+      sheet2video plan demo/campaign_en.xlsx --rows 2-3,5 --strict --out -
     """
-    sheet_data, planned = load_plan(sheet, sheet_name, encoding, delimiter, templates, rows, no_probe)
+    sheet_data, planned = load_plan(sheet, sheet_name, encoding, delimiter, templates, rows, no_probe, strict=strict)
     if out == "-":
         for job in planned:
             click.echo(job.to_json())
@@ -169,21 +180,21 @@ def _write_plan_dir(folder: Path, planned) -> None:
         os.replace(tmp, folder / name)
 
 
-def _print_plan_summary(sheet_data, planned) -> None:
+def _print_plan_summary(sheet_data, planned, endpoint: str | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
     from sheet2video.ims.models import job_mode
+    from sheet2video.outputs import planned_outputs, shown
     from sheet2video.progress import SUMMARY_JOBS
 
     console = Console()
-    table = Table(title=f"{sheet_data.path.name} — {len(planned)} job(s), all rows valid")
-    for column in ("job", "rows", "mode", "groups", "titles", "speech", "videos", "output"):
-        table.add_column(column)
+    columns = ("job", "rows", "mode", "groups", "titles", "speech", "videos", "output")
+    lines = []
     for job in planned[:SUMMARY_JOBS]:
         inputs = job.parsed("InputConfig")
         output = job.parsed("OutputConfig")
-        table.add_row(
+        lines.append((
             job.key,
             ",".join(map(str, job.rows)),
             job_mode(inputs),
@@ -191,13 +202,27 @@ def _print_plan_summary(sheet_data, planned) -> None:
             str(len(inputs.get("TitleArray") or [])),
             str(len(inputs.get("SpeechTextArray") or []) or sum(len(g.get("SpeechTextArray") or []) for g in inputs.get("MediaGroupArray") or [])),
             str(output.get("Count", 1)),
-            output.get("MediaURL", ""),
-        )
-    if len(planned) > SUMMARY_JOBS:
-        table.caption = f"the first {SUMMARY_JOBS} of {len(planned)} jobs; --out - or --out DIR gives them all"
-    console.print(table)
+            shown(planned_outputs(job, endpoint)),
+        ))
+    title = f"{sheet_data.path.name} — {len(planned)} job(s), all rows valid"
+    more = f"the first {SUMMARY_JOBS} of {len(planned)} jobs; --out - or --out DIR gives them all" if len(planned) > SUMMARY_JOBS else None
+    table = Table(*columns, title=title, caption=more)
+    for line in lines:
+        table.add_row(*line)
+    if console.measure(table, options=console.options.update_width(10_000)).maximum <= console.width:
+        console.print(table)
+    else:  # a narrow terminal: a list, so that no job name or path is cut
+        console.print(title, style="italic", highlight=False)
+        for line in lines:
+            facts = ", ".join(f"{value} {name}" for name, value in zip(columns[3:7], line[3:7]))
+            console.print(f"[bold]{line[0]}[/] (row {line[1]}, {line[2]}): {facts}", highlight=False)
+            for path in line[7].split("\n"):
+                console.print(f"  {path}", highlight=False, soft_wrap=True)
+        if more:
+            console.print(more, highlight=False)
     total = sum(job.parsed("OutputConfig").get("Count", 1) for job in planned)
-    console.print(f"{total} video(s) would be made. Use --out - to see the exact API parameters.")
+    where = " (paths relative to the sheet's folder)" if not endpoint else ""
+    console.print(f"{total} video(s) would be made{where}. Use --out - to see the exact API parameters.")
 
 
 def backend_options(func):
@@ -234,7 +259,7 @@ def _run_options(**kw):
     )
     options.probe = not kw.get("no_probe")
     for name in ("chunk_size", "max_in_flight", "retry_failed", "force", "callback_url", "callback_auth_key", "timeout",
-                 "bucket", "prefix", "storage_endpoint", "download"):
+                 "bucket", "prefix", "storage_endpoint", "download", "strict"):
         if kw.get(name) is not None:
             setattr(options, name, kw[name])
     return options
@@ -266,6 +291,7 @@ def _finish_run(summary, as_json: bool) -> None:
 @click.option("--callback-auth-key", envvar="SHEET2VIDEO_CALLBACK_AUTH_KEY", help="Verify X-ICE-SIGNATURE of callbacks with this key.")
 @click.option("--timeout", type=click.FloatRange(min=1), help="Stop waiting after this many seconds (jobs go on; use sync).")
 @click.option("--preview", is_flag=True, help="Fast drafts first: short side 360 px, one video per row, into <sheet>-preview/; nothing is written into the sheet or counted as done.")
+@click.option("--strict", is_flag=True, help="A column the template set does not read (a typo such as shot_duraton) is an error, not a warning.")
 @handle_errors
 def run(sheet, no_wait, dry_run, as_json, quiet, preview, **kw):
     """Make the videos of a campaign sheet and write the results back into it.
@@ -293,18 +319,19 @@ def run(sheet, no_wait, dry_run, as_json, quiet, preview, **kw):
 
     \b
     Examples:
-      sheet2video run campaign.xlsx                      # render locally, fill in the sheet
-      sheet2video run campaign.xlsx --preview            # quick 360 px drafts, one per row, first
-      sheet2video run campaign.csv --rows 2-20 --json    # some rows, machine-readable result
-      sheet2video run campaign.xlsx --backend aliyun --region cn-shanghai
-      sheet2video run campaign.xlsx --backend aliyun --region cn-shanghai --bucket my-videos --prefix spring --download
-      sheet2video run campaign.xlsx --endpoint http://render-box:8090 --no-wait   # cron: submit…
-      sheet2video sync campaign.xlsx --endpoint http://render-box:8090            # …collect later
+      sheet2video examples demo                          # once: the example campaigns and their media
+      sheet2video run demo/campaign_en.xlsx              # render locally, fill in the sheet
+      sheet2video run demo/campaign_en.xlsx --preview        # quick 360 px drafts, one per row, first
+      sheet2video run demo/campaign_en.csv --rows 2-3 --json   # some rows, machine-readable result
+      sheet2video run demo/cloud_en.csv --backend aliyun --region cn-shanghai   # media and outputs on OSS
+      sheet2video run demo/campaign_en.xlsx --endpoint http://127.0.0.1:8090 --no-wait   # a 'sheet2video serve': submit…
+      sheet2video sync demo/campaign_en.xlsx --endpoint http://127.0.0.1:8090            # …collect later (cron)
     """
     if dry_run:
         sheet_data, planned = load_plan(sheet, kw["sheet_name"], kw["encoding"], kw["delimiter"], kw["templates"], kw["rows"],
-                                        kw["no_probe"] or bool(kw["endpoint"]), kw["media_root"] if kw["backend"] == "local" else None)
-        _print_plan_summary(sheet_data, planned)
+                                        kw["no_probe"] or bool(kw["endpoint"]), kw["media_root"] if kw["backend"] == "local" else None,
+                                        strict=kw["strict"])
+        _print_plan_summary(sheet_data, planned, kw["endpoint"])
         return
     from sheet2video.progress import make_reporter
     from sheet2video.runner import run_sheet
@@ -334,8 +361,8 @@ def sync(sheet, wait, as_json, quiet, **kw):
 
     \b
     Examples:
-      sheet2video sync campaign.xlsx --endpoint http://render-box:8090
-      sheet2video sync campaign.xlsx --backend aliyun --region cn-shanghai --json
+      sheet2video sync demo/campaign_en.xlsx --endpoint http://127.0.0.1:8090
+      sheet2video sync demo/cloud_en.csv --backend aliyun --region cn-shanghai --json
     """
     from sheet2video.progress import make_reporter
     from sheet2video.runner import run_sheet
@@ -360,8 +387,7 @@ def report(sheet):
 
     \b
     Examples:
-      sheet2video report demo/campaign_en.xlsx   # after 'make demo': demo/campaign_en.report.html
-      sheet2video report campaign.xlsx           # writes campaign.report.html next to it
+      sheet2video report demo/campaign_en.xlsx   # after a run of it: writes demo/campaign_en.report.html
     """
     from sheet2video.report import has_runs, write_report
 
@@ -400,10 +426,9 @@ def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callba
 
     \b
     Examples:
-      sheet2video serve --media-root ~/campaign-media
-      SHEET2VIDEO_ENGINE_KEY_ID=team SHEET2VIDEO_ENGINE_KEY_SECRET=... sheet2video serve --port 9000
-      sheet2video run campaign.xlsx --endpoint http://127.0.0.1:8090   # (credentials: the same pair)
-      sheet2video serve --storage-endpoint http://minio:9000 --storage-bucket videos   # AWS_* credentials
+      sheet2video serve --media-root demo --data demo/engine     # the example campaigns' media (sheet2video examples)
+      SHEET2VIDEO_ENGINE_KEY_ID=team SHEET2VIDEO_ENGINE_KEY_SECRET=change-me sheet2video serve --media-root demo --data demo/engine-9000 --port 9000
+      ALIBABA_CLOUD_ACCESS_KEY_ID=team ALIBABA_CLOUD_ACCESS_KEY_SECRET=change-me sheet2video run demo/campaign_en.xlsx --endpoint http://127.0.0.1:9000
     """
     from sheet2video.engine.server import Engine, EngineConfig, load_or_create_keys
 
@@ -470,6 +495,30 @@ def voices(as_json):
         engine = row["engine"] + ("" if row["installed"] else f" (not installed: {row['fallback']})")
         grid.add_row(row["voice"], engine, row["language"], row["gender"], ", ".join(row["cloud_voices"]))
     Console().print(grid)
+
+
+@cli.command()
+@click.argument("folder", default="demo", type=click.Path(path_type=Path, file_okay=False))
+@handle_errors
+def examples(folder):
+    """Copy the example campaigns into FOLDER (default ./demo) and generate their sample media.
+
+    The example sheets (example_sheets/, see its README) name their media relative to the sheet
+    (media/opening_1.mp4 …); the media are drawn here, in a few seconds, into FOLDER/media. The
+    copies are yours to plan, run, edit and rerun (a copy already in FOLDER is kept, with its
+    results); example_sheets/ itself is never written. cloud_en.csv is the English campaign with
+    its media and outputs on OSS, the shape of a sheet for --backend aliyun.
+
+    \b
+    Examples:
+      sheet2video examples demo                 # ./demo (git-ignored in a clone)
+      sheet2video plan demo/campaign_en.xlsx    # then plan or run any of them
+    """
+    from sheet2video.examples import prepare_examples
+
+    sheets = prepare_examples(folder)
+    _echo_err(f"{len(sheets)} example sheets in {folder}: {', '.join(p.name for p in sheets)}")
+    _echo_err(f"their media in {folder / 'media'}; next: sheet2video plan {folder / 'campaign_en.xlsx'}")
 
 
 def main() -> None:

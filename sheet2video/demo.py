@@ -1,20 +1,19 @@
 """`make demo`: the main job from a clean clone, on the embedded engine.
 
-Copies two example campaigns (English script mode, Chinese grouped voice-over) into ./demo (so git
-stays clean), generates their sample media, runs them, and leaves real MP4s and filled-in sheets —
-small variants, and one full-size 1080x1920 showcase of about 15 s (campaign_en's last row).
+Copies the example campaigns into ./demo (so git stays clean: `sheet2video examples`) with their
+sample media, runs two of them (English script mode, Chinese grouped voice-over), and leaves real
+MP4s and filled-in sheets — small variants, and one full-size 1080x1920 showcase of about 15 s (campaign_en's last row).
 """
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
 from sheet2video.errors import Sheet2VideoError
+from sheet2video.examples import prepare_examples
 from sheet2video.progress import PlainReporter, print_summary
 from sheet2video.runner import RunOptions, run_sheet
-from sheet2video.samples import generate_sample_media
 
 ROOT = Path(__file__).resolve().parent.parent
 CAMPAIGNS = [("campaign_en.xlsx", "script"), ("grouped_zh.xlsx", "grouped")]
@@ -22,14 +21,11 @@ SHOWCASE = "autumn-showcase"  # the full-size row of campaign_en
 
 
 def main(folder: Path = ROOT / "demo") -> int:
-    folder.mkdir(exist_ok=True)
-    print(f"generating sample media in {folder / 'media'} ...", file=sys.stderr)
-    generate_sample_media(folder / "media")
+    print(f"copying the example sheets and generating their media in {folder} ...", file=sys.stderr)
+    prepare_examples(folder)
     worst = 0
     for name, templates in CAMPAIGNS:
         sheet = folder / name
-        if not sheet.exists():
-            shutil.copy2(ROOT / "example_sheets" / name, sheet)
         shown = sheet.relative_to(ROOT) if sheet.is_relative_to(ROOT) else sheet
         print(f"\n== sheet2video run {shown} --templates {templates}", file=sys.stderr)
         try:

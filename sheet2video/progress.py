@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Callable
 
 import click
 
+from sheet2video.eta import Pace, clock_text
 from sheet2video.runner import Reporter
 from sheet2video.summary_view import SUMMARY_JOBS, print_summary  # noqa: F401 (the end-of-run summary; cli and tests import it from here)
 
+PLAIN_EVERY = 10.0  # seconds between two plain progress lines
+
 
 class PlainReporter(Reporter):
-    """One timestamped line per event, on stderr (stdout stays free for --json)."""
+    """One timestamped line per event, on stderr (stdout stays free for --json); progress at most
+    every ``every`` seconds (and when the last job is done), so a cron log stays short."""
 
-    def __init__(self, quiet: bool = False):
+    def __init__(self, quiet: bool = False, every: float = PLAIN_EVERY, clock: Callable[[], float] = time.monotonic):
         self.quiet = quiet
-        self._last = ""
+        self.every = every
+        self._pace = Pace(clock)
+        self._shown: tuple[str, float] | None = None  # the last progress line and when
 
     def info(self, message: str) -> None:
         if not self.quiet:
@@ -30,23 +37,27 @@ class PlainReporter(Reporter):
         click.echo(f"{time.strftime('%H:%M:%S')} {message}", err=True)
 
     def progress(self, counts: dict[str, int], total: int) -> None:
-        line = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()))
-        if line != self._last:
-            self._last = line
-            self.info(f"progress: {line} (of {total})")
+        snap = self._pace.snapshot(counts, total)
+        line = snap.line()
+        now = self._pace.clock()
+        due = self._shown is None or now - self._shown[1] >= self.every or snap.done >= total
+        if due and (self._shown is None or line.split(" · ")[:3] != self._shown[0].split(" · ")[:3]):
+            self._shown = (line, now)
+            self.info(f"progress: {line}")
 
 
 class RichReporter(Reporter):
-    """A progress bar with submitted / rendering / done / failed counts."""
+    """A live bar: jobs done of all, what is rendering and waiting, elapsed time and the time left."""
 
-    def __init__(self):
+    def __init__(self, console=None, clock: Callable[[], float] = time.monotonic):
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-        self.console = Console(stderr=True, log_path=False)
+        self.console = console or Console(stderr=True, log_path=False)
+        self._pace = Pace(clock)
         self._progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[detail]}"),
-            TimeElapsedColumn(), console=self.console, transient=False,
+            TextColumn("{task.fields[clock]}"), console=self.console, transient=False, get_time=clock,
         )
         self._task = None
 
@@ -54,13 +65,15 @@ class RichReporter(Reporter):
         self.console.log(message)
 
     def progress(self, counts: dict[str, int], total: int) -> None:
+        snap = self._pace.snapshot(counts, total)
         if self._task is None:
             self._progress.start()
-            self._task = self._progress.add_task("jobs", total=total, detail="")
-        done = counts.get("Finished", 0) + counts.get("Failed", 0)
-        detail = (f"submitted {counts.get('Init', 0) + counts.get('Submitting', 0)} · rendering {counts.get('Processing', 0)}"
-                  f" · done {counts.get('Finished', 0)} · failed {counts.get('Failed', 0)}")
-        self._progress.update(self._task, completed=done, total=total, detail=detail)
+            self._task = self._progress.add_task("jobs", total=total, detail="", clock="")
+        failed = f" · [red]{snap.failed} failed[/]" if snap.failed else ""
+        left = "done" if snap.done >= total else f"~{clock_text(snap.left)} left" if snap.left is not None else "-:-- left"
+        self._progress.update(self._task, completed=snap.done, total=total,
+                              detail=f"rendering {snap.rendering} · waiting {snap.waiting}{failed}",
+                              clock=f"{clock_text(snap.elapsed)} elapsed · {left}")
 
     def close(self) -> None:
         if self._task is not None:

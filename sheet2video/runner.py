@@ -34,6 +34,7 @@ from urllib.parse import unquote, urlsplit
 
 from sheet2video.cloud_media import as_uploaded, open_cloud_media
 from sheet2video.campaign import PlannedJob, client_token, locate, plan_campaign, plan_warnings, sheet_identity
+from sheet2video.columns import UnknownColumnCheck
 from sheet2video.errors import ConfigError, ImsError, PreflightError, Sheet2VideoError, ValidationError
 from sheet2video.ims.client import ImsClient, region_endpoint
 from sheet2video.ims.credentials import Credentials, resolve_credentials
@@ -109,6 +110,7 @@ class RunOptions:
     storage_endpoint: str | None = None    # an S3-compatible endpoint instead of the region's OSS (another store, a test server)
     download: bool = False                 # aliyun: fetch finished videos into videos/ next to the sheet
     preview: bool = False                  # drafts: 360 px, one per row, own folder and ledger (preview.py)
+    strict: bool = False                   # --strict: a column the template set does not read is an error
 
 
 @dataclass
@@ -383,6 +385,8 @@ class Runner:
         # "the cloud cannot read it", aliyun); a remote --endpoint reads its own media root
         if probe and o.probe and not probing_disabled() and (o.backend == "aliyun" or not o.endpoint):
             checks.append(MediaCheck(sheet, template_set, o.media_root if o.backend == "local" else None))
+        if o.strict:
+            checks.append(UnknownColumnCheck(sheet, template_set))
         planned = plan_campaign(sheet, template_set, o.rows, checks=tuple(checks))
         return sheet, template_set, planned
 
@@ -396,7 +400,7 @@ class Runner:
             planned = [preview_job(job, self._identity) for job in planned]
             self.reporter.info(f"preview: one draft per row, short side 360 px, into {preview_folder(self.sheet_path)}; "
                                "the sheet is not written")
-        for warning in plan_warnings(sheet, planned):
+        for warning in plan_warnings(sheet, planned, template_set):
             self.reporter.warn(warning)
         with SheetLock(self.sheet_path):
             for leftover in remove_leftover_temps(self.sheet_path):

@@ -15,13 +15,15 @@ import json
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MethodType
+from types import BuiltinMethodType, MethodType
 from typing import Any
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from sheet2video.errors import Sheet2VideoError, TemplateError
+from sheet2video.render_memo import RenderMemo
+from sheet2video.template_scan import scan
 
 BUILTIN_DIR = Path(__file__).parent / "templates"
 TEMPLATE_FILES = {
@@ -57,6 +59,7 @@ class TemplateSet:
     columns: dict[str, str] = field(default_factory=dict)
     templates: dict[str, jinja2.Template] = field(default_factory=dict)
     globals: dict[str, Any] = field(default_factory=dict)   # the environment's (range, dict, ...)
+    memos: dict[str, RenderMemo] = field(default_factory=dict)  # parameter → memo, for templates that read only cells
 
     def render(self, context: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
         """Render every template; return parameter → parsed JSON (None = omitted)."""
@@ -64,24 +67,17 @@ class TemplateSet:
         # what Template.render does, with the globals merged into the context once for all five
         # templates instead of once per template (the merge walks a ChainMap: ~30 µs each)
         parent = {**self.globals, **context}
+        row = context.get("row")
         for parameter, template in self.templates.items():
             filename = f"{self.name}/{TEMPLATE_FILES[parameter]}"
-            try:
-                try:
-                    text = template.environment.concat(template.root_render_func(template.new_context(parent, shared=True)))
-                except Exception:
-                    template.environment.handle_exception()  # re-raised with the template's line numbers
-            except Sheet2VideoError:
-                raise
-            except jinja2.TemplateNotFound as error:
-                raise TemplateError(f"template {filename}{_line_of(error, template)}: includes {error.name!r},"
-                                    f" which is not a template in {self.folder}", row=row_number) from None
-            except jinja2.TemplateError as error:
-                raise TemplateError(f"template {filename}{_line_of(error, template)}: {error}", row=row_number) from None
-            except Exception as error:  # a bug in a user template (e.g. dividing by zero)
-                raise TemplateError(
-                    f"template {filename}{_line_of(error, template)}: {type(error).__name__}: {error}", row=row_number
-                ) from None
+            memo = self.memos.get(parameter)
+            key = memo.key(row, parent) if memo is not None and row is not None else None
+            text = memo.get(key) if key is not None else None
+            if text is None:
+                reported = len(row.problems) if key is not None else 0
+                text = self._render_text(template, parent, filename, row_number)
+                if key is not None and len(row.problems) == reported:  # a render that found a bad cell is not kept
+                    memo.put(key, text)
             if not text.strip():
                 out[parameter] = None
                 continue
@@ -95,6 +91,24 @@ class TemplateSet:
                 ) from None
             out[parameter] = value if value not in (None, {}, [], "") else None
         return out
+
+    def _render_text(self, template: jinja2.Template, parent: dict[str, Any], filename: str, row_number: int | None) -> str:
+        try:
+            try:
+                return template.environment.concat(template.root_render_func(template.new_context(parent, shared=True)))
+            except Exception:
+                template.environment.handle_exception()  # re-raised with the template's line numbers
+        except Sheet2VideoError:
+            raise
+        except jinja2.TemplateNotFound as error:
+            raise TemplateError(f"template {filename}{_line_of(error, template)}: includes {error.name!r},"
+                                f" which is not a template in {self.folder}", row=row_number) from None
+        except jinja2.TemplateError as error:
+            raise TemplateError(f"template {filename}{_line_of(error, template)}: {error}", row=row_number) from None
+        except Exception as error:  # a bug in a user template (e.g. dividing by zero)
+            raise TemplateError(
+                f"template {filename}{_line_of(error, template)}: {type(error).__name__}: {error}", row=row_number
+            ) from None
 
 
 def _line_of(error: BaseException, template: jinja2.Template) -> str:
@@ -153,19 +167,34 @@ def to_json(value: Any, indent: int | None = None) -> str:
     return json.dumps(value, ensure_ascii=False, indent=indent, default=_json_default)
 
 
+# Plain values whose public methods the sandbox allows anyway (SandboxedEnvironment, not the
+# Immutable one): their lookups and calls skip its generic checks. str.format and format_map are
+# the exception the sandbox makes for them (it swaps in a sandboxed formatter): they keep the slow path.
+_PLAIN = (str, dict, list)
+_SANDBOXED_METHODS = frozenset({"format", "format_map"})
+
+
 class TemplateSandbox(SandboxedEnvironment):
-    """The sandbox, with a fast path for the objects that declare their methods for templates in
-    ``template_api`` (the row accessors): those methods are looked up and called directly. The
-    generic checks cost more than the accessors themselves, and a row makes about 20 such calls;
-    everything else still goes through them."""
+    """The sandbox, with fast paths that allow exactly what its generic checks would allow:
+    the methods objects declare for templates in ``template_api`` (the row accessors, about 20
+    calls a row), and the public methods of plain strings, dicts and lists (``.strip()``,
+    ``.lower()``, ``.get()`` …, about 20 more). The generic checks cost more than the calls
+    themselves; everything else still goes through them."""
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if attribute in getattr(type(obj), "template_api", ()):
             return getattr(obj, attribute)
+        if type(obj) in _PLAIN and attribute[:1] != "_" and attribute not in _SANDBOXED_METHODS:
+            try:
+                return getattr(obj, attribute)
+            except AttributeError:  # a dict key (Jinja's obj.key); or undefined
+                pass
         return super().getattr(obj, attribute)
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (Jinja's signature)
-        if type(__obj) is MethodType and __obj.__name__ in getattr(type(__obj.__self__), "template_api", ()):
+        kind = type(__obj)
+        if (kind is MethodType and __obj.__name__ in getattr(type(__obj.__self__), "template_api", ())) or (
+                kind is BuiltinMethodType and type(__obj.__self__) in _PLAIN and __obj.__name__ not in _SANDBOXED_METHODS):
             kwargs.pop("_loop_vars", None)  # what Jinja passes inside loops and blocks (Context.call drops them)
             kwargs.pop("_block_vars", None)
             return __obj(*args, **kwargs)
@@ -210,7 +239,9 @@ def load_template_set(spec: str | Path) -> TemplateSet:
         if not isinstance(manifest, dict):
             raise TemplateError(f"template {name}/manifest.json must hold a JSON object")
     env = make_environment(folder)
-    templates = {}
+    from sheet2video.campaign import RowView  # the accessors templates call (campaign imports this module)
+
+    templates, memos = {}, {}
     for parameter, filename in TEMPLATE_FILES.items():
         if not (folder / filename).exists():
             if parameter in REQUIRED:
@@ -218,10 +249,13 @@ def load_template_set(spec: str | Path) -> TemplateSet:
             continue
         try:
             templates[parameter] = env.get_template(filename)
+            reads = scan(env, (folder / filename).read_text(encoding="utf-8"), RowView.template_api)
         except jinja2.TemplateSyntaxError as error:
             raise TemplateError(f"template {name}/{filename} line {error.lineno}: {error.message}") from None
         except UnicodeDecodeError:
             raise TemplateError(f"template {name}/{filename} is not UTF-8 text") from None
+        if reads.closed:
+            memos[parameter] = RenderMemo(reads)
     return TemplateSet(
         name=name,
         folder=folder,
@@ -231,4 +265,5 @@ def load_template_set(spec: str | Path) -> TemplateSet:
         columns={str(k): str(v) for k, v in manifest.get("columns", {}).items()},
         templates=templates,
         globals=dict(env.globals),
+        memos=memos,
     )
