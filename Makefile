@@ -11,6 +11,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -e '.[test]'
 	bash scripts/ensure-fonts
+	bash scripts/ensure-test-tools
 	touch $@
 
 demo: install

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from sheet2video import __version__
+from sheet2video.engine.farm.options import farm_options, storage_options
 from sheet2video.errors import ConfigError, PreflightError, Sheet2VideoError
 
 
@@ -347,8 +348,12 @@ def sync(sheet, wait, as_json, quiet, **kw):
 @click.option("--qps", type=click.FloatRange(min=0.1), help="Per-key request limit; beyond it answer Throttling.User as the cloud does.")
 @click.option("--callback-auth-key", envvar="SHEET2VIDEO_CALLBACK_AUTH_KEY", help="Sign callbacks with X-ICE-SIGNATURE using this key.")
 @click.option("--faults", metavar="SPEC", help="Testing only: inject seeded faults, e.g. seed=1,error=0.1,drop=0.05,crash=0.02 (see sheet2video/engine/faults.py).")
+@farm_options
+@storage_options
 @handle_errors
-def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callback_auth_key, faults):
+def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callback_auth_key, faults,
+          farm=None, farm_results=None, visibility_timeout=None, storage_bucket=None, storage_endpoint=None,
+          storage_region=None):
     """Run the local IMS-compatible render engine as a server.
 
     It speaks the IMS RPC protocol (SubmitBatchMediaProducingJob, GetBatchMediaProducingJob,
@@ -361,6 +366,7 @@ def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callba
       sheet2video serve --media-root ~/campaign-media
       SHEET2VIDEO_ENGINE_KEY_ID=team SHEET2VIDEO_ENGINE_KEY_SECRET=... sheet2video serve --port 9000
       sheet2video run campaign.xlsx --endpoint http://127.0.0.1:8090   # (credentials: the same pair)
+      sheet2video serve --farm redis://127.0.0.1:6379/0 --storage-bucket renders   # render on 'sheet2video worker's
     """
     from sheet2video.engine.server import Engine, EngineConfig, load_or_create_keys
 
@@ -371,6 +377,12 @@ def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callba
                           faults=faults)
     if workers:
         config.workers = workers
+    if farm:  # renders go to Celery workers (engine/farm); checked now: an unreachable broker is exit 2
+        from sheet2video.engine.farm.setup import executor_factory
+
+        config.executor_factory, shown = executor_factory(farm, farm_results, visibility_timeout, storage_bucket,
+                                                          storage_endpoint, storage_region)
+        _echo_err(f"farm: broker {shown}, bucket {storage_bucket}")
     engine = Engine(config)
     for kid in keys:
         _echo_err(f"access key id: {kid}" + (f" (secret stored in {where})" if where else ""))
@@ -422,6 +434,12 @@ def voices(as_json):
         engine = row["engine"] + ("" if row["installed"] else f" (not installed: {row['fallback']})")
         grid.add_row(row["voice"], engine, row["language"], row["gender"], ", ".join(row["cloud_voices"]))
     Console().print(grid)
+
+
+from sheet2video.engine.farm.commands import farm as _farm_group, worker as _worker  # noqa: E402 (they use handle_errors)
+
+cli.add_command(_worker)
+cli.add_command(_farm_group)
 
 
 def main() -> None:

@@ -65,6 +65,8 @@ class EngineConfig:
     public_url: str | None = None             # base for MediaURL in answers (default: where we listen)
     outputs: Path | None = None               # where rendered videos go (default: DATA/outputs)
     faults: str | None = None                 # fault injection for reliability tests (engine/faults.py)
+    # A farm executor (engine/farm) instead of the local pool, built once the outputs folder is known.
+    executor_factory: Callable[[Path], Any] | None = None
 
 
 class Engine:
@@ -87,7 +89,9 @@ class Engine:
         self.resolver = MediaResolver(config.media_root, config.data / "cache" / "downloads", self.store,
                                       extra_roots=[self.outputs])
         self.planner = JobPlanner(self.resolver, DefaultSynthesizer(config.data / "cache" / "speech"))
-        self.runner = JobRunner(self.store, self.planner, LocalExecutor(config.workers, config.threads, config.preset),
+        executor = (config.executor_factory(self.outputs) if config.executor_factory
+                    else LocalExecutor(config.workers, config.threads, config.preset))
+        self.runner = JobRunner(self.store, self.planner, executor,
                                 self.outputs, callback_auth_key=config.callback_auth_key,
                                 render_outputs=config.render_outputs)
         self._buckets: dict[str, TokenBucket] = {}
