@@ -167,3 +167,56 @@ def wait_job(engine: Serve, job_id: str, timeout: float = 90, until=("Finished",
     client = engine.client(max_retries=30, backoff_base=0.05, backoff_max=0.5)
     return wait_until(lambda: (lambda j: j["Status"] in until and j)(client.get_batch_job(job_id)), timeout,
                       f"job {job_id} to end")
+
+
+def ffmpeg_running(worker: Worker) -> bool:
+    """An FFmpeg process in the worker's process group: the worker is mid-render."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[2]) != worker.proc.pid:  # field 5 of stat: the process group
+                continue
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if b"ffmpeg" in f.read().split(b"\0")[0]:
+                    return True
+        except (OSError, IndexError, ValueError):
+            continue
+    return False
+
+
+def received(worker: Worker) -> list[str]:
+    """Task ids in the order the worker received them (its log)."""
+    import re
+
+    return [m.group(1) for line in worker.log for m in [re.search(r"Task sheet2video\.render\[([\w-]+)\] received", line)] if m]
+
+
+def assert_outputs(farm: Farm, job: dict, n: int) -> None:
+    """n Success sub-jobs, each a real 180x320 2 s video, and exactly one object (one version) per output key."""
+    from urllib.parse import unquote
+
+    from sheet2video.engine.probe import probe
+
+    subs = job["SubJobList"]
+    assert [s["Status"] for s in subs] == ["Success"] * n, subs
+    for sub in subs:
+        path = farm.engine.data / "outputs" / unquote(sub["MediaURL"].split("/outputs/", 1)[1])
+        info = probe(path)
+        assert (info.width, info.height, info.has_video) == (W, H, True), sub
+        assert abs(info.duration - 2.0) <= 0.15, sub
+    versions = farm.versions()
+    videos = {k: v for k, v in versions.items() if k.endswith(".mp4")}
+    assert len(videos) == n, versions
+    assert set(versions.values()) == {1}, f"an output key was written twice: {versions}"
+
+
+def attempts(farm: Farm) -> dict[str, int]:
+    """task id → how many deliveries started rendering it (attempt markers in the bucket)."""
+    counts: dict[str, int] = {}
+    for key in farm.store.list_keys("attempts/"):
+        task = key.split("/")[1]
+        counts[task] = counts.get(task, 0) + 1
+    return counts

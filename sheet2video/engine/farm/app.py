@@ -75,6 +75,11 @@ def make_app(config: FarmConfig):
         worker_hijack_root_logger=False,
         worker_redirect_stdouts=False,
         broker_channel_error_retry=True,
+        # A render goes on while the broker restarts: its video goes to the bucket, not the broker; the
+        # unacknowledged message comes back later and finds the output key taken.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
+        result_backend_always_retry=True,  # a result written while Redis restarts is written after
+        result_backend_max_retries=60,
     )
     return app
 

@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from sheet2video.engine.farm.app import RENDER_TASK, redact
+from sheet2video.engine.farm.app import QUEUE, RENDER_TASK, redact
 from sheet2video.engine.farm.wire import build
 from sheet2video.storage import content_key, file_sha256
 from sheet2video.engine.poster import poster_path
@@ -28,6 +28,8 @@ log = logging.getLogger("sheet2video.farm")
 
 POLL_SECONDS = 0.5
 LIVENESS_SECONDS = 3.0  # how often the workers of running tasks are pinged
+LOST_AFTER_SECONDS = 15.0  # a task SENT this long ago, with the queue empty, was lost by the broker
+SENT = "SENT"  # our state in the result backend: published, not yet taken by a worker
 
 
 class CeleryExecutor:
@@ -42,8 +44,8 @@ class CeleryExecutor:
         self._lock = threading.Lock()
         self._uploaded: dict[tuple, str] = {}
         self._stop = threading.Event()
-        self._last_ping = 0.0
-        self._alive: set[str] = set()
+        self._last_check = 0.0
+        self._silent: dict[str, int] = {}  # worker → liveness checks in a row it did not answer
         self._poller = threading.Thread(target=self._poll_forever, name="farm-results", daemon=True)
         self._poller.start()
 
@@ -81,7 +83,7 @@ class CeleryExecutor:
         message = build(task, name, self._key_of)
         task_id = message["id"]
         if self.bucket.exists(message["output_key"]):  # rendered while the engine was away
-            log.info("farm: %s already in the bucket", name)
+            log.warning("farm: %s was rendered while the engine was away: taken from the bucket", name)
             self._land(message, task, future, None)
             return
         result = self.app.AsyncResult(task_id)
@@ -89,12 +91,19 @@ class CeleryExecutor:
         if state == "SUCCESS":
             self._land(message, task, future, result.result)
             return
-        if state not in ("STARTED", "RETRY"):  # unknown to the farm (PENDING), or failed: send it
+        # SENT (queued) or STARTED (on a worker): already out, wait for it. PENDING (unknown to the
+        # farm) or a failure of an earlier engine life: send it.
+        if state in (SENT, "STARTED", "RETRY"):
+            log.warning("farm: %s is still out (%s): waiting for it, not sending it again", name, state.lower())
+        else:
             self._publish(message)
         with self._lock:
             self._watching[task_id] = (message, task, future)
 
     def _publish(self, message: dict[str, Any]) -> None:
+        # SENT in the result backend first: an engine restarted before a worker takes the task
+        # knows it is queued and does not queue it twice.
+        self.app.backend.store_result(message["id"], {"sent": time.time()}, SENT)
         self.app.send_task(RENDER_TASK, args=[message], task_id=message["id"],
                            time_limit=message["limit"] + 60)  # render() stops FFmpeg at "limit" itself
 
@@ -121,36 +130,51 @@ class CeleryExecutor:
     def _poll_once(self) -> None:
         with self._lock:
             watching = list(self._watching.items())
-        started = []
+        out: list[tuple[str, dict, str, dict]] = []
         for task_id, (message, task, future) in watching:
             result = self.app.AsyncResult(task_id)
             state = result.state
-            if state == "SUCCESS" or state in ("FAILURE", "REVOKED"):
+            if state in ("SUCCESS", "FAILURE", "REVOKED"):
                 with self._lock:
                     if self._watching.pop(task_id, None) is None:
                         continue
                 report = result.result if state == "SUCCESS" else {"error": {
                     "code": "RenderFailed", "message": f"the farm task failed: {type(result.result).__name__}: {result.result}"}}
                 self._send_pool.submit(self._land_safely, message, task, future, report)
-            elif state == "STARTED":
-                started.append((task_id, message, (result.info or {}).get("hostname")))
-        if started:
-            self._resend_from_dead_workers(started)
+            elif state in (SENT, "STARTED"):
+                out.append((task_id, message, state, result.info if isinstance(result.info, dict) else {}))
+        if out and time.monotonic() - self._last_check >= LIVENESS_SECONDS:
+            self._last_check = time.monotonic()
+            self._send_again_what_was_lost(out)
 
-    def _resend_from_dead_workers(self, started: list[tuple[str, dict, str | None]]) -> None:
+    def _send_again_what_was_lost(self, out: list[tuple[str, dict, str, dict]]) -> None:
         """Redis hands out a dead worker's task only after the visibility timeout (which must exceed
-        the longest render); the engine sees the worker gone within seconds and sends it again."""
-        now = time.monotonic()
-        if now - self._last_ping < LIVENESS_SECONDS:
-            return
-        self._last_ping = now
-        replies = self.app.control.ping(timeout=1.0)
-        self._alive = {name for reply in replies for name in reply}
-        for task_id, message, hostname in started:
-            if hostname and hostname not in self._alive and self._resent_for.get(task_id) != hostname:
+        the longest render), and a broker that lost its data forgets queued tasks: the engine sees
+        both within seconds — a STARTED task whose worker no longer answers a ping, a SENT task
+        while the queue is empty — and sends the task again (same id, same output key)."""
+        alive = {name for reply in self.app.control.ping(timeout=1.0) for name in reply}
+        silent = {info.get("hostname") for _, _, state, info in out if state == "STARTED"} - alive - {None}
+        # gone = silent twice in a row: a busy worker that misses one ping keeps its task
+        self._silent = {host: self._silent.get(host, 0) + 1 for host in silent}
+        queued = None
+        for task_id, message, state, info in out:
+            if state == "STARTED":
+                hostname = info.get("hostname")
+                if self._silent.get(hostname, 0) < 2 or self._resent_for.get(task_id) == hostname:
+                    continue
                 log.warning("farm: worker %s is gone; sending %s again", hostname, task_id)
                 self._resent_for[task_id] = hostname
                 self._publish(message)
+            elif time.time() - float(info.get("sent") or 0) > LOST_AFTER_SECONDS:
+                if queued is None:
+                    queued = self._queue_depth()
+                if queued == 0:  # nothing waits in the queue, no worker started it: the message is lost
+                    log.warning("farm: %s was queued but the queue is empty; sending it again", task_id)
+                    self._publish(message)
+
+    def _queue_depth(self) -> int:
+        with self.app.connection_for_read() as connection:
+            return connection.default_channel.queue_declare(QUEUE, passive=True).message_count
 
     def _land_safely(self, message, task, future, report) -> None:
         try:
