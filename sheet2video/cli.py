@@ -386,7 +386,7 @@ def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callba
     engine = Engine(config)
     for kid in keys:
         _echo_err(f"access key id: {kid}" + (f" (secret stored in {where})" if where else ""))
-    _echo_err(f"media root: {media_root.resolve()}   data: {data.resolve()}   workers: {config.workers}")
+    _echo_err(f"media root: {media_root.resolve()}   data: {data.resolve()}   workers: {'the farm' if farm else config.workers}")
     if faults:
         _echo_err(f"fault injection is on (testing only): {faults}")
     try:

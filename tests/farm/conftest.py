@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -29,8 +30,9 @@ VISIBILITY = 8  # seconds: a killed worker's task is redelivered by Redis this l
 class Redis:
     """``redis-server`` on a free loopback port; appendonly, so a restart keeps the queue."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, *extra: str):
         self.folder = folder
+        self.extra = extra
         folder.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
@@ -41,18 +43,20 @@ class Redis:
         exe = shutil.which("redis-server") or "/usr/bin/redis-server"
         self.proc = subprocess.Popen(
             [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder), "--save", "",
-             "--appendonly", "yes", "--appendfsync", "always", "--protected-mode", "no"],
+             "--appendonly", "yes", "--appendfsync", "always", "--protected-mode", "no", *self.extra],
             stdout=open(self.folder / "redis.log", "ab"), stderr=subprocess.STDOUT)
         wait_until(lambda: self.ping(), 20, "redis-server to answer")
 
     def ping(self) -> bool:
-        import redis
-
+        """PING on a raw socket: +PONG, or -NOAUTH from a server with a password (redis-py would
+        retry that one with backoff)."""
         if self.proc.poll() is not None:
             raise AssertionError(f"redis-server exited with {self.proc.returncode}")
         try:
-            return redis.Redis(port=self.port, socket_timeout=1).ping()
-        except redis.RedisError:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                conn.sendall(b"PING\r\n")
+                return conn.recv(64).startswith((b"+PONG", b"-NOAUTH"))
+        except OSError:
             return False
 
     def stop(self) -> None:

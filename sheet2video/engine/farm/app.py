@@ -104,7 +104,19 @@ def check_broker(app, config: FarmConfig, timeout: float = 5.0) -> None:
         check_reachable(config.results, "farm result backend")
     try:
         with app.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=1, timeout=timeout)
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
     except Exception as error:  # kombu raises the transport's own errors: report them all the same way
         reason = str(error).replace(config.broker, redact(config.broker)) or type(error).__name__
         raise ConfigError(f"cannot connect to the farm broker at {redact(config.broker)}: {reason}") from None
+
+
+def queue_depth(app) -> int:
+    """Tasks waiting in the render queue (0 when the broker has not seen the queue yet)."""
+    from kombu.exceptions import ChannelError
+    from amqp.exceptions import NotFound
+
+    with app.connection_for_read() as connection:
+        try:
+            return connection.default_channel.queue_declare(QUEUE, passive=True).message_count
+        except (ChannelError, NotFound):
+            return 0

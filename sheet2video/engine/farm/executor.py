@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from sheet2video.engine.farm.app import QUEUE, RENDER_TASK, redact
+from sheet2video.engine.farm.app import RENDER_TASK, queue_depth, redact
 from sheet2video.engine.farm.wire import build
 from sheet2video.storage import content_key, file_sha256
 from sheet2video.engine.poster import poster_path
@@ -167,14 +167,10 @@ class CeleryExecutor:
                 self._publish(message)
             elif time.time() - float(info.get("sent") or 0) > LOST_AFTER_SECONDS:
                 if queued is None:
-                    queued = self._queue_depth()
+                    queued = queue_depth(self.app)
                 if queued == 0:  # nothing waits in the queue, no worker started it: the message is lost
                     log.warning("farm: %s was queued but the queue is empty; sending it again", task_id)
                     self._publish(message)
-
-    def _queue_depth(self) -> int:
-        with self.app.connection_for_read() as connection:
-            return connection.default_channel.queue_declare(QUEUE, passive=True).message_count
 
     def _land_safely(self, message, task, future, report) -> None:
         try:

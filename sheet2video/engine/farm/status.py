@@ -6,15 +6,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sheet2video.engine.farm.app import QUEUE, FarmConfig, redact
+from sheet2video.engine.farm.app import QUEUE, FarmConfig, queue_depth, redact
 
 
-def farm_status(app, config: FarmConfig, timeout: float = 1.5) -> dict[str, Any]:
-    inspect = app.control.inspect(timeout=timeout)
-    stats = inspect.stats() or {}
-    active = inspect.active() or {}
-    with app.connection_for_read() as connection:
-        depth = connection.default_channel.queue_declare(QUEUE, passive=True).message_count
+def farm_status(app, config: FarmConfig, timeout: float = 1.0) -> dict[str, Any]:
+    # ping waits its whole timeout; then stats and active return as soon as every worker answered
+    answering = len(app.control.ping(timeout=timeout))
+    inspect = app.control.inspect(timeout=timeout, limit=answering)
+    stats = (inspect.stats() or {}) if answering else {}
+    active = (inspect.active() or {}) if answering else {}
+    depth = queue_depth(app)
     workers = []
     for name in sorted(stats):
         info = stats[name]
