@@ -69,11 +69,13 @@ class Worker:
     """``sheet2video worker`` in its own process group: ``kill()`` is kill -9 of the worker, its
     pool process and their FFmpeg at once, as when a machine dies."""
 
-    def __init__(self, name: str, redis: Redis, bucket: str, s3: str, cache: Path, env: dict):
+    def __init__(self, name: str, redis: Redis, bucket: str, s3: str, cache: Path, env: dict, *extra: str,
+                 visibility: int | None = VISIBILITY):
         self.name = f"{name}@farmtest"
         self.argv = [sys.executable, "-m", "sheet2video", "worker", "--farm", redis.url, "--storage-bucket", bucket,
-                     "--storage-endpoint", s3, "--cache", str(cache), "--name", self.name,
-                     "--visibility-timeout", str(VISIBILITY)]
+                     "--storage-endpoint", s3, "--cache", str(cache), "--name", self.name, *extra]
+        if visibility:
+            self.argv += ["--visibility-timeout", str(visibility)]
         self.env = env
         self.log: list[str] = []
         self.proc: subprocess.Popen | None = None

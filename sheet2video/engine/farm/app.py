@@ -10,6 +10,10 @@ from sheet2video.errors import ConfigError
 
 RENDER_TASK = "sheet2video.render"
 QUEUE = "sheet2video"
+# Redis serves priority 0 before 3 (kombu's priority steps 0/3/6/9): a task sent again because its
+# worker died goes ahead of the queue instead of behind a whole campaign. (RabbitMQ ignores it
+# without x-max-priority; it puts a redelivered task back at the head itself.)
+PRIORITY, AGAIN_PRIORITY = 3, 0
 # Redis redelivers a task whose worker vanished only after this many seconds; it must exceed the
 # longest render, or a render still running is handed to a second worker (README: scale-out).
 DEFAULT_VISIBILITY_TIMEOUT = 3600

@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from sheet2video.engine.farm.app import RENDER_TASK, queue_depth, redact
+from sheet2video.engine.farm.app import AGAIN_PRIORITY, PRIORITY, RENDER_TASK, queue_depth, redact
 from sheet2video.engine.farm.wire import build
 from sheet2video.storage import content_key, file_sha256
 from sheet2video.engine.poster import poster_path
@@ -100,11 +100,12 @@ class CeleryExecutor:
         with self._lock:
             self._watching[task_id] = (message, task, future)
 
-    def _publish(self, message: dict[str, Any]) -> None:
+    def _publish(self, message: dict[str, Any], again: bool = False) -> None:
         # SENT in the result backend first: an engine restarted before a worker takes the task
         # knows it is queued and does not queue it twice.
         self.app.backend.store_result(message["id"], {"sent": time.time()}, SENT)
         self.app.send_task(RENDER_TASK, args=[message], task_id=message["id"],
+                           priority=AGAIN_PRIORITY if again else PRIORITY,  # a lost task goes first
                            time_limit=message["limit"] + 60)  # render() stops FFmpeg at "limit" itself
 
     def _key_of(self, path: str) -> str:
@@ -164,13 +165,13 @@ class CeleryExecutor:
                     continue
                 log.warning("farm: worker %s is gone; sending %s again", hostname, task_id)
                 self._resent_for[task_id] = hostname
-                self._publish(message)
+                self._publish(message, again=True)
             elif time.time() - float(info.get("sent") or 0) > LOST_AFTER_SECONDS:
                 if queued is None:
                     queued = queue_depth(self.app)
                 if queued == 0:  # nothing waits in the queue, no worker started it: the message is lost
                     log.warning("farm: %s was queued but the queue is empty; sending it again", task_id)
-                    self._publish(message)
+                    self._publish(message, again=True)
 
     def _land_safely(self, message, task, future, report) -> None:
         try:
