@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 
 from tests.farm.conftest import assert_outputs, attempts, ffmpeg_running, received, submit, wait_job
@@ -75,3 +76,21 @@ def test_broker_restarted_work_resumes(farm):
     job = wait_job(engine, job_id, timeout=90)
     assert job["Status"] == "Finished", job
     assert_outputs(farm, job, n)
+
+
+def test_broker_restarted_without_its_data_work_resumes(farm):
+    """A broker that comes back empty (no append-only file): the engine finds its tasks neither
+    queued nor known and sends them again; still one object per output key."""
+    w1 = farm.worker("w1")  # one worker: most tasks are still queued when the broker loses them
+    engine = farm.serve()
+    n = 8
+    job_id = submit(engine, "wiped", [f"Video {i}" for i in range(n)])
+    wait_until(lambda: ffmpeg_running(w1), 60, "a render in progress")
+    farm.redis.stop()
+    for stored in farm.redis.folder.glob("appendonly*"):
+        shutil.rmtree(stored) if stored.is_dir() else stored.unlink()
+    farm.redis.start()
+    job = wait_job(engine, job_id, timeout=90)
+    assert job["Status"] == "Finished", job
+    assert_outputs(farm, job, n)
+    assert any("sending it again" in line for line in engine.log), engine.log

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from sheet2video.engine.farm.app import RENDER_TASK, FarmConfig, make_app
+from sheet2video.locks import ExclusiveLock
 from tests.farm.conftest import Redis
 from tests.reliability.conftest import assert_no_traceback, base_env, cli, free_port
 from tests.storage.conftest import S3_ENV
@@ -56,16 +57,24 @@ def test_wrong_broker_password_is_one_line_without_it(tmp_path, env):
     try:
         url = f"redis://:{SECRET}@127.0.0.1:{redis.port}/0"
         one_clear_line(cli("farm", "status", "--farm", url, env=env, timeout=60), "cannot connect to the farm broker")
+        good = cli("farm", "status", "--farm", f"redis://:the-real-one@127.0.0.1:{redis.port}/0", env=env, timeout=60)
+        assert good.returncode == 0, good.stderr
+        assert "the-real-one" not in good.stdout + good.stderr and ":***@" in good.stdout, good.stdout
     finally:
         redis.stop()
 
 
 def test_status_other_schema_and_stale_files(farm):
-    stale = farm.tmp / "cache-w1" / "work" / "w1_farmtest" / "s2v-killed.x"
-    stale.mkdir(parents=True)
-    (stale / ".v_0.mp4.1234.part").write_bytes(b"half a video")
-    worker = farm.worker("w1")
-    assert not stale.exists() and any("removed 1 stale" in line for line in worker.log), worker.log[:5]
+    work = farm.tmp / "cache-w1" / "work"
+    stale = [work / "w1_farmtest" / "s2v-killed.x", work / "sheet2video-4242_farmtest" / "s2v-other.y"]
+    alive = work / "sheet2video-77_farmtest" / "s2v-rendering.z"  # another live worker sharing the cache
+    for folder in (*stale, alive):
+        folder.mkdir(parents=True)
+        (folder / ".v_0.mp4.1234.part").write_bytes(b"half a video")
+    with ExclusiveLock(work / "sheet2video-77_farmtest.lock", "busy"):
+        worker = farm.worker("w1")
+        assert not any(f.exists() for f in stale) and alive.exists()
+        assert any("removed 2 stale" in line for line in worker.log), worker.log[:5]
 
     app = make_app(FarmConfig(farm.redis.url))
     answer = app.send_task(RENDER_TASK, args=[{"schema": 99, "sender": "9.9.9", "id": "s2v-old"}],

@@ -48,7 +48,8 @@ def worker(farm, farm_results, visibility_timeout, storage_bucket, storage_endpo
 
         return RenderWorker(reopen(storage_bucket, storage_endpoint, storage_region), cache, name, threads=threads)
 
-    removed = RenderWorker(store, cache, name).clean_start()
+    starter = RenderWorker(store, cache, name)  # holds this worker's cache lock until the process ends
+    removed = starter.clean_start()
     register(app, make_worker)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _echo_err(f"worker {name}: broker {redact(config.broker)}, bucket {storage_bucket}, cache {cache}, "

@@ -20,9 +20,9 @@ from typing import Any
 
 from sheet2video.engine.farm.app import AGAIN_PRIORITY, PRIORITY, RENDER_TASK, queue_depth, redact
 from sheet2video.engine.farm.wire import build
-from sheet2video.storage import content_key, file_sha256
 from sheet2video.engine.poster import poster_path
 from sheet2video.errors import RenderError
+from sheet2video.storage import content_key, file_sha256
 
 log = logging.getLogger("sheet2video.farm")
 
@@ -139,10 +139,11 @@ class CeleryExecutor:
                 with self._lock:
                     if self._watching.pop(task_id, None) is None:
                         continue
+                self._resent_for.pop(task_id, None)
                 report = result.result if state == "SUCCESS" else {"error": {
                     "code": "RenderFailed", "message": f"the farm task failed: {type(result.result).__name__}: {result.result}"}}
                 self._send_pool.submit(self._land_safely, message, task, future, report)
-            elif state in (SENT, "STARTED"):
+            elif state in (SENT, "STARTED", "PENDING"):  # PENDING: the backend lost what we wrote
                 out.append((task_id, message, state, result.info if isinstance(result.info, dict) else {}))
         if out and time.monotonic() - self._last_check >= LIVENESS_SECONDS:
             self._last_check = time.monotonic()
@@ -151,8 +152,9 @@ class CeleryExecutor:
     def _send_again_what_was_lost(self, out: list[tuple[str, dict, str, dict]]) -> None:
         """Redis hands out a dead worker's task only after the visibility timeout (which must exceed
         the longest render), and a broker that lost its data forgets queued tasks: the engine sees
-        both within seconds — a STARTED task whose worker no longer answers a ping, a SENT task
-        while the queue is empty — and sends the task again (same id, same output key)."""
+        both within seconds — a STARTED task whose worker no longer answers a ping, a SENT (or, when
+        the result backend lost it too, PENDING) task while the queue is empty — and sends the task
+        again (same id, same output key)."""
         alive = {name for reply in self.app.control.ping(timeout=1.0) for name in reply}
         silent = {info.get("hostname") for _, _, state, info in out if state == "STARTED"} - alive - {None}
         # gone = silent twice in a row: a busy worker that misses one ping keeps its task
@@ -166,16 +168,20 @@ class CeleryExecutor:
                 log.warning("farm: worker %s is gone; sending %s again", hostname, task_id)
                 self._resent_for[task_id] = hostname
                 self._publish(message, again=True)
-            elif time.time() - float(info.get("sent") or 0) > LOST_AFTER_SECONDS:
+            elif state == "PENDING" or time.time() - float(info.get("sent") or 0) > LOST_AFTER_SECONDS:
                 if queued is None:
                     queued = queue_depth(self.app)
-                if queued == 0:  # nothing waits in the queue, no worker started it: the message is lost
+                # the queue was empty before this read and still nobody started it: the message is lost
+                # (the state read during the poll is older than the ping: workers may have taken it since)
+                if queued == 0 and self.app.AsyncResult(task_id).state in (SENT, "PENDING"):
                     log.warning("farm: %s was queued but the queue is empty; sending it again", task_id)
                     self._publish(message, again=True)
 
     def _land_safely(self, message, task, future, report) -> None:
         try:
             self._land(message, task, future, report)
+        except RenderError as error:
+            future.set_exception(error)
         except Exception as error:
             log.exception("farm: cannot fetch %s", message["output_key"])
             future.set_exception(RenderError(f"cannot fetch the rendered video from storage: {type(error).__name__}: {error}",

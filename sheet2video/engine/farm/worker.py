@@ -45,12 +45,33 @@ class RenderWorker:
         self.work = cache / "work" / name.replace("@", "_").replace("/", "_")
 
     def clean_start(self) -> int:
-        """Remove what a killed worker of this name left in its work folder; return how many entries."""
-        stale = list(self.work.iterdir()) if self.work.is_dir() else []
-        shutil.rmtree(self.work, ignore_errors=True)
-        self.work.mkdir(parents=True, exist_ok=True)
+        """Take this worker's lock and remove what killed workers left in the cache (work folders
+        whose lock nobody holds: kill -9 releases it); return how many folders were removed."""
+        from sheet2video.errors import LockedError
+        from sheet2video.locks import ExclusiveLock
+
+        root = self.work.parent
+        root.mkdir(parents=True, exist_ok=True)
         self.inputs.mkdir(parents=True, exist_ok=True)
-        return len(stale)
+        self._lock = ExclusiveLock(root / f"{self.work.name}.lock", f"another worker named {self.name} uses {self.cache}",
+                                   "give this one another --name or --cache").acquire()
+        removed = 0
+        for folder in [p for p in root.iterdir() if p.is_dir()]:
+            lock = root / f"{folder.name}.lock"
+            left = any(folder.iterdir())
+            if folder == self.work:
+                shutil.rmtree(folder)
+                removed += left
+                continue
+            try:
+                with ExclusiveLock(lock, "busy"):
+                    shutil.rmtree(folder)  # its worker is gone: nobody holds the lock
+                    lock.unlink(missing_ok=True)
+                    removed += left
+            except LockedError:
+                continue  # a live worker sharing this cache
+        self.work.mkdir()
+        return removed
 
     # ------------------------------------------------------------ one task
 
@@ -83,8 +104,10 @@ class RenderWorker:
             # Create-only: if a twin delivery uploaded first, its object stays and this one is dropped.
             if result.poster:
                 self.bucket.put_file_create_only(result.poster, message["poster_key"])
-            self.bucket.put_file_create_only(result.path, key)
-            return self._report(message, rendered=True, local=result.path, warnings=result.warnings)
+            created = self.bucket.put_file_create_only(result.path, key)
+            # if a twin was first, report its object (x264 bytes may differ between two renders)
+            return self._report(message, rendered=created, local=result.path if created else None,
+                                warnings=result.warnings)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
