@@ -22,6 +22,10 @@ WHAT = {
     "loudness_vs_plain": "the plain job with loudness gains, music fades and the -1 dBTP limiter ÷ the same job with `loudness` off",
     "tts_rtf_piper": "Piper (joe) synthesis seconds ÷ audio seconds, per new line, model loaded",
     "tts_rtf_espeak": "espeak-ng synthesis seconds ÷ audio seconds, per new line",
+    "upload_vs_boto3": "200 MB in 20 files to a loopback S3 server (moto_server) through `ObjectStore.upload_content` (sha256, HEAD, PUT) ÷ boto3's own `upload_file`",
+    "upload_rerun_vs_first": "a cloud run's upload phase (CloudMedia: upload + RegisterMediaInfo of those 20 files) run again ÷ the first time",
+    "farm_vs_local": "20 outputs (360x640, 5 s) through Redis + 2 `sheet2video worker` × 1 render × 1 thread and a loopback S3 server ÷ the local executor, 2 × 1 × 1",
+    "farm_recovery_s": "kill -9 of a worker mid-render → its task running on the other worker (s), Redis visibility timeout at its 3600 s default",
 }
 
 

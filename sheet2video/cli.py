@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from sheet2video import __version__
-from sheet2video.engine.farm.options import farm_options, storage_options
+from sheet2video.engine.farm.options import farm_options
 from sheet2video.errors import ConfigError, PreflightError, Sheet2VideoError
 
 
@@ -212,6 +212,10 @@ def backend_options(func):
         click.option("--workers", type=click.IntRange(1, 64), help="Embedded engine: videos rendered at once (default: CPU count)."),
         click.option("--media-root", type=click.Path(path_type=Path, file_okay=False), help="Embedded engine: media may be read only under this folder (default: the sheet's folder)."),
         click.option("--qps", type=click.FloatRange(min=0.1), default=5.0, show_default=True, help="At most this many API calls per second."),
+        click.option("--bucket", metavar="NAME", help="--backend aliyun: upload the sheet's local files to this OSS bucket (in --region), register them, and write the videos there."),
+        click.option("--prefix", metavar="P", help="Key prefix in the bucket: P/inputs/<sha256>.<ext>, P/outputs/<sheet>/… (default: none)."),
+        click.option("--storage-endpoint", metavar="URL", help="S3-compatible endpoint of --bucket instead of https://oss-REGION.aliyuncs.com (another store, a test server)."),
+        click.option("--download", is_flag=True, help="With --bucket: fetch finished videos into videos/ next to the sheet (resumable, checksummed)."),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results on stdout."),
         click.option("--quiet", "-q", is_flag=True, help="No progress lines (errors, warnings and the summary still print)."),
     ]
@@ -230,7 +234,8 @@ def _run_options(**kw):
         profile=kw["profile"], data=kw["data"], qps=kw["qps"], workers=kw["workers"], media_root=kw["media_root"],
     )
     options.probe = not kw.get("no_probe")
-    for name in ("chunk_size", "max_in_flight", "retry_failed", "force", "callback_url", "callback_auth_key", "timeout"):
+    for name in ("chunk_size", "max_in_flight", "retry_failed", "force", "callback_url", "callback_auth_key", "timeout",
+                 "bucket", "prefix", "storage_endpoint", "download"):
         if kw.get(name) is not None:
             setattr(options, name, kw[name])
     return options
@@ -290,6 +295,7 @@ def run(sheet, no_wait, dry_run, as_json, quiet, **kw):
       sheet2video run campaign.xlsx                      # render locally, fill in the sheet
       sheet2video run campaign.csv --rows 2-20 --json    # some rows, machine-readable result
       sheet2video run campaign.xlsx --backend aliyun --region cn-shanghai
+      sheet2video run campaign.xlsx --backend aliyun --region cn-shanghai --bucket my-videos --prefix spring --download
       sheet2video run campaign.xlsx --endpoint http://render-box:8090 --no-wait   # cron: submit…
       sheet2video sync campaign.xlsx --endpoint http://render-box:8090            # …collect later
     """
@@ -348,12 +354,13 @@ def sync(sheet, wait, as_json, quiet, **kw):
 @click.option("--qps", type=click.FloatRange(min=0.1), help="Per-key request limit; beyond it answer Throttling.User as the cloud does.")
 @click.option("--callback-auth-key", envvar="SHEET2VIDEO_CALLBACK_AUTH_KEY", help="Sign callbacks with X-ICE-SIGNATURE using this key.")
 @click.option("--faults", metavar="SPEC", help="Testing only: inject seeded faults, e.g. seed=1,error=0.1,drop=0.05,crash=0.02 (see sheet2video/engine/faults.py).")
+@click.option("--storage-endpoint", metavar="URL", help="S3-compatible endpoint of --storage-bucket (OSS: https://oss-REGION.aliyuncs.com; AWS S3: leave out).")
+@click.option("--storage-bucket", metavar="NAME", help="Read media given as oss://, s3:// or https URLs of this bucket, and write outputs whose MediaURL is one, through object storage.")
+@click.option("--storage-region", metavar="REGION", help="Region of --storage-bucket (checked; names its OSS https URLs).")
 @farm_options
-@storage_options
 @handle_errors
 def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callback_auth_key, faults,
-          farm=None, farm_results=None, visibility_timeout=None, storage_bucket=None, storage_endpoint=None,
-          storage_region=None):
+          storage_endpoint, storage_bucket, storage_region, farm=None, farm_results=None, visibility_timeout=None):
     """Run the local IMS-compatible render engine as a server.
 
     It speaks the IMS RPC protocol (SubmitBatchMediaProducingJob, GetBatchMediaProducingJob,
@@ -366,6 +373,7 @@ def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callba
       sheet2video serve --media-root ~/campaign-media
       SHEET2VIDEO_ENGINE_KEY_ID=team SHEET2VIDEO_ENGINE_KEY_SECRET=... sheet2video serve --port 9000
       sheet2video run campaign.xlsx --endpoint http://127.0.0.1:8090   # (credentials: the same pair)
+      sheet2video serve --storage-endpoint http://minio:9000 --storage-bucket videos   # AWS_* credentials
       sheet2video serve --farm redis://127.0.0.1:6379/0 --storage-bucket renders   # render on 'sheet2video worker's
     """
     from sheet2video.engine.server import Engine, EngineConfig, load_or_create_keys
@@ -373,8 +381,11 @@ def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callba
     if bool(key_id) != bool(key_secret):
         raise ConfigError("give both the key id and the key secret, or neither")
     keys, where = ({key_id: key_secret}, None) if key_id else load_or_create_keys(data)
+    if storage_endpoint and not storage_bucket:
+        raise ConfigError("--storage-endpoint needs --storage-bucket")
     config = EngineConfig(data=data, media_root=media_root, keys=keys, qps=qps, callback_auth_key=callback_auth_key,
-                          faults=faults)
+                          faults=faults, storage_endpoint=storage_endpoint, storage_bucket=storage_bucket,
+                          storage_region=storage_region)
     if workers:
         config.workers = workers
     if farm:  # renders go to Celery workers (engine/farm); checked now: an unreachable broker is exit 2
@@ -387,6 +398,8 @@ def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callba
     for kid in keys:
         _echo_err(f"access key id: {kid}" + (f" (secret stored in {where})" if where else ""))
     _echo_err(f"media root: {media_root.resolve()}   data: {data.resolve()}   workers: {'the farm' if farm else config.workers}")
+    if storage_bucket:
+        _echo_err(f"object storage: bucket {storage_bucket} at {storage_endpoint or 'AWS S3'}")
     if faults:
         _echo_err(f"fault injection is on (testing only): {faults}")
     try:

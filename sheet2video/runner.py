@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import unquote, urlsplit
 
+from sheet2video.cloud_media import as_uploaded, open_cloud_media
 from sheet2video.campaign import PlannedJob, client_token, locate, plan_campaign, plan_warnings, sheet_identity
 from sheet2video.errors import ConfigError, ImsError, PreflightError, Sheet2VideoError, ValidationError
 from sheet2video.ims.client import ImsClient, region_endpoint
@@ -100,6 +101,10 @@ class RunOptions:
     workers: int | None = None             # embedded engine render workers
     media_root: Path | None = None         # embedded engine: where media may be read (default: the sheet's folder)
     probe: bool = True                     # probe local media at plan time (--no-probe, SHEET2VIDEO_NO_PROBE=1: off)
+    bucket: str | None = None              # aliyun: upload local files to this OSS bucket (cloud_media.py); local: the engine's bucket
+    prefix: str | None = None              # key prefix in the bucket (P/inputs/…, P/outputs/…)
+    storage_endpoint: str | None = None    # an S3-compatible endpoint instead of the region's OSS (another store, a test server)
+    download: bool = False                 # aliyun: fetch finished videos into videos/ next to the sheet
 
 
 @dataclass
@@ -125,6 +130,7 @@ class RunSummary:
     videos: int = 0
     results: list[RowResult] = field(default_factory=list)
     written: WriteOutcome | None = None
+    storage: dict[str, int] | None = None  # cloud runs from local files: files uploaded, registered, downloaded
 
     @property
     def exit_code(self) -> int:
@@ -139,6 +145,7 @@ class RunSummary:
             "results_copy": bool(self.written and self.written.results_copy),
             "errors": [{"job": r.job, "rows": r.rows, "error": r.error} for r in self.results if r.error],
             "jobs_detail": [{"job": r.job, "rows": r.rows, "status": r.status, "videos": r.videos} for r in self.results],
+            **({"storage": self.storage} if self.storage is not None else {}),
         }
 
 
@@ -199,6 +206,7 @@ def open_backend(sheet_path: Path, options: RunOptions) -> Backend:
         creds = resolve_credentials(options.profile)
         return Backend(f"endpoint:{options.endpoint.rstrip('/')}", ImsClient(options.endpoint, creds))
     from sheet2video.engine.server import Engine, EngineConfig, ephemeral_keys
+    from sheet2video.storage import oss_endpoint
 
     sheet_dir = sheet_path.resolve().parent
     data = (options.data or state_dir(sheet_path) / "engine").resolve()
@@ -207,7 +215,8 @@ def open_backend(sheet_path: Path, options: RunOptions) -> Backend:
     if not media_root.is_dir():
         raise ConfigError(f"--media-root {media_root} is not a folder")
     config = EngineConfig(data=data, media_root=media_root, keys=keys, outputs=sheet_dir / "videos",
-                          callback_auth_key=options.callback_auth_key)
+                          callback_auth_key=options.callback_auth_key, storage_bucket=options.bucket, storage_region=options.region,
+                          storage_endpoint=options.storage_endpoint or (oss_endpoint(options.region) if options.bucket and options.region else None))
     if options.workers:
         config.workers = options.workers
     engine = Engine(config)
@@ -331,6 +340,7 @@ class Runner:
         self.options = options
         self.reporter = reporter or Reporter()
         self._sigint = _FirstInterrupt()
+        self._cloud = None  # cloud_media.CloudMedia of a run from local files (--bucket)
 
     def prepare(self, *, probe: bool = True) -> tuple[Sheet, TemplateSet, list[PlannedJob]]:
         o = self.options
@@ -338,7 +348,8 @@ class Runner:
         sheet = read_sheet(self.sheet_path, sheet=o.sheet_name, encoding=o.encoding, delimiter=o.delimiter)
         checks = []
         if o.backend == "aliyun":
-            checks.append(lambda planned: cloud_problems(planned, sheet, template_set, o.region))
+            sent = (lambda planned: as_uploaded(planned, sheet, o.bucket, o.region, o.prefix)) if o.bucket else (lambda planned: planned)
+            checks.append(lambda planned: cloud_problems(sent(planned), sheet, template_set, o.region))
         # local files are probed where this machine reads them: the embedded engine (and, to say more than
         # "the cloud cannot read it", aliyun); a remote --endpoint reads its own media root
         if probe and o.probe and not probing_disabled() and (o.backend == "aliyun" or not o.endpoint):
@@ -395,6 +406,11 @@ class Runner:
                 to_submit.insert(0, (job, entry.attempt))
             else:
                 in_flight[job.key] = job
+        if o.backend == "aliyun":  # local files: uploaded, registered, replaced by MediaIds (cloud_media.py)
+            self._cloud = open_cloud_media(self.sheet_path, o, backend.client, backend.name, self.reporter)
+        if self._cloud:
+            backend.video_ref = self._cloud.video_ref
+            to_submit = self._cloud.prepare(to_submit, sheet)
 
         wake = threading.Event()
         receiver = None
@@ -415,6 +431,9 @@ class Runner:
         finally:
             if receiver:
                 receiver.close()
+            if self._cloud:
+                summary.storage = self._cloud.counts()
+                self._cloud.close()
 
     def _interrupted(self, sheet, template_set, planned, ledger: Ledger, backend: Backend) -> Interrupted:
         """Ctrl+C: write the sheet with what the ledger knows (the ledger is committed per step)."""
@@ -469,6 +488,8 @@ class Runner:
                 delay = o.poll_min
         if not o.wait and in_flight:
             self._poll(in_flight, ledger, backend, bucket)  # one look, so the sheet shows the latest status
+        if self._cloud and o.download:
+            self._cloud.download([v for j in planned if (e := ledger.get(backend.name, j.key)) and e.status == "Finished" for v in e.videos])
         summary.written = self._write(sheet, template_set, planned, ledger, backend)
         self._summarise(summary, planned, ledger, backend)
 
@@ -571,6 +592,8 @@ class Runner:
             if entry is None:
                 continue
             values = result_values(entry)
+            if self._cloud:
+                values = self._cloud.sheet_values(values)
             for number in job.rows:
                 updates.append(RowUpdate(row=number, key=job.key, values=values))
         return write_back(self.sheet_path, updates, sheet=self.options.sheet_name, key_column=template_set.key_column,

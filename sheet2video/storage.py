@@ -35,12 +35,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-import boto3
-import botocore.exceptions
-from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
+import botocore.exceptions  # boto3 itself (~150 ms to import) only when a store is opened
 
 from sheet2video.errors import ConfigError, StorageError
 from sheet2video.ims.credentials import Credentials, resolve_credentials
@@ -124,6 +121,10 @@ class ObjectStore:
         profile: str | None = None,
         env: Mapping[str, str] | None = None,
     ):
+        import boto3
+        from boto3.s3.transfer import TransferConfig
+        from botocore.config import Config
+
         self.bucket = bucket
         self.endpoint_url = endpoint_url
         self.region = region
@@ -199,9 +200,20 @@ class ObjectStore:
         return f"s3://{self.bucket}/{key}"
 
     def key_for_url(self, url: str) -> str | None:
-        """The key when ``url`` names an object of this bucket (oss://, s3:// or the OSS https form)."""
-        parsed = parse_object_url(url)
-        return parsed[1] if parsed and parsed[0] == self.bucket else None
+        """The key when ``url`` names an object of this bucket: oss://, s3://, the OSS https form, or
+        a (presigned) URL of this store's own endpoint, path- or virtual-hosted style."""
+        parsed = parse_object_url(url.split("?", 1)[0])
+        if parsed:
+            return parsed[1] if parsed[0] == self.bucket else None
+        parts, mine = urlsplit(url), urlsplit(self.endpoint_url or "")
+        if not mine.hostname or parts.port != mine.port:
+            return None
+        path = unquote(parts.path)
+        if parts.hostname == mine.hostname and path.startswith(f"/{self.bucket}/"):
+            return path[len(self.bucket) + 2:] or None
+        if parts.hostname == f"{self.bucket}.{mine.hostname}":
+            return path.lstrip("/") or None
+        return None
 
     def presigned_url(self, key: str, expires: int = 3600) -> str:
         """A GET URL anyone can fetch for ``expires`` seconds (no credentials needed)."""
@@ -303,6 +315,8 @@ class ObjectStore:
         have = self.head(key)
         if have is not None and have.size == before.st_size and have.sha256 in (None, digest):
             return PutResult(key, have.size, digest, uploaded=False)
+        if before.st_size >= MULTIPART_THRESHOLD:
+            self._abort_unfinished(key)
         extra = {"Metadata": {SHA_META: digest}}
         if content_type:
             extra["ContentType"] = content_type
@@ -339,6 +353,18 @@ class ObjectStore:
             raise self._config_or_storage_error(f"put {key}", exc) from None
         self._unchanged_since(path, before, key)
         return True
+
+    def _abort_unfinished(self, key: str) -> None:
+        """Parts of a multipart upload a killed run left for ``key``: invisible, but billed as storage."""
+        with self._calling(f"list uploads {key}"):
+            answer = self._client.list_multipart_uploads(Bucket=self.bucket, Prefix=key)
+            for upload in answer.get("Uploads", []):
+                if upload["Key"] == key:
+                    self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload["UploadId"])
+
+    def unfinished_uploads(self, prefix: str = "") -> list[str]:
+        with self._calling(f"list uploads {prefix}"):
+            return [u["Key"] for u in self._client.list_multipart_uploads(Bucket=self.bucket, Prefix=prefix).get("Uploads", [])]
 
     def delete(self, key: str) -> None:
         with self._calling(f"delete {key}"):

@@ -41,7 +41,8 @@ from xml.sax.saxutils import escape
 from sheet2video.errors import SheetError
 from sheet2video.sheet import CSV_SUFFIXES, EXCEL_SUFFIXES, OLE_MAGIC, cell_text, excel_grid, pick_sheet, sniff_delimiter
 
-RESULT_COLUMNS = ("job_id", "status", "videos", "media_ids", "durations", "error", "updated_at")
+RESULT_COLUMNS = ("job_id", "status", "videos", "media_ids", "durations", "error", "updated_at",
+                  "video_urls")  # video_urls: cloud runs with --download (videos then holds the local paths)
 
 _ROW_KEY = re.compile(r"row(\d+)")
 _MAX_CELL = 32767  # Excel's limit on the characters of one cell

@@ -54,13 +54,14 @@ class LocalExecutor:
 
 class JobRunner:
     def __init__(self, store: Store, planner: JobPlanner, executor: Executor, outputs: Path, *,
-                 callback_auth_key: str | None = None, render_outputs: bool = True):
+                 callback_auth_key: str | None = None, render_outputs: bool = True, publish=None):
         self.store = store
         self.planner = planner
         self.executor = executor
         self.outputs = outputs
         self.callback_auth_key = callback_auth_key
         self.render_outputs = render_outputs
+        self.publish = publish  # (job, subjob, path) → None: puts an output into object storage (engine/objects.py)
         self._planning = ThreadPoolExecutor(max_workers=2, thread_name_prefix="plan")
         self._lock = threading.Lock()
         self._stopped = False
@@ -120,6 +121,11 @@ class JobRunner:
         if future.cancelled():
             return  # shutting down: the job resumes on the next start
         error = future.exception()
+        if error is None and self.publish is not None:
+            try:
+                self.publish(self.store.job(job_id), subjob, future.result()["path"])
+            except RenderError as failure:
+                error = failure
         if error is None:
             result = future.result()
             media_id = self.store.register_media(result["path"], "video", title=Path(result["path"]).name,

@@ -139,11 +139,12 @@ class MediaResolver:
     """Turn media references into local files under the media root or the download cache."""
 
     def __init__(self, media_root: Path, cache_dir: Path, store=None, *, extra_roots: list[Path] = (),
-                 max_download_bytes: int = 512 * 2**20, download_timeout: float = 60.0):
+                 max_download_bytes: int = 512 * 2**20, download_timeout: float = 60.0, objects=None):
         self.media_root = media_root.resolve()
         self.readable_roots = [self.media_root, *(r.resolve() for r in extra_roots)]  # e.g. the engine's own outputs
         self.cache_dir = cache_dir
         self.store = store
+        self.objects = objects  # storage.ObjectStore: URLs of its bucket are read through it (engine/objects.py)
         self.max_download_bytes = max_download_bytes
         self.download_timeout = download_timeout
         self._download_lock = threading.Lock()
@@ -158,6 +159,10 @@ class MediaResolver:
                 raise RenderError(f"The specified media id not found: {reference}", code="InvalidMaterial.NotFound")
             return self.resolve(record["input_url"])
         scheme = url_scheme(reference)
+        if self.objects is not None and (key := self.objects.key_for_url(reference)):
+            return self._object(key, reference)
+        if scheme in ("oss", "s3"):
+            raise self._not_our_bucket(reference)
         if scheme in ("http", "https"):
             return self._download(reference)
         if scheme == "file":
@@ -169,8 +174,10 @@ class MediaResolver:
     def validate_input_url(self, reference: str) -> None:
         """Check a RegisterMediaInfo InputURL without fetching it."""
         scheme = url_scheme(reference)
-        if scheme in ("http", "https"):
+        if scheme in ("http", "https") or (self.objects is not None and self.objects.key_for_url(reference)):
             return
+        if scheme in ("oss", "s3"):
+            raise self._not_our_bucket(reference)
         if scheme not in ("", "file"):
             raise RenderError(f"unsupported InputURL scheme {scheme!r}", code="InvalidParameter")
         path = Path(unquote(urlsplit(reference).path)) if scheme == "file" else Path(reference)
@@ -240,6 +247,26 @@ class MediaResolver:
                 if os.path.exists(tmp):
                     os.unlink(tmp)
         return target
+
+    def _object(self, key: str, reference: str) -> Path:
+        """An object of the engine's bucket, fetched once into the cache with its credentials."""
+        from sheet2video.errors import Sheet2VideoError
+
+        digest = hashlib.sha256(f"{self.objects.bucket}/{key}".encode()).hexdigest()[:32]
+        target = self.cache_dir / "objects" / f"{digest}{PurePosixPath(key).suffix[:8]}"
+        if target.is_file():
+            return target
+        with self._download_lock:
+            if not target.is_file():
+                try:
+                    self.objects.get_file(key, target)
+                except Sheet2VideoError as error:
+                    raise RenderError(f"cannot read {reference[:200]}: {error}", code="InvalidMaterial.NotFound") from None
+        return target
+
+    def _not_our_bucket(self, reference: str) -> RenderError:
+        where = f"only bucket {self.objects.bucket!r}" if self.objects is not None else "no bucket (serve --storage-bucket)"
+        return RenderError(f"{reference[:200]}: the engine reads {where}", code="InvalidMaterial.Forbidden")
 
     def _fetch(self, url: str, out) -> None:
         limit = self.download_timeout

@@ -28,6 +28,7 @@ from werkzeug.wrappers import Request, Response
 from sheet2video.engine.faults import Faults
 from sheet2video.engine.jobs import JobRunner, LocalExecutor, default_workers
 from sheet2video.engine.media import MediaResolver, media_type_of, output_relpath
+from sheet2video.engine.objects import OutputPublisher, open_objects
 from sheet2video.engine.planner import JobPlanner
 from sheet2video.engine.store import Store
 from sheet2video.engine.tts import DefaultSynthesizer
@@ -65,6 +66,9 @@ class EngineConfig:
     public_url: str | None = None             # base for MediaURL in answers (default: where we listen)
     outputs: Path | None = None               # where rendered videos go (default: DATA/outputs)
     faults: str | None = None                 # fault injection for reliability tests (engine/faults.py)
+    storage_endpoint: str | None = None       # S3-compatible endpoint of storage_bucket (engine/objects.py)
+    storage_bucket: str | None = None         # media URLs of this bucket are read, outputs written, through it
+    storage_region: str | None = None
     # A farm executor (engine/farm) instead of the local pool, built once the outputs folder is known.
     executor_factory: Callable[[Path], Any] | None = None
 
@@ -86,14 +90,17 @@ class Engine:
         self.outputs.mkdir(parents=True, exist_ok=True)
         self.store = Store(config.data / "engine.sqlite3")
         self._remove_interrupted_renders()
+        objects = open_objects(config.storage_endpoint, config.storage_bucket, config.storage_region)
+        self.publisher = OutputPublisher(objects) if objects else None
         self.resolver = MediaResolver(config.media_root, config.data / "cache" / "downloads", self.store,
-                                      extra_roots=[self.outputs])
+                                      extra_roots=[self.outputs], objects=objects)
         self.planner = JobPlanner(self.resolver, DefaultSynthesizer(config.data / "cache" / "speech"))
         executor = (config.executor_factory(self.outputs) if config.executor_factory
                     else LocalExecutor(config.workers, config.threads, config.preset))
         self.runner = JobRunner(self.store, self.planner, executor,
                                 self.outputs, callback_auth_key=config.callback_auth_key,
-                                render_outputs=config.render_outputs)
+                                render_outputs=config.render_outputs,
+                                publish=self.publisher.publish if self.publisher else None)
         self._buckets: dict[str, TokenBucket] = {}
         self.faults = Faults.parse(config.faults) if config.faults else None
         self._server = None
@@ -259,7 +266,10 @@ class Engine:
         if job is None:
             raise ApiError("InvalidParameter.JobId", f"The specified job not found: {job_id!r}.", 404)
         body = self._job_body(job)
-        body["SubJobList"] = [self._subjob_body(s) for s in self.store.subjobs(job_id)]
+        subjobs = self.store.subjobs(job_id)
+        body["SubJobList"] = [self._subjob_body(s) for s in subjobs]
+        if self.publisher:  # outputs kept in the bucket: a presigned URL anyone holding it can fetch
+            self.publisher.presign(job, subjobs, body["SubJobList"])
         return {"EditingBatchJob": body}
 
     def list(self, key_id: str, params: dict[str, str]) -> dict[str, Any]:

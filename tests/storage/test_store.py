@@ -188,6 +188,11 @@ class _FakeOss(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
+    def do_HEAD(self):  # a bucket whose policy refuses us
+        self.send_response(403)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def log_message(self, *_):
         pass
 
@@ -209,6 +214,29 @@ def test_oss_create_only_sends_forbid_overwrite(tmp_path, monkeypatch):
         _FakeOss.seen.clear()
         store._client.put_object(Bucket="oss-bkt", Key="plain", Body=b"1")
         assert "x-oss-forbid-overwrite" not in _FakeOss.seen[0]
+        with pytest.raises(ConfigError, match="access denied to bucket 'oss-bkt'"):
+            store.check_bucket()
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_engine_resolver_reads_its_bucket_and_refuses_others(bucket, tmp_path):
+    from sheet2video.engine.media import MediaResolver
+    from sheet2video.errors import RenderError
+
+    src = _file(tmp_path / "clip.mp4", 70_000)
+    bucket.put_file(src, "p/inputs/clip.mp4")
+    resolver = MediaResolver(tmp_path / "root", tmp_path / "cache", objects=bucket)
+    for url in (f"oss://{bucket.bucket}/p/inputs/clip.mp4", f"s3://{bucket.bucket}/p/inputs/clip.mp4",
+                f"https://{bucket.bucket}.oss-cn-hangzhou.aliyuncs.com/p/inputs/clip.mp4"):
+        got = resolver.resolve(url)
+        assert got.read_bytes() == src.read_bytes() and got.is_relative_to(tmp_path / "cache")
+    with pytest.raises(RenderError, match=f"the engine reads only bucket '{bucket.bucket}'"):
+        resolver.resolve("oss://someone-else/p/x.mp4")
+    with pytest.raises(RenderError, match="cannot read"):
+        resolver.resolve(f"oss://{bucket.bucket}/p/inputs/missing.mp4")
+    resolver.validate_input_url(f"oss://{bucket.bucket}/p/inputs/clip.mp4")
+    plain = MediaResolver(tmp_path / "root", tmp_path / "cache")
+    with pytest.raises(RenderError, match="no bucket"):
+        plain.validate_input_url("oss://b-1/x.mp4")
