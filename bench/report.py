@@ -222,6 +222,13 @@ def write_readme(doc: dict, path: Path) -> None:
     if "batch_vs_single" in by:
         lines += [f"* **batch_vs_single** — {by['batch_vs_single']['detail']['batch']}; single: "
                   f"{by['batch_vs_single']['detail']['single']}. See the configurations below."]
+    if "farm_vs_local" in by:
+        d = by["farm_vs_local"]["detail"]
+        paper = d["campaign_900_outputs_on_paper"]
+        lines += [f"* **farm_vs_local** — farm {d['farm_seconds']['median']:.1f} s vs local {d['local_seconds']['median']:.1f} s "
+                  f"(medians), {d['farm_overhead_seconds_per_output']:.2f} s of farm overhead per output. On paper, "
+                  f"{paper['how']}: 900 outputs take {paper['1_workers_minutes']} min on 1 worker, "
+                  f"{paper['4_workers_minutes']} on 4, {paper['16_workers_minutes']} on 16 ({paper['caveats']})."]
     for name in ("plan_vs_pandas", "plan_csv_vs_pandas"):
         if name in by:
             d = by[name]["detail"]

@@ -24,18 +24,19 @@ from tests.reliability.conftest import KEY_ID, KEY_SECRET, Serve, base_env, free
 from tests.storage.conftest import S3_ENV, s3_endpoint  # noqa: F401 (the session's S3 server)
 
 W, H = 180, 320
+BROKER_SECRET = "Farm-Br0ker-Secret-42"
 VISIBILITY = 8  # seconds: a killed worker's task is redelivered by Redis this long after delivery
 
 
 class Redis:
     """``redis-server`` on a free loopback port; appendonly, so a restart keeps the queue."""
 
-    def __init__(self, folder: Path, *extra: str):
+    def __init__(self, folder: Path, *extra: str, password: str | None = None):
         self.folder = folder
-        self.extra = extra
+        self.extra = (*extra, "--requirepass", password) if password else extra
         folder.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.url = f"redis://{f':{password}@' if password else ''}127.0.0.1:{self.port}/0"
         self.proc: subprocess.Popen | None = None
         self.start()
 
@@ -115,7 +116,7 @@ class Farm:
         self.tmp = tmp
         self.s3 = s3
         self.env = base_env(tmp / "home", **S3_ENV)
-        self.redis = Redis(tmp / "redis")
+        self.redis = Redis(tmp / "redis", password=BROKER_SECRET)  # a password: it must never be printed
         self.bucket_name = f"farm-{uuid.uuid4().hex[:10]}"
         self.store = ObjectStore(self.bucket_name, endpoint_url=s3, region="us-east-1",
                                  env=S3_ENV)
@@ -153,12 +154,18 @@ class Farm:
             worker.kill()
         self.redis.stop()
 
+    def assert_no_secret(self) -> None:
+        for log in [self.engine.log if self.engine else [], *(w.log for w in self.workers)]:
+            leaked = [line for line in log if BROKER_SECRET in line]
+            assert not leaked, leaked[:3]
+
 
 @pytest.fixture
 def farm(tmp_path, s3_endpoint):  # noqa: F811
     farm = Farm(tmp_path, s3_endpoint)
     yield farm
     farm.stop()
+    farm.assert_no_secret()
 
 
 def submit(engine: Serve, name: str, titles: list[str]) -> str:

@@ -61,7 +61,12 @@ def worker(farm, farm_results, visibility_timeout, storage_bucket, storage_endpo
 
 @click.group()
 def farm():
-    """Look at a render farm (see also Flower: celery --broker URL flower)."""
+    """Look at a render farm (see also Flower: celery --broker URL flower).
+
+    \b
+    Example:
+      sheet2video farm status --farm redis://127.0.0.1:6379/0
+    """
 
 
 @farm.command()
