@@ -20,7 +20,7 @@ import pytest
 
 from sheet2video.storage import ObjectStore
 from tests.media import make_image, make_video
-from tests.reliability.conftest import KEY_ID, KEY_SECRET, Serve, base_env, free_port, wait_until
+from tests.reliability.conftest import Serve, base_env, free_port, wait_until
 from tests.storage.conftest import S3_ENV, s3_endpoint  # noqa: F401 (the session's S3 server)
 
 W, H = 180, 320

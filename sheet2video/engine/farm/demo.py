@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -30,11 +29,11 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def _wait(what: str, ready, proc: subprocess.Popen, timeout: float = 60) -> None:
+def _wait(what: str, ready, proc: subprocess.Popen, logs: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not ready():
         if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"farm-demo: {what} did not start (see {LOGS})")
+            raise SystemExit(f"farm-demo: {what} did not start (see {logs})")
         time.sleep(0.1)  # polling the condition against the deadline
 
 
@@ -46,11 +45,7 @@ def _listening(port: int) -> bool:
         return False
 
 
-LOGS = Path(tempfile.gettempdir())
-
-
 def main(folder: Path = ROOT / "demo-farm") -> int:
-    global LOGS
     from sheet2video.progress import PlainReporter, print_summary
     from sheet2video.runner import RunOptions, run_sheet
     from sheet2video.samples import generate_sample_media
@@ -61,13 +56,13 @@ def main(folder: Path = ROOT / "demo-farm") -> int:
         print("farm-demo: redis-server is missing (make install runs scripts/ensure-test-tools)", file=sys.stderr)
         return 2
     folder.mkdir(exist_ok=True)
-    LOGS = folder / "logs"
-    LOGS.mkdir(exist_ok=True)
+    logs = folder / "logs"
+    logs.mkdir(exist_ok=True)
     env = {**os.environ, **S3_ENV, "SHEET2VIDEO_ENGINE_KEY_ID": KEY_ID, "SHEET2VIDEO_ENGINE_KEY_SECRET": KEY_SECRET}
     started: list[subprocess.Popen] = []
 
     def start(name: str, argv: list[str]) -> subprocess.Popen:
-        log = open(LOGS / f"{name}.log", "wb")
+        log = open(logs / f"{name}.log", "wb")
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
                                 cwd=folder, start_new_session=True)
         started.append(proc)
@@ -79,21 +74,21 @@ def main(folder: Path = ROOT / "demo-farm") -> int:
         s3 = f"http://127.0.0.1:{s3_port}"
         print(f"starting redis-server on {broker}, an S3 server on {s3} ...", file=sys.stderr)
         proc = start("redis", [redis_server, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no", "--dir", str(LOGS)])
-        _wait("redis-server", lambda: _listening(redis_port), proc)
+                               "--appendonly", "no", "--dir", str(logs)])
+        _wait("redis-server", lambda: _listening(redis_port), proc, logs)
         proc = start("s3", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(s3_port)])
-        _wait("the S3 server", lambda: _listening(s3_port), proc)
+        _wait("the S3 server", lambda: _listening(s3_port), proc, logs)
         ObjectStore(BUCKET, endpoint_url=s3, env=S3_ENV)._client.create_bucket(Bucket=BUCKET)
         farm = ["--farm", broker, "--storage-bucket", BUCKET, "--storage-endpoint", s3]
         for n in (1, 2):
             proc = start(f"worker{n}", [sys.executable, "-m", "sheet2video", "worker", *farm, "--name", f"demo{n}@loopback",
                                         "--cache", str(folder / f"worker{n}-cache")])
-            _wait(f"worker {n}", lambda n=n: " ready." in (LOGS / f"worker{n}.log").read_text(errors="replace"), proc)
+            _wait(f"worker {n}", lambda n=n: " ready." in (logs / f"worker{n}.log").read_text(errors="replace"), proc, logs)
         proc = start("engine", [sys.executable, "-m", "sheet2video", "serve", "--port", str(engine_port), "--data",
                                 str(folder / "engine"), "--media-root", str(folder), *farm])
-        _wait("the engine", lambda: _listening(engine_port), proc)
+        _wait("the engine", lambda: _listening(engine_port), proc, logs)
         endpoint = f"http://127.0.0.1:{engine_port}"
-        print(f"engine {endpoint} with 2 workers (logs in {LOGS})", file=sys.stderr)
+        print(f"engine {endpoint} with 2 workers (logs in {logs})", file=sys.stderr)
 
         print(f"generating sample media in {folder / 'media'} ...", file=sys.stderr)
         generate_sample_media(folder / "media")
@@ -108,7 +103,7 @@ def main(folder: Path = ROOT / "demo-farm") -> int:
             print_summary(summary)
             worst = max(worst, summary.exit_code)
         for n in (1, 2):
-            done = (LOGS / f"worker{n}.log").read_text(errors="replace").count("'rendered': True")
+            done = (logs / f"worker{n}.log").read_text(errors="replace").count("'rendered': True")
             print(f"worker demo{n}@loopback rendered {done} video(s)", file=sys.stderr)
         videos = sorted((folder / "engine" / "outputs").rglob("*.mp4"))
         print(f"{len(videos)} videos in {folder / 'engine' / 'outputs'}", file=sys.stderr)

@@ -9,13 +9,11 @@ marker in the bucket first; a task whose worker died ``MAX_ATTEMPTS`` times is f
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import shutil
 import signal
 import socket
-import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -161,14 +159,16 @@ class RenderWorker:
 
 # ------------------------------------------------------------ the Celery side
 
-_PR_SET_PDEATHSIG = 1
-
-
 def die_with_parent() -> None:
     """A pool process gets SIGKILL when the worker's main process dies (kill -9): its render's
-    FFmpeg then dies with it (render.py), and the unacknowledged task goes to another worker."""
-    if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    FFmpeg then dies with it (render.py, the same prctl), and the unacknowledged task goes to
+    another worker."""
+    from sheet2video.engine.render import _PR_SET_PDEATHSIG, _PRCTL
+
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() == 1:  # the main process died before the line above
+            os._exit(1)
 
 
 def default_name() -> str:
