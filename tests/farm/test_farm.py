@@ -47,7 +47,7 @@ def test_a_task_that_kills_its_worker_three_times_fails_alone(farm):
 def test_engine_restarted_while_tasks_are_out_renders_nothing_twice(farm):
     w1 = farm.worker("w1")  # one worker: many tasks are still out when the engine comes back
     engine = farm.serve()
-    n = 16
+    n = 24
     job_id = submit(engine, "restart", [f"Video {i}" for i in range(n)])
     wait_until(lambda: ffmpeg_running(w1), 60, "a render in progress")
     engine.kill()  # kill -9: tasks are queued, running, and finish while the engine is away
