@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test bench soak clean
+.PHONY: install demo farm-demo test bench soak clean
 
 install: $(VENV)/.installed
 
@@ -17,6 +17,9 @@ $(VENV)/.installed: pyproject.toml
 demo: install
 	$(BIN)/python -m sheet2video.demo
 
+farm-demo: install  # Redis, an S3 server, two workers and the engine on loopback; all stopped after
+	$(BIN)/python -m sheet2video.engine.farm.demo
+
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
@@ -28,4 +31,4 @@ soak: install
 	SHEET2VIDEO_SOAK=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/reliability
 
 clean:
-	rm -rf $(VENV) demo .sheet2video example_sheets/media
+	rm -rf $(VENV) demo demo-farm .sheet2video example_sheets/media

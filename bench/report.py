@@ -24,6 +24,8 @@ WHAT = {
     "tts_rtf_espeak": "espeak-ng synthesis seconds ÷ audio seconds, per new line",
     "upload_vs_boto3": "200 MB in 20 files to a loopback S3 server (moto_server) through `ObjectStore.upload_content` (sha256, HEAD, PUT) ÷ boto3's own `upload_file`",
     "upload_rerun_vs_first": "a cloud run's upload phase (CloudMedia: upload + RegisterMediaInfo of those 20 files) run again ÷ the first time",
+    "farm_vs_local": "20 outputs (360x640, 5 s) through Redis + 2 `sheet2video worker` × 1 render × 1 thread and a loopback S3 server ÷ the local executor, 2 × 1 × 1",
+    "farm_recovery_s": "kill -9 of a worker mid-render → its task running on the other worker (s), Redis visibility timeout at its 3600 s default",
 }
 
 
@@ -228,6 +230,13 @@ def write_readme(doc: dict, path: Path) -> None:
     if "batch_vs_single" in by:
         lines += [f"* **batch_vs_single** — {by['batch_vs_single']['detail']['batch']}; single: "
                   f"{by['batch_vs_single']['detail']['single']}. See the configurations below."]
+    if "farm_vs_local" in by:
+        d = by["farm_vs_local"]["detail"]
+        paper = d["campaign_900_outputs_on_paper"]
+        lines += [f"* **farm_vs_local** — farm {d['farm_seconds']['median']:.1f} s vs local {d['local_seconds']['median']:.1f} s "
+                  f"(medians), {d['farm_overhead_seconds_per_output']:.2f} s of farm overhead per output. On paper, "
+                  f"{paper['how']}: 900 outputs take {paper['1_workers_minutes']} min on 1 worker, "
+                  f"{paper['4_workers_minutes']} on 4, {paper['16_workers_minutes']} on 16 ({paper['caveats']})."]
     for name in ("plan_vs_pandas", "plan_csv_vs_pandas_jinja"):
         if name in by:
             d = by[name]["detail"]

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from sheet2video import __version__
+from sheet2video.engine.farm.options import farm_options
 from sheet2video.errors import ConfigError, PreflightError, Sheet2VideoError
 
 
@@ -414,9 +415,10 @@ def report(sheet):
 @click.option("--storage-endpoint", metavar="URL", help="S3-compatible endpoint of --storage-bucket (OSS: https://oss-REGION.aliyuncs.com; AWS S3: leave out).")
 @click.option("--storage-bucket", metavar="NAME", help="Read media given as oss://, s3:// or https URLs of this bucket, and write outputs whose MediaURL is one, through object storage.")
 @click.option("--storage-region", metavar="REGION", help="Region of --storage-bucket (checked; names its OSS https URLs).")
+@farm_options
 @handle_errors
 def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callback_auth_key, faults,
-          storage_endpoint, storage_bucket, storage_region):
+          storage_endpoint, storage_bucket, storage_region, farm=None, farm_results=None, visibility_timeout=None):
     """Run the local IMS-compatible render engine as a server.
 
     It speaks the IMS RPC protocol (SubmitBatchMediaProducingJob, GetBatchMediaProducingJob,
@@ -429,6 +431,7 @@ def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callba
       sheet2video serve --media-root demo --data demo/engine     # the example campaigns' media (sheet2video examples)
       SHEET2VIDEO_ENGINE_KEY_ID=team SHEET2VIDEO_ENGINE_KEY_SECRET=change-me sheet2video serve --media-root demo --data demo/engine-9000 --port 9000
       ALIBABA_CLOUD_ACCESS_KEY_ID=team ALIBABA_CLOUD_ACCESS_KEY_SECRET=change-me sheet2video run demo/campaign_en.xlsx --endpoint http://127.0.0.1:9000
+      sheet2video serve --media-root demo --data demo/engine-farm --port 8091 --farm redis://127.0.0.1:6390/0 --storage-endpoint http://127.0.0.1:9100 --storage-bucket renders   # renders on 'sheet2video worker's (bucket: AWS_* credentials)
     """
     from sheet2video.engine.server import Engine, EngineConfig, load_or_create_keys
 
@@ -442,10 +445,16 @@ def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callba
                           storage_region=storage_region)
     if workers:
         config.workers = workers
+    if farm:  # renders go to Celery workers (engine/farm); checked now: an unreachable broker is exit 2
+        from sheet2video.engine.farm.setup import executor_factory
+
+        config.executor_factory, shown = executor_factory(farm, farm_results, visibility_timeout, storage_bucket,
+                                                          storage_endpoint, storage_region)
+        _echo_err(f"farm: broker {shown}, bucket {storage_bucket}")
     engine = Engine(config)
     for kid in keys:
         _echo_err(f"access key id: {kid}" + (f" (secret stored in {where})" if where else ""))
-    _echo_err(f"media root: {media_root.resolve()}   data: {data.resolve()}   workers: {config.workers}")
+    _echo_err(f"media root: {media_root.resolve()}   data: {data.resolve()}   workers: {'the farm' if farm else config.workers}")
     if storage_bucket:
         _echo_err(f"object storage: bucket {storage_bucket} at {storage_endpoint or 'AWS S3'}")
     if faults:
@@ -519,6 +528,12 @@ def examples(folder):
     sheets = prepare_examples(folder)
     _echo_err(f"{len(sheets)} example sheets in {folder}: {', '.join(p.name for p in sheets)}")
     _echo_err(f"their media in {folder / 'media'}; next: sheet2video plan {folder / 'campaign_en.xlsx'}")
+
+
+from sheet2video.engine.farm.commands import farm as _farm_group, worker as _worker  # noqa: E402 (they use handle_errors)
+
+cli.add_command(_worker)
+cli.add_command(_farm_group)
 
 
 def main() -> None:

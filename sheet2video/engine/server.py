@@ -73,6 +73,8 @@ class EngineConfig:
     storage_endpoint: str | None = None       # S3-compatible endpoint of storage_bucket (engine/objects.py)
     storage_bucket: str | None = None         # media URLs of this bucket are read, outputs written, through it
     storage_region: str | None = None
+    # A farm executor (engine/farm) instead of the local pool, built once the outputs folder is known.
+    executor_factory: Callable[[Path], Any] | None = None
 
 
 class Engine:
@@ -97,7 +99,9 @@ class Engine:
         self.resolver = MediaResolver(config.media_root, config.data / "cache" / "downloads", self.store,
                                       extra_roots=[self.outputs], objects=objects)
         self.planner = JobPlanner(self.resolver, DefaultSynthesizer(config.data / "cache" / "speech"))
-        self.runner = JobRunner(self.store, self.planner, LocalExecutor(config.workers, config.threads, config.preset),
+        executor = (config.executor_factory(self.outputs) if config.executor_factory
+                    else LocalExecutor(config.workers, config.threads, config.preset))
+        self.runner = JobRunner(self.store, self.planner, executor,
                                 self.outputs, callback_auth_key=config.callback_auth_key,
                                 render_outputs=config.render_outputs,
                                 publish=self.publisher.publish if self.publisher else None)

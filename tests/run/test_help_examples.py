@@ -148,16 +148,40 @@ def shrink_english_campaign(demo: Path) -> None:
         writer.writerow({**rows[0], **small})
 
 
-def start_server(line: str, cwd: Path, env: dict) -> tuple[subprocess.Popen, str]:
+def start_server(line: str, cwd: Path, env: dict, ready: str = "listening on") -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(["bash", "-c", line], cwd=cwd, env=env, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     seen = []
     for text in proc.stderr:
         seen.append(text)
-        if "listening on" in text:
+        if ready in text:
             threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep the pipe drained
             return proc, "".join(seen)
     raise AssertionError(f"{line!r} did not start: {''.join(seen)}")
+
+
+FARM_REDIS_PORT, FARM_S3_PORT, FARM_BUCKET = 6390, 9100, "renders"  # as the farm examples name them
+
+
+def start_farm_services(folder: Path, env: dict) -> list[subprocess.Popen]:
+    """The broker and bucket the farm examples name: redis-server and an S3 server (moto) on loopback."""
+    from tests.farm.conftest import Redis
+    from tests.storage.conftest import S3_ENV, _wait_listening
+
+    env.update(S3_ENV)
+    redis = Redis(folder / "redis")
+    redis.stop()
+    redis.port = FARM_REDIS_PORT
+    redis.start()
+    s3 = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(FARM_S3_PORT)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+    _wait_listening(FARM_S3_PORT, s3)
+    import boto3
+
+    boto3.client("s3", endpoint_url=f"http://127.0.0.1:{FARM_S3_PORT}", region_name="us-east-1",
+                 aws_access_key_id=S3_ENV["AWS_ACCESS_KEY_ID"],
+                 aws_secret_access_key=S3_ENV["AWS_SECRET_ACCESS_KEY"]).create_bucket(Bucket=FARM_BUCKET)
+    return [redis.proc, s3]
 
 
 def test_every_help_example_runs_from_a_clean_clone_and_leaves_git_clean(tmp_path):
@@ -171,13 +195,18 @@ def test_every_help_example_runs_from_a_clean_clone_and_leaves_git_clean(tmp_pat
         env.pop(name, None)
     status = ["git", "status", "--porcelain", "--untracked-files=all"]
     assert subprocess.run(status, cwd=repo, capture_output=True, text=True).stdout == ""
-    servers, ran, shrunk = [], [], False
+    servers, ran, shrunk, services = [], [], False, []
     try:
+        services = start_farm_services(tmp_path, env)
         for command, line in help_examples():
+            if " sheet2video worker" in f" {line}":  # runs until stopped, like serve
+                servers.append(start_server(line, repo, env, ready=" worker ")[0])
+                ran.append(line)
+                continue
             if " sheet2video serve" in f" {line}":
                 proc, said = start_server(line, repo, env)
                 servers.append(proc)
-                if "KEY_SECRET=" not in line:  # a generated pair: the clients use it, as serve --help says
+                if "KEY_SECRET=" not in line and "--port" not in line:  # the 8090 engine's generated pair: its clients use it, as serve --help says
                     stored = json.loads((repo / re.search(r"secret stored in (\S+)\)", said).group(1)).read_text())
                     env["ALIBABA_CLOUD_ACCESS_KEY_ID"] = stored["AccessKeyId"]
                     env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = stored["AccessKeySecret"]
@@ -193,6 +222,9 @@ def test_every_help_example_runs_from_a_clean_clone_and_leaves_git_clean(tmp_pat
     finally:
         for proc in servers:
             os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+        for proc in services:
+            proc.terminate()
             proc.wait(timeout=30)
     assert subprocess.run(status, cwd=repo, capture_output=True, text=True).stdout == ""  # nothing tracked changed, nothing new outside ignored folders
     assert len(ran) >= 20
