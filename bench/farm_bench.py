@@ -16,6 +16,7 @@ import uuid
 from bench import engine_util
 from bench.common import WORK, Result, log, stats
 from bench.media import small_media, typical_row, write_csv
+from sheet2video.engine.farm.demo import _listening
 
 OUTPUTS = 20
 
@@ -124,13 +125,3 @@ def farm_benchmarks(reps: int = 3) -> list[Result]:
             "seconds": stats(recoveries),
         }),
     ]
-
-
-def _listening(port: int) -> bool:
-    import socket
-
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False

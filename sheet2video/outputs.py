@@ -2,7 +2,7 @@
 
 The embedded engine writes output ``i`` of ``OutputConfig.MediaURL`` to
 ``<sheet folder>/videos/<engine.media.output_relpath(MediaURL, i)>`` and the runner writes that path,
-relative to the sheet, into the sheet (``runner.Backend.video_ref``). An http(s) or oss URL is where
+relative to the sheet, into the sheet (``backends.Backend.video_ref``). An http(s) or oss URL is where
 the cloud (or a shared engine) puts the file: ``{index}`` replaced by 0, 1, … as IMS does.
 """
 
@@ -15,7 +15,7 @@ from sheet2video.campaign import PlannedJob
 from sheet2video.engine.media import output_relpath
 from sheet2video.errors import RenderError
 
-# the embedded engine's outputs folder next to the sheet: runner.open_backend's EngineConfig(outputs=…);
+# the embedded engine's outputs folder next to the sheet: backends.open_backend's EngineConfig(outputs=…);
 # tests/run/test_preflight.py checks that plan and run agree
 LOCAL_OUTPUTS = "videos"
 

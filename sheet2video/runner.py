@@ -21,27 +21,26 @@ engine resumes the job — temp files removed — on the next run.
 
 from __future__ import annotations
 
-import json
 import re
-import signal
 import threading
 import time
 from datetime import datetime, timedelta
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
-from urllib.parse import unquote, urlsplit
+from typing import Any
 
+from sheet2video.backends import Backend, cloud_problems, open_backend
+from sheet2video.callbacks import CallbackReceiver, _with_notify
 from sheet2video.cloud_media import as_uploaded, open_cloud_media
-from sheet2video.campaign import PlannedJob, client_token, locate, plan_campaign, plan_warnings, sheet_identity
+from sheet2video.campaign import PlannedJob, client_token, plan_campaign, plan_warnings, sheet_identity
 from sheet2video.columns import UnknownColumnCheck
-from sheet2video.errors import ConfigError, ImsError, PreflightError, Sheet2VideoError, ValidationError
-from sheet2video.ims.client import ImsClient, region_endpoint
-from sheet2video.ims.credentials import Credentials, resolve_credentials
+from sheet2video.errors import ConfigError, ImsError, Sheet2VideoError
+from sheet2video.interrupts import Interrupted, _deaf, _FirstInterrupt, _hear
+from sheet2video.job_answers import _job_error, result_values
 from sheet2video.preflight_media import MediaCheck, probing_disabled
-from sheet2video.ledger import FINAL, SUBMITTING, Entry, Ledger, SheetLock, state_dir
+from sheet2video.ledger import FINAL, SUBMITTING, Entry, Ledger, SheetLock
 from sheet2video.outcomes import disabled_rows, disabled_status, next_steps, repeat_options, skip_reason
-from sheet2video.preview import PRESET as PREVIEW_PRESET, preview_folder, preview_job
+from sheet2video.preview import preview_folder, preview_job
 from sheet2video.report.details import video_details
 from sheet2video.ratelimit import TokenBucket
 from sheet2video.sheet import Sheet, read_sheet
@@ -55,7 +54,6 @@ FATAL_CODES = re.compile(r"^(Signature|IncompleteSignature|InvalidAccessKeyId|In
 # ledger keeps the job as it was (Submitting: a rerun resends the same ClientToken) instead of marking
 # a row Failed for a hiccup, which --retry-failed would then submit again as a second, billed job
 TRANSIENT_CODES = re.compile(r"^(InternalError|ServiceUnavailable|Throttling|HTTP5\d\d)")
-MEDIA_ID = re.compile(r"^[0-9a-f]{32}$")
 QPS_MARGIN = 0.98
 LIST_SCREEN_MIN = 10  # above this many jobs in flight, poll with List pages instead of one Get per job
 SAVE_TIME_SHARE = 0.1  # status saves between chunks take at most about this share of a run's time
@@ -190,179 +188,7 @@ class Reporter:
     def close(self) -> None: ...
 
 
-# ---------------------------------------------------------------- backends
-
-
-class Backend:
-    """A client plus how to present a finished video (a local path or a URL)."""
-
-    def __init__(self, name: str, client: ImsClient, engine=None, outputs: Path | None = None, sheet_dir: Path | None = None):
-        self.name = name
-        self.client = client
-        self.engine = engine
-        self.outputs = outputs
-        self.sheet_dir = sheet_dir
-
-    def video_ref(self, media_url: str) -> str:
-        if self.engine is None or not media_url:
-            return media_url
-        marker = "/outputs/"
-        path = urlsplit(media_url).path
-        if marker not in path:
-            return media_url
-        local = self.outputs / unquote(path.split(marker, 1)[1])
-        try:
-            return local.relative_to(self.sheet_dir).as_posix()
-        except ValueError:
-            return str(local)
-
-    def close(self) -> None:
-        self.client.close()
-        if self.engine is not None:
-            self.engine.close()
-
-
-def open_backend(sheet_path: Path, options: RunOptions) -> Backend:
-    if options.backend == "aliyun":
-        if not options.region and not options.endpoint:
-            raise ConfigError("--backend aliyun needs --region (e.g. cn-shanghai) or --endpoint")
-        endpoint = options.endpoint or region_endpoint(options.region)
-        creds = resolve_credentials(options.profile)
-        return Backend(f"aliyun:{endpoint}", ImsClient(endpoint, creds))
-    if options.endpoint:
-        creds = resolve_credentials(options.profile)
-        return Backend(f"endpoint:{options.endpoint.rstrip('/')}", ImsClient(options.endpoint, creds))
-    from sheet2video.engine.server import Engine, EngineConfig, ephemeral_keys
-    from sheet2video.storage import oss_endpoint
-
-    sheet_dir = sheet_path.resolve().parent
-    data = (options.data or state_dir(sheet_path) / "engine").resolve()
-    if options.preview:  # drafts never share an engine with real jobs: a resumed draft would land among the videos
-        data = data.with_name(data.name + "-preview")
-    keys = ephemeral_keys()
-    media_root = (options.media_root or sheet_dir).resolve()
-    if not media_root.is_dir():
-        raise ConfigError(f"--media-root {media_root} is not a folder")
-    config = EngineConfig(data=data, media_root=media_root, keys=keys, outputs=sheet_dir / "videos",
-                          callback_auth_key=options.callback_auth_key, storage_bucket=options.bucket, storage_region=options.region,
-                          storage_endpoint=options.storage_endpoint or (oss_endpoint(options.region) if options.bucket and options.region else None))
-    if options.preview:
-        config.outputs, config.preset = preview_folder(sheet_path), PREVIEW_PRESET
-    if options.workers:
-        config.workers = options.workers
-    engine = Engine(config)
-    endpoint = engine.start()
-    key_id, secret = next(iter(keys.items()))
-    return Backend(f"local:{data}", ImsClient(endpoint, Credentials(key_id, secret)), engine, engine.outputs, sheet_dir)
-
-
-# ---------------------------------------------------------------- cloud preflight
-
-
-def cloud_problems(planned: list[PlannedJob], sheet: Sheet, template_set: TemplateSet, region: str | None) -> list[ValidationError]:
-    """What the cloud would refuse: local media paths, outputs that are not OSS URLs of the region."""
-    oss = re.compile(r"^https?://[\w.-]+\.oss-(?P<region>[\w-]+?)(?:-internal)?\.aliyuncs\.com/", re.I)
-    by_number = {r.number: r for r in sheet.rows}
-    problems = []
-
-    def check(reference: str, path: str, job: PlannedJob, parsed: dict[str, Any], what: str) -> None:
-        if MEDIA_ID.match(reference):
-            return
-        match = oss.match(reference)
-        if match and (region is None or match.group("region") == region):
-            return
-        reason = (f"is in region {match.group('region')}, not {region}" if match
-                  else "is not an IMS media ID or an OSS URL")
-        problems.append(locate(path, f"{what} {reference!r} {reason}; the cloud cannot read it",
-                               [by_number[n] for n in job.rows], sheet, template_set, parsed))
-
-    for job in planned:
-        parsed = {k: job.parsed(k) for k in ("InputConfig", "OutputConfig")}
-        inputs = parsed["InputConfig"] or {}
-        for g, group in enumerate(inputs.get("MediaGroupArray") or []):
-            for ref in group.get("MediaArray") or []:
-                check(ref, f"InputConfig.MediaGroupArray[{g}].MediaArray", job, parsed, "media")
-        for name in ("MediaArray", "BackgroundMusicArray", "BackgroundImageArray"):
-            for ref in inputs.get(name) or []:
-                check(ref, f"InputConfig.{name}", job, parsed, "media")
-        for s, sticker in enumerate(inputs.get("StickerArray") or []):
-            if isinstance(sticker, dict) and not sticker.get("MediaId"):
-                check(sticker.get("MediaURL") or "", f"InputConfig.StickerArray[{s}].MediaURL", job, parsed, "logo")
-        check((parsed["OutputConfig"] or {}).get("MediaURL", ""), "OutputConfig.MediaURL", job, parsed, "output")
-    return problems
-
-
 # ---------------------------------------------------------------- the run
-
-
-class Interrupted(KeyboardInterrupt):
-    """Ctrl+C stopped the run after the sheet and ledger were brought up to date; ``str`` is the line to print."""
-
-    exit_code = 130
-
-
-class _FirstInterrupt:
-    """SIGINT → KeyboardInterrupt once, then ignored (winding down must not be cut short); while
-    ``critical`` is held the interrupt waits for it to end. Only the main thread can own signals."""
-
-    def __init__(self):
-        self.pending = False
-        self.depth = 0
-        self.previous = None
-        self.fired = False
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def __exit__(self, kind, *rest):
-        if self.previous is not None and not self.fired:  # interrupted: stay deaf until the process ends
-            signal.signal(signal.SIGINT, self.previous)
-        return False
-
-    def _handle(self, signum, frame):
-        if self.depth:
-            self.pending = True
-            return
-        self._fire()
-
-    def _fire(self):
-        self.fired = True
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        raise KeyboardInterrupt
-
-    def critical(self):
-        guard = self
-
-        class _Critical:
-            def __enter__(self):
-                guard.depth += 1
-
-            def __exit__(self, kind, *rest):
-                guard.depth -= 1
-                if not guard.depth and guard.pending and kind is None:
-                    guard.pending = False
-                    guard._fire()
-                return False
-
-        return _Critical()
-
-
-def _deaf():
-    """Block SIGINT in this thread while it starts threads: they (the embedded engine's HTTP,
-    planning and render threads, and every process they spawn — FFmpeg, fc-list, speech) inherit
-    the mask. So a terminal's Ctrl+C, sent to the whole process group, reaches only the main
-    thread: no helper process dies of it mid-job and gets the job recorded as Failed, and the
-    main thread wakes at once instead of at its next poll. Returns the mask to restore."""
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
-        return None
-    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-
-
-def _hear(mask) -> None:
-    if mask is not None:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 class Runner:
@@ -690,48 +516,6 @@ class Runner:
             summary.results.append(RowResult(job.key, job.rows, status, videos, "" if stale else entry.error))
 
 
-class CallbackReceiver:
-    """Receives BatchProduceMediaComplete callbacks on --callback-url and wakes the poller.
-
-    The job itself is then read with Get, so a forged callback can at most cause an early poll;
-    with an auth key, callbacks whose X-ICE-SIGNATURE does not verify are refused anyway."""
-
-    def __init__(self, url: str, auth_key: str | None, wake: threading.Event, on_event: Callable[[dict], None] = lambda e: None):
-        from werkzeug.serving import make_server
-        from werkzeug.wrappers import Request, Response
-
-        from sheet2video.ims.signing import verify_callback
-
-        parts = urlsplit(url)
-        if parts.scheme != "http" or not parts.hostname:
-            raise ConfigError(f"--callback-url must be an http:// URL this machine listens on, got {url!r}")
-        self.received: list[dict[str, Any]] = []
-
-        def app(environ, start_response):
-            request = Request(environ)
-            if request.method != "POST" or (auth_key and not verify_callback(url, request.headers, auth_key)):
-                return Response("forbidden", status=403)(environ, start_response)
-            try:
-                event = json.loads(request.get_data(as_text=True) or "{}")
-            except json.JSONDecodeError:
-                return Response("bad json", status=400)(environ, start_response)
-            self.received.append(event)
-            on_event(event)
-            wake.set()
-            return Response("ok")(environ, start_response)
-
-        try:
-            self._server = make_server(parts.hostname, parts.port or 80, app, threaded=True)
-        except OSError as error:
-            raise ConfigError(f"cannot listen for callbacks on {parts.hostname}:{parts.port}: {error.strerror}") from None
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="callbacks")
-        self._thread.start()
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
 def decide(entry: Entry | None, job: PlannedJob, options: RunOptions, submit: bool) -> tuple[str, int]:
     """What to do with one job on this run: ("submit", attempt) / ("follow", _) / ("skip", _)."""
     if entry is None:
@@ -743,51 +527,6 @@ def decide(entry: Entry | None, job: PlannedJob, options: RunOptions, submit: bo
     if submit and (options.force or (options.retry_failed and entry.status == "Failed")):
         return "submit", entry.attempt + 1
     return "skip", 0
-
-
-def result_values(entry: Entry) -> dict[str, str]:
-    return {
-        "job_id": entry.job_id or "",
-        "status": entry.status,
-        "videos": "\n".join(entry.videos),
-        "media_ids": "\n".join(entry.media_ids),
-        "durations": "\n".join(f"{d:.2f}" for d in entry.durations),
-        "error": entry.error,
-        "updated_at": entry.updated_at,
-    }
-
-
-def _job_error(job: dict[str, Any]) -> str:
-    try:
-        extend = json.loads(job.get("Extend") or "{}")
-    except json.JSONDecodeError:
-        extend = {}
-    if isinstance(extend, dict) and extend.get("ErrorCode"):
-        return f"{extend['ErrorCode']}: {extend.get('ErrorMessage', '')}".strip()
-    failed = [s for s in job.get("SubJobList") or [] if s.get("Status") == "Failed"]
-    if failed:
-        first = failed[0]
-        return f"{len(failed)} of {len(job['SubJobList'])} video(s) failed — {first.get('ErrorCode')}: {first.get('ErrorMessage', '')}"
-    warnings = _job_warnings(job)
-    return ("warning: " + "; ".join(dict.fromkeys(warnings))) if warnings else ""
-
-
-def _job_warnings(job: dict[str, Any]) -> list[str]:
-    """Warnings the local engine puts in the job's ExtendOutput: ``{"Warnings": {sub-job id: [...]}}``."""
-    try:
-        extend = json.loads(job.get("ExtendOutput") or "{}")
-    except (json.JSONDecodeError, TypeError):
-        return []
-    found = extend.get("Warnings") if isinstance(extend, dict) else None
-    if not isinstance(found, dict):
-        return []
-    return [str(w) for ws in found.values() if isinstance(ws, list) for w in ws]
-
-
-def _with_notify(user_data: str | None, url: str) -> str:
-    data = json.loads(user_data) if user_data else {}
-    data["NotifyAddress"] = url
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 class ServiceError(Sheet2VideoError):

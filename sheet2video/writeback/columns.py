@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 RESULT_COLUMNS = ("job_id", "status", "videos", "media_ids", "durations", "error", "updated_at",
                   "video_urls")  # video_urls: cloud runs with --download (videos then holds the local paths)

@@ -120,8 +120,8 @@ def shim(folder: Path, repo: Path) -> Path:
 import os, sys
 sys.path.insert(0, {str(repo)!r})
 if os.environ.get("SHEET2VIDEO_TEST_CLOUD"):
-    import sheet2video.runner
-    sheet2video.runner.region_endpoint = lambda region: os.environ["SHEET2VIDEO_TEST_CLOUD"]
+    import sheet2video.backends
+    sheet2video.backends.region_endpoint = lambda region: os.environ["SHEET2VIDEO_TEST_CLOUD"]
 from sheet2video.cli import main
 main()
 """)

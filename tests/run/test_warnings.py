@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sheet2video.runner import _job_error
+from sheet2video.job_answers import _job_error
 
 
 def test_job_level_warnings_become_the_rows_warning():
