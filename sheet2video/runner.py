@@ -329,6 +329,7 @@ class Runner:
             self._write(sheet, template_set, planned, ledger, backend)
         except Sheet2VideoError as error:
             unwritten = f"; the sheet was not written ({error})"
+        self._write_report()  # what is done so far is there to look at, too
         entries = [ledger.get(backend.name, job.key) for job in planned]
         statuses = [e.status for e in entries if e is not None]
         finished, failed = statuses.count("Finished"), statuses.count("Failed")

@@ -102,6 +102,8 @@ def test_one_ctrl_c_stops_the_run_cleanly_and_the_rerun_finishes(campaign, tmp_p
     for before, now in zip(original, after):
         assert {k: now[k] for k in before} == before
     assert sum(r["status"] == "Finished" for r in after) == finished
+    report = (sheet.parent / f"{sheet.stem}.report.html").read_text(encoding="utf-8")
+    assert report.count('<article class="card') >= max(finished, 1)  # what was done before the stop (one job was rendering)
     submitted = query(db, "SELECT count(*) FROM jobs")[0][0]
     assert sum(bool(r["job_id"]) for r in after) <= submitted  # nothing claimed that the engine lacks
 
