@@ -70,8 +70,8 @@ class Redis:
 
         with redis.Redis.from_url(self.url, socket_timeout=5) as client:
             queued = sum(client.llen(key) for key in client.scan_iter("sheet2video*") if client.type(key) == b"list")
-            states = [json.loads(value)["status"] for value in client.mget(list(client.scan_iter("celery-task-meta-*")) or ["-"])
-                      if value]
+            metas = list(client.scan_iter("celery-task-meta-*"))
+            states = [json.loads(value)["status"] for value in (client.mget(metas) if metas else []) if value]
         return queued + sum(state not in ("SENT", "PENDING") for state in states)
 
     def stop(self) -> None:
