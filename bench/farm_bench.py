@@ -30,7 +30,7 @@ def farm_benchmarks(reps: int = 3) -> list[Result]:
     from sheet2video.sheet import read_sheet
     from sheet2video.storage import ObjectStore
     from sheet2video.templating import load_template_set
-    from tests.farm.conftest import S3_ENV, Redis, Worker, ffmpeg_running, received
+    from tests.farm.conftest import S3_ENV, Redis, Worker, freeze_mid_render, received
     from tests.reliability.conftest import base_env, free_port, wait_until
 
     work = WORK / "farm"
@@ -51,7 +51,8 @@ def farm_benchmarks(reps: int = 3) -> list[Result]:
     try:
         wait_until(lambda: _listening(port), 30, "the S3 server")
         bucket = "bench-farm"
-        ObjectStore(bucket, endpoint_url=s3, env=S3_ENV)._client.create_bucket(Bucket=bucket)
+        store = ObjectStore(bucket, endpoint_url=s3, env=S3_ENV)
+        store._client.create_bucket(Bucket=bucket)
         env = base_env(work / "home", **S3_ENV)
         # documented Redis settings: the default visibility timeout (3600 s) — recovery does not wait for it
         workers = [Worker(f"b{n}", redis, bucket, s3, work / f"cache{n}", env, "--threads", "1", visibility=None)
@@ -76,8 +77,7 @@ def farm_benchmarks(reps: int = 3) -> list[Result]:
             recoveries = []
             for rep in range(reps):
                 job_id = engine_util.submit(farm_client, params(f"kill-{rep}"))
-                doomed = wait_until(lambda: next((w for w in workers if ffmpeg_running(w)), None), 120, "a render")
-                victim = received(doomed)[-1]
+                doomed, victim = wait_until(lambda: freeze_mid_render(workers, store), 120, "a worker mid-render")
                 doomed.kill()
                 killed = time.monotonic()
                 (other,) = [w for w in workers if w is not doomed]

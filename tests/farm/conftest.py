@@ -60,6 +60,20 @@ class Redis:
         except OSError:
             return False
 
+    def tasks_out(self) -> int:
+        """Tasks the engine has put in the broker: still in the queue, or already taken by a worker
+        (STARTED or done in the result backend). A task whose state is written but whose message is
+        still on its way counts as neither, so a test that waits for n waits for all n messages."""
+        import json
+
+        import redis
+
+        with redis.Redis.from_url(self.url, socket_timeout=5) as client:
+            queued = sum(client.llen(key) for key in client.scan_iter("sheet2video*") if client.type(key) == b"list")
+            metas = list(client.scan_iter("celery-task-meta-*"))
+            states = [json.loads(value)["status"] for value in (client.mget(metas) if metas else []) if value]
+        return queued + sum(state not in ("SENT", "PENDING") for state in states)
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
@@ -73,6 +87,7 @@ class Worker:
     def __init__(self, name: str, redis: Redis, bucket: str, s3: str, cache: Path, env: dict, *extra: str,
                  visibility: int | None = VISIBILITY):
         self.name = f"{name}@farmtest"
+        self.cache = cache
         self.argv = [sys.executable, "-m", "sheet2video", "worker", "--farm", redis.url, "--storage-bucket", bucket,
                      "--storage-endpoint", s3, "--cache", str(cache), "--name", self.name, *extra]
         if visibility:
@@ -103,6 +118,11 @@ class Worker:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=20)
+
+    def tasks_in_hand(self) -> list[str]:
+        """Ids of the tasks this worker is rendering: each has a work folder (worker.py's mkdtemp)
+        from its counted attempt until its video is uploaded."""
+        return [p.name.split(".", 1)[0] for p in self.cache.glob("work/*/s2v-*.*") if p.is_dir()]
 
     def renders(self) -> int:
         return sum("Task sheet2video.render" in line and "succeeded" in line for line in self.log)
@@ -154,17 +174,35 @@ class Farm:
             worker.kill()
         self.redis.stop()
 
+    def print_logs(self) -> None:
+        for name, log in [("engine", self.engine.log if self.engine else []),
+                          *((w.name, w.log) for w in self.workers)]:
+            print(f"----- {name} log -----", *log, sep="\n")
+        redis_log = self.redis.folder / "redis.log"
+        print("----- redis log -----", redis_log.read_text(errors="replace") if redis_log.exists() else "", sep="\n")
+
     def assert_no_secret(self) -> None:
         for log in [self.engine.log if self.engine else [], *(w.log for w in self.workers)]:
             leaked = [line for line in log if BROKER_SECRET in line]
             assert not leaked, leaked[:3]
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item: the farm fixture prints its logs when the test failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
 @pytest.fixture
-def farm(tmp_path, s3_endpoint):  # noqa: F811
+def farm(request, tmp_path, s3_endpoint):  # noqa: F811
     farm = Farm(tmp_path, s3_endpoint)
     yield farm
     farm.stop()
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:  # a farm failure is read in the services' logs
+        farm.print_logs()
     farm.assert_no_secret()
 
 
@@ -182,22 +220,21 @@ def wait_job(engine: Serve, job_id: str, timeout: float = 90, until=("Finished",
                       f"job {job_id} to end")
 
 
-def ffmpeg_running(worker: Worker) -> bool:
-    """An FFmpeg process in the worker's process group: the worker is mid-render."""
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
+def freeze_mid_render(workers: list[Worker], store: ObjectStore) -> tuple[Worker, str] | None:
+    """A worker caught mid-render, stopped (SIGSTOP of its process group) so it stays there: its
+    attempt counted and its video not yet in the bucket; with the id of that task. None (and the
+    workers running on) while none is. A 180x320 render takes well under a second, so FFmpeg's own
+    lifetime is too short a window to aim a kill at; a stopped worker cannot finish under it."""
+    for worker in workers:
+        if not worker.tasks_in_hand():
             continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            if int(fields[2]) != worker.proc.pid:  # field 5 of stat: the process group
-                continue
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                if b"ffmpeg" in f.read().split(b"\0")[0]:
-                    return True
-        except (OSError, IndexError, ValueError):
-            continue
-    return False
+        os.killpg(worker.proc.pid, signal.SIGSTOP)
+        for task_id in worker.tasks_in_hand():  # stable now: nothing in the group runs
+            digest = task_id.removeprefix("s2v-")  # wire.build: id s2v-D, output key renders/D/NAME
+            if not any(k.endswith(".mp4") for k in store.list_keys(f"renders/{digest}/")):
+                return worker, task_id
+        os.killpg(worker.proc.pid, signal.SIGCONT)
+    return None
 
 
 def received(worker: Worker) -> list[str]:

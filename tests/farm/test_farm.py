@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 import time
 
-from tests.farm.conftest import assert_outputs, attempts, ffmpeg_running, received, submit, wait_job
+from tests.farm.conftest import assert_outputs, attempts, freeze_mid_render, received, submit, wait_job
 from tests.reliability.conftest import wait_until
 
 
@@ -15,9 +15,8 @@ def test_worker_killed_mid_render_the_other_renders_it(farm):
     engine = farm.serve()
     n = 6
     job_id = submit(engine, "killed", [f"Video {i}" for i in range(n)])
-    doomed = wait_until(lambda: next((w for w in workers if ffmpeg_running(w)), None), 60, "a worker rendering")
-    victim = received(doomed)[-1]
-    doomed.kill()  # kill -9 of the worker, its pool process and FFmpeg
+    doomed, victim = wait_until(lambda: freeze_mid_render(workers, farm.store), 60, "a worker mid-render")
+    doomed.kill()  # kill -9 of the worker, its pool process and (by their death signal) FFmpeg
     killed_at = time.monotonic()
     (other,) = [w for w in workers if w is not doomed]
     wait_until(lambda: victim in received(other), 40, "the killed task to run again on the other worker")
@@ -49,7 +48,7 @@ def test_engine_restarted_while_tasks_are_out_renders_nothing_twice(farm):
     engine = farm.serve()
     n = 24
     job_id = submit(engine, "restart", [f"Video {i}" for i in range(n)])
-    wait_until(lambda: ffmpeg_running(w1), 60, "a render in progress")
+    wait_until(lambda: farm.redis.tasks_out() == n and received(w1), 60, "all tasks out, one taken")
     engine.kill()  # kill -9: tasks are queued, running, and finish while the engine is away
     wait_until(lambda: any(k.endswith(".mp4") for k in farm.store.list_keys("renders/")), 60,
                "an output rendered while the engine is down")
@@ -66,16 +65,19 @@ def test_engine_restarted_while_tasks_are_out_renders_nothing_twice(farm):
 
 
 def test_broker_restarted_work_resumes(farm):
-    w1, w2 = farm.worker("w1"), farm.worker("w2")
+    workers = w1, w2 = farm.worker("w1"), farm.worker("w2")
     engine = farm.serve()
-    n = 4
+    n = 8  # two at a time: most are still queued in the broker when it goes down
     job_id = submit(engine, "broker", [f"Video {i}" for i in range(n)])
-    wait_until(lambda: ffmpeg_running(w1) or ffmpeg_running(w2), 60, "a render in progress")
+    wait_until(lambda: farm.redis.tasks_out() == n and (received(w1) or received(w2)), 60, "all tasks out, one taken")
     farm.redis.stop()
+    seen = [len(received(w)) for w in workers]
     farm.redis.start()  # same port, same append-only file: the queue survives
     job = wait_job(engine, job_id, timeout=90)
     assert job["Status"] == "Finished", job
     assert_outputs(farm, job, n)
+    after = sum(len(received(w)) - before for w, before in zip(workers, seen))
+    assert after > 0, "no task was delivered by the restarted broker: it went down after the work was done"
 
 
 def test_broker_restarted_without_its_data_work_resumes(farm):
@@ -85,7 +87,7 @@ def test_broker_restarted_without_its_data_work_resumes(farm):
     engine = farm.serve()
     n = 8
     job_id = submit(engine, "wiped", [f"Video {i}" for i in range(n)])
-    wait_until(lambda: ffmpeg_running(w1), 60, "a render in progress")
+    wait_until(lambda: farm.redis.tasks_out() == n and received(w1), 60, "all tasks out, one taken")
     farm.redis.stop()
     for stored in farm.redis.folder.glob("appendonly*"):
         shutil.rmtree(stored) if stored.is_dir() else stored.unlink()
