@@ -84,6 +84,9 @@ def make_app(config: FarmConfig):
         worker_cancel_long_running_tasks_on_connection_loss=False,
         result_backend_always_retry=True,  # a result written while Redis restarts is written after
         result_backend_max_retries=60,
+        # sending a task rides out a broker restart too (Celery's default gives up after ~0.6 s,
+        # and the task, already recorded as SENT, would then fail instead of waiting)
+        task_publish_retry_policy={"max_retries": 60, "interval_start": 0, "interval_step": 0.5, "interval_max": 2},
     )
     return app
 
