@@ -1,6 +1,7 @@
 """The HTML report of a run, opened in a real browser (Debian's chromium, headless, over DevTools)."""
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from tests.browser import Browser
 from tests.run.conftest import CLOUD_ENV, cli
 
 HOSTILE = ["<script>window.pwned=1</script>", "<img src=x onerror=window.pwned=2>"]
-NOTES = Path("/work/notes")  # where the team looks at screenshots (absent on CI: then only the tmp copy)
+NOTES = Path(os.environ.get("SHEET2VIDEO_SCREENSHOTS", "/nonexistent"))  # a folder to keep the screenshot in (else only the tmp copy)
 
 
 @pytest.fixture
