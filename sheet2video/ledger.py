@@ -39,6 +39,11 @@ CREATE TABLE IF NOT EXISTS jobs (
     updated_at    TEXT NOT NULL,
     PRIMARY KEY (backend, job_key)
 );
+CREATE TABLE IF NOT EXISTS skipped_rows (
+    row           INTEGER PRIMARY KEY,
+    job_key       TEXT NOT NULL,
+    reason        TEXT NOT NULL
+);
 """
 
 SUBMITTING = "Submitting"
@@ -110,6 +115,21 @@ class Ledger:
             return [_entry(r) for r in self._db.execute("SELECT * FROM jobs ORDER BY rowid").fetchall()]
         rows = self._db.execute("SELECT * FROM jobs WHERE backend = ? ORDER BY rowid", (backend,)).fetchall()
         return [_entry(r) for r in rows]
+
+    def mark_skipped(self, skipped: list[tuple[int, str, str]], active: set[int]) -> None:
+        """(row, key, reason) of the rows this run left out (``enabled = no``); rows it planned or
+        skipped are forgotten first, so a row switched on again loses its mark (the report reads this)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany("DELETE FROM skipped_rows WHERE row = ?", [(n,) for n in active | {n for n, _, _ in skipped}])
+            self._db.executemany("INSERT INTO skipped_rows (row, job_key, reason) VALUES (?, ?, ?)", skipped)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def skipped(self) -> list[tuple[int, str, str]]:
+        return [tuple(r) for r in self._db.execute("SELECT row, job_key, reason FROM skipped_rows ORDER BY row")]
 
     def begin_submit(self, backend: str, job_key: str, rows: list[int], content_hash: str, attempt: int, token: str) -> None:
         """Record the intent to submit (before the request leaves)."""

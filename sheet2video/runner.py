@@ -236,6 +236,9 @@ class Runner:
             summary = RunSummary(sheet=self.sheet_path, ledger=ledger.path, jobs=len(planned), rows=in_jobs + len(self._disabled),
                                  rows_in_jobs=in_jobs, disabled=len(self._disabled),
                                  disabled_rows=[n for n, _, _ in self._disabled], repeat=repeat_options(self.sheet_path, self.options))
+            if not self.options.preview:
+                ledger.mark_skipped([(n, key, disabled_status(enabled)) for n, key, enabled in self._disabled],
+                                    {n for job in planned for n in job.rows})
             self.reporter.info(f"ledger: {ledger.path}")
             with self._sigint:
                 mask = _deaf()

@@ -94,3 +94,19 @@ def test_a_preview_job_is_a_smaller_single_draft_with_its_own_token():
     assert json.loads(draft.params["InputConfig"])["StickerArray"][0] == {"MediaURL": "logo.png", "X": 13, "Y": 0.05, "Width": 47}
     assert draft.params["ClientToken"] not in ("real", job.params["ClientToken"]) and draft.content_hash != "hash"
     assert preview_size(1280, 720) == (640, 360) and preview_size(180, 320) == (180, 320) and preview_size(1000, 1080) == (360, 388)
+
+
+def test_a_switched_off_row_gets_a_card_saying_so(tmp_path):
+    from sheet2video.ledger import Ledger
+    from sheet2video.report import gather, render_page
+
+    sheet = tmp_path / "campaign.csv"
+    sheet.write_text("id\n", encoding="utf-8")
+    ledger = Ledger.for_sheet(sheet)
+    ledger.mark_skipped([(3, "r1", "skipped (enabled = no)"), (5, "r3", "skipped (enabled = false)")], {2, 4})
+    ledger.mark_skipped([(3, "r1", "skipped (enabled = no)")], {2, 4, 5})  # row 5 switched on again: mark gone
+    ledger.close()
+    data = gather(sheet)
+    assert [(c.rows, c.kind, c.note) for c in data.cards] == [([3], "skipped", "Not made: skipped (enabled = no).")]
+    page = render_page(data)
+    assert 'data-filter="skipped"' in page and "0 video(s)" in page and "1 skipped" in page

@@ -60,11 +60,17 @@ def has_runs(sheet_path: Path) -> bool:
 
 def gather(sheet_path: Path) -> ReportData:
     real = _entries(sheet_path, preview=False)
-    preview = not real
-    entries = _entries(sheet_path, preview=True) if preview else real
+    drafts = [] if real else _entries(sheet_path, preview=True)
+    preview = bool(drafts)
+    entries = drafts or real
     folder = sheet_path.resolve().parent
     cards = [card for entry in entries for card in _cards(entry, folder)]
     rows = {n for e in entries for n in e.rows}
+    if not preview:  # rows switched off (enabled = no) that have no job: a card saying so
+        skipped = [Card(key, [n], 0, 1, "skipped", reason, note=f"Not made: {reason}.")
+                   for n, key, reason in _skipped(sheet_path) if n not in rows]
+        cards = sorted(cards + skipped, key=lambda c: (min(c.rows or [0]), c.index))
+        rows |= {c.rows[0] for c in skipped}
     return ReportData(sheet_path.name, cards, preview and bool(cards), Counter(c.kind for c in cards), len(rows))
 
 
@@ -81,6 +87,17 @@ def _entries(sheet_path: Path, *, preview: bool) -> list[Entry]:
     finally:
         ledger.close()
     return sorted(latest.values(), key=lambda e: (min(e.rows or [0]), e.job_key))
+
+
+def _skipped(sheet_path: Path) -> list[tuple[int, str, str]]:
+    path = ledger_path(sheet_path, preview=False)
+    if not path.is_file():
+        return []
+    ledger = Ledger(path)
+    try:
+        return ledger.skipped()
+    finally:
+        ledger.close()
 
 
 def _cards(entry: Entry, folder: Path) -> list[Card]:

@@ -44,6 +44,8 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(230px,1fr));gap:
 .badge.ready{background:var(--ready-bg);color:var(--ready)}
 .badge.failed{background:var(--failed-bg);color:var(--failed)}
 .badge.working{background:var(--working-bg);color:var(--working)}
+.badge.skipped{background:var(--line);color:var(--muted)}
+.card.skipped .note{color:var(--muted)}
 .dur{margin-left:auto;font-variant-numeric:tabular-nums}
 h2{font-size:16px;margin:2px 0 0;overflow-wrap:anywhere}
 .speech{margin:0;color:#344054;font-size:14px;white-space:pre-line;display:-webkit-box;-webkit-line-clamp:4;-webkit-box-orient:vertical;overflow:hidden;overflow-wrap:anywhere}
@@ -90,7 +92,7 @@ def _card(card: Card, preview: bool) -> str:
         poster = f' poster="{e(card.poster)}"' if card.poster else ""
         media = f'<video controls preload="metadata" playsinline{poster} src="{e(card.video)}"></video>'
     else:
-        media = f'<div class="none">{"No video" if card.kind == "failed" else "Not made yet"}</div>'
+        media = f'<div class="none">{ {"failed": "No video", "skipped": "Skipped"}.get(card.kind, "Not made yet")}</div>'
     tag = '<span class="tag">PREVIEW</span>' if preview else ""
     which = f" · video {card.index + 1}/{card.of}" if card.of > 1 else ""
     duration = f'<span class="dur">{_clock(card.duration)}</span>' if card.duration else ""
@@ -130,6 +132,8 @@ def render_page(data: ReportData, now: datetime | None = None) -> str:
     total = len(data.cards)
     buttons = [f'<button class="filter" data-filter="all" aria-pressed="true">All<b>{total}</b></button>']
     for kind, label in BADGES.items():
+        if kind == "skipped" and not data.counts.get(kind):
+            continue  # a filter for nothing
         buttons.append(f'<button class="filter" data-filter="{kind}" aria-pressed="false">{label}'
                        f'<b class="count-{kind}">{data.counts.get(kind, 0)}</b></button>')
     banner = ""
@@ -148,7 +152,7 @@ def render_page(data: ReportData, now: datetime | None = None) -> str:
 <style>{STYLE}</style></head>
 <body{' class="preview"' if data.preview else ''}>
 <header><h1>{e(title)}</h1>
-<p class="sub">{data.rows} row(s) · {total} video(s) · {data.counts.get('ready', 0)} ready, {data.counts.get('failed', 0)} failed, {data.counts.get('working', 0)} in progress · made {made}</p>{banner}
+<p class="sub">{data.rows} row(s) · {total - data.counts.get('skipped', 0)} video(s) · {data.counts.get('ready', 0)} ready, {data.counts.get('failed', 0)} failed, {data.counts.get('working', 0)} in progress{f" · {data.counts['skipped']} skipped" if data.counts.get('skipped') else ""} · made {made}</p>{banner}
 <div class="bar">{''.join(buttons)}</div></header>
 <main>{cards}</main>
 <script>{SCRIPT}</script>

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 # what a card's badge says, by the kind of status (also the filter's names)
-BADGES = {"ready": "Ready", "failed": "Failed", "working": "In progress"}
+BADGES = {"ready": "Ready", "failed": "Failed", "working": "In progress", "skipped": "Skipped"}
 
 _WORKING = {"Submitting", "Init", "Queuing", "Processing", "Running", "NotSubmitted"}
 
