@@ -233,11 +233,7 @@ class Store:
         after_seq: int | None = None,
         limit: int = 10,
     ) -> list[dict[str, Any]]:
-        where, args = [], []
-        for column, value in (("job_id", job_id), ("job_type", job_type), ("status", status)):
-            if value:
-                where.append(f"{column} = ?")
-                args.append(value)
+        where, args = _equal_to((("job_id", job_id), ("job_type", job_type), ("status", status)))
         if start_time:
             where.append("create_time >= ?")
             args.append(start_time)
@@ -315,11 +311,7 @@ class Store:
 
     def list_templates(self, *, type_: str | None, status: str | None, keyword: str | None, ascending: bool,
                        offset: int, limit: int, source: str | None = None) -> tuple[list[dict[str, Any]], int]:
-        where, args = [], []
-        for column, value in (("type", type_), ("status", status), ("COALESCE(source, 'OpenAPI')", source)):
-            if value:
-                where.append(f"{column} = ?")
-                args.append(value)
+        where, args = _equal_to((("type", type_), ("status", status), ("COALESCE(source, 'OpenAPI')", source)))
         if keyword:
             where.append("(name LIKE ? ESCAPE '\\' OR template_id = ?)")
             args += ["%" + keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%", keyword]
@@ -328,3 +320,9 @@ class Store:
         rows = self._query(f"SELECT * FROM templates{sql_where} ORDER BY creation_time {'ASC' if ascending else 'DESC'},"
                            f" rowid {'ASC' if ascending else 'DESC'} LIMIT ? OFFSET ?", (*args, limit, offset))
         return [dict(r) for r in rows], total
+
+
+def _equal_to(filters) -> tuple[list[str], list[Any]]:
+    """WHERE terms and their arguments for the (column, value) filters that are given."""
+    given = [(column, value) for column, value in filters if value]
+    return [f"{column} = ?" for column, _ in given], [value for _, value in given]

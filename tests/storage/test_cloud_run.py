@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 
 from sheet2video.storage import ObjectStore
-from tests.media import make_image, make_video
-from tests.run.conftest import CLOUD_ENV, KEY_SECRET, Server, cli
+from tests.run.conftest import CLOUD_ENV, KEY_SECRET, Server, cli, media_dir  # noqa: F401 (media_dir: the run tests' clips, a fixture)
 from tests.storage.conftest import S3_ENV
 
 REGION = "cn-hangzhou"
@@ -30,17 +29,8 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@pytest.fixture(scope="module")
-def media(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("cloud-media")
-    make_video(folder / "a.mp4", 2.0, "180x320", color="red")
-    make_video(folder / "b.mp4", 2.0, "320x180", color="green", with_audio=440)
-    make_image(folder / "c.png", "200x200", "blue")
-    return folder
-
-
 @pytest.fixture
-def cloud(tmp_path, s3_endpoint, s3_env, media):
+def cloud(tmp_path, s3_endpoint, s3_env, media_dir):
     """A bucket in REGION, an engine configured with it, and a campaign folder of local files."""
     bucket = f"camp-{uuid.uuid4().hex[:10]}"
     store = ObjectStore(bucket, endpoint_url=s3_endpoint, region=REGION)
@@ -49,8 +39,8 @@ def cloud(tmp_path, s3_endpoint, s3_env, media):
     empty.mkdir()  # the engine gets no local media: every input must come through the bucket
     engine = Server(tmp_path / "engine", empty, "--storage-endpoint", s3_endpoint, "--storage-bucket", bucket, "--storage-region", REGION)
     folder = tmp_path / "campaign"
-    shutil.copytree(media, folder / "media")
-    shutil.copy(media / "a.mp4", folder / "media" / "a-copy.mp4")  # same bytes, another name: one upload
+    shutil.copytree(media_dir, folder / "media")
+    shutil.copy(media_dir / "a.mp4", folder / "media" / "a-copy.mp4")  # same bytes, another name: one upload
     env = {**CLOUD_ENV, **S3_ENV}
     args = ["--backend", "aliyun", "--region", REGION, "--endpoint", engine.url, "--storage-endpoint", s3_endpoint,
             "--bucket", bucket, "--prefix", "camp"]
@@ -244,14 +234,14 @@ def test_bucket_without_region_is_a_config_error(cloud):
     assert result.returncode == 2 and "--bucket needs --region" in result.stderr, result.stderr
 
 
-def test_embedded_engine_reads_and_writes_the_bucket(tmp_path, s3_endpoint, s3_env, media):
+def test_embedded_engine_reads_and_writes_the_bucket(tmp_path, s3_endpoint, s3_env, media_dir):
     """`run --bucket B --storage-endpoint URL` with the embedded engine: media named as oss:// URLs
     come through the layer, the output goes into the bucket with a create-only put."""
     bucket = f"emb-{uuid.uuid4().hex[:10]}"
     store = ObjectStore(bucket, endpoint_url=s3_endpoint, region=REGION)
     store._client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-    store.put_file(media / "a.mp4", "in/a.mp4")
-    store.put_file(media / "c.png", "in/c.png")
+    store.put_file(media_dir / "a.mp4", "in/a.mp4")
+    store.put_file(media_dir / "c.png", "in/c.png")
     sheet = tmp_path / "emb.csv"
     sheet.write_text("id,media:Opening,media:Product,titles,count,width,height,max_duration,shot_duration,output\n"
                      f'e0,oss://{bucket}/in/a.mp4,oss://{bucket}/in/c.png,Hello,1,180,320,2,1,oss://{bucket}/out/e0_{{index}}.mp4\n')
