@@ -15,10 +15,10 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: install
-	$(BIN)/python -m sheet2video.demo
+	$(BIN)/python -m sheet2video.samples.demo
 
 farm-demo: install  # Redis, an S3 server, two workers and the engine on loopback; all stopped after
-	$(BIN)/python -m sheet2video.engine.farm.demo
+	$(BIN)/python -m sheet2video.samples.farm_demo
 
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider

@@ -57,7 +57,7 @@ def max_in_window(times: list[float], window: float = 1.0) -> int:
 
 
 def submit_qps(reps: int = 3) -> Result:
-    from sheet2video.runner import RunOptions, run_sheet
+    from sheet2video.run.runner import RunOptions, run_sheet
 
     media = WORK / "media-typical"
     typical_media(media)
@@ -101,7 +101,7 @@ def submit_qps(reps: int = 3) -> Result:
         "submit_qps_ratio", ">= 0.95", rates,
         detail={
             "jobs": JOBS, "qps_limit": QPS,
-            "measured": "sheet2video.runner.run_sheet(500-row CSV, RunOptions(endpoint=engine, qps=20, wait=False, "
+            "measured": "sheet2video.run.runner.run_sheet(500-row CSV, RunOptions(endpoint=engine, qps=20, wait=False, "
                         "max_in_flight=501)) against an Engine(render_outputs=False, qps=20) on loopback; arrival "
                         "times recorded server-side by a WSGI wrapper installed before start(); rate = "
                         "(submits − 1) / (last arrival − first arrival)",
@@ -121,9 +121,9 @@ def submit_qps(reps: int = 3) -> Result:
 def get_latency(reps: int = 3, pollers: int = 50, interval: float = 0.5, rounds: int = 20) -> Result:
     """p99 of GetBatchMediaProducingJob with 50 concurrent pollers (each polls every ``interval`` s,
     the runner's fastest poll)."""
-    from sheet2video.campaign import plan_campaign
-    from sheet2video.sheet import read_sheet
-    from sheet2video.templating import load_template_set
+    from sheet2video.plan.campaign import plan_campaign
+    from sheet2video.sheets.read import read_sheet
+    from sheet2video.plan.templating import load_template_set
 
     media = WORK / "media-typical"
     typical_media(media)

@@ -102,12 +102,12 @@ def plan_sheet_tasks(sheet_path: Path, media_root: Path, data: Path, outputs: Pa
 
     Speech is synthesised here (and cached under ``data``), so timing a later ``render()`` of a
     task measures the render alone."""
-    from sheet2video.campaign import plan_campaign
-    from sheet2video.engine.media import MediaResolver, output_relpath
-    from sheet2video.engine.planner import JobPlanner
-    from sheet2video.engine.tts import DefaultSynthesizer
-    from sheet2video.sheet import read_sheet
-    from sheet2video.templating import load_template_set
+    from sheet2video.plan.campaign import plan_campaign
+    from sheet2video.engine.media.sources import MediaResolver, output_relpath
+    from sheet2video.engine.timeline.planner import JobPlanner
+    from sheet2video.engine.speech.synthesis import DefaultSynthesizer
+    from sheet2video.sheets.read import read_sheet
+    from sheet2video.plan.templating import load_template_set
 
     planner = JobPlanner(MediaResolver(media_root, data / "downloads"), DefaultSynthesizer(data / "speech"))
     tasks = []

@@ -7,8 +7,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from sheet2video.ims.client import ImsClient
-from sheet2video.ims.credentials import Credentials
+from sheet2video.cloud.client import ImsClient
+from sheet2video.cloud.credentials import Credentials
 
 FINAL = ("Finished", "Failed")
 
@@ -17,7 +17,7 @@ FINAL = ("Finished", "Failed")
 def engine(data: Path, media_root: Path, *, wrap: Callable | None = None, **config: Any) -> Iterator[tuple[Any, str, str, str]]:
     """A started Engine → (engine, url, key id, secret). ``wrap(app) -> app`` wraps the WSGI app
     before ``start()`` (e.g. to record arrival times)."""
-    from sheet2video.engine.server import Engine, EngineConfig, ephemeral_keys
+    from sheet2video.engine.api.server import Engine, EngineConfig, ephemeral_keys
 
     keys = ephemeral_keys()
     key_id, secret = next(iter(keys.items()))

@@ -3,7 +3,7 @@ with the same two renders at a time; the recovery time after a worker is killed;
 measured per-output cost, a 900-output campaign on 1, 4 and 16 workers (on paper).
 
 The services are the ones tests/farm starts (redis-server, moto's S3 server, worker processes),
-reused from tests/farm/conftest.py rather than written twice.
+reused from tests/engine/farm/conftest.py rather than written twice.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import uuid
 from bench import engine_util
 from bench.common import WORK, Result, log, stats
 from bench.media import small_media, typical_row, write_csv
-from sheet2video.engine.farm.demo import _listening
+from sheet2video.samples.farm_demo import _listening
 
 OUTPUTS = 20
 
@@ -25,12 +25,12 @@ def farm_benchmarks(reps: int = 3) -> list[Result]:
     import subprocess
     import sys
 
-    from sheet2video.campaign import plan_campaign
+    from sheet2video.plan.campaign import plan_campaign
     from sheet2video.engine.farm.setup import executor_factory
-    from sheet2video.sheet import read_sheet
-    from sheet2video.storage import ObjectStore
-    from sheet2video.templating import load_template_set
-    from tests.farm.conftest import S3_ENV, Redis, Worker, freeze_mid_render, received
+    from sheet2video.sheets.read import read_sheet
+    from sheet2video.cloud.storage import ObjectStore
+    from sheet2video.plan.templating import load_template_set
+    from tests.engine.farm.conftest import S3_ENV, Redis, Worker, freeze_mid_render, received
     from tests.reliability.conftest import base_env, free_port, wait_until
 
     work = WORK / "farm"

@@ -95,7 +95,7 @@ def plan_benchmarks(reps: int = 3) -> list[Result]:
         detail = {
             "file": f"{ROWS:,} rows × {len(HEADERS)} columns ({path.suffix[1:]}, {path.stat().st_size / 2**20:.1f} MiB), "
                     "script template set, every row valid, 1–3 outputs per row",
-            "measured": f"in-process sheet2video.sheet.read_sheet + campaign.plan_campaign (what `sheet2video plan` "
+            "measured": f"in-process sheet2video.sheets.read.read_sheet + campaign.plan_campaign (what `sheet2video plan` "
                         f"does, without printing) / {'bare ' if reference == 'pandas' else ''}{reader} of the same file; "
                         "each in a fresh process, "
                         "imports before the clock",
@@ -133,9 +133,9 @@ def plan_benchmarks(reps: int = 3) -> list[Result]:
 def _same_jobs(path: Path) -> str:
     """That the reference does the same work: its five parameters equal the plan's, row by row."""
     from bench.pandas_jinja import load_templates, plan
-    from sheet2video.campaign import plan_campaign
-    from sheet2video.sheet import read_sheet
-    from sheet2video.templating import load_template_set
+    from sheet2video.plan.campaign import plan_campaign
+    from sheet2video.sheets.read import read_sheet
+    from sheet2video.plan.templating import load_template_set
 
     theirs = plan(path, load_templates())
     ours = plan_campaign(read_sheet(path), load_template_set("script"))

@@ -48,11 +48,11 @@ def main(mode: str, path: str) -> dict:
 
     if mode == "plan":
         import sheet2video.engine.compose.transitions  # noqa: F401  (imported by the checks on first use)
-        import sheet2video.engine.fonts  # noqa: F401
-        import sheet2video.engine.voices  # noqa: F401
-        from sheet2video.campaign import plan_campaign
-        from sheet2video.sheet import read_sheet
-        from sheet2video.templating import load_template_set
+        import sheet2video.engine.text.fonts  # noqa: F401
+        import sheet2video.engine.speech.voices  # noqa: F401
+        from sheet2video.plan.campaign import plan_campaign
+        from sheet2video.sheets.read import read_sheet
+        from sheet2video.plan.templating import load_template_set
 
         template_set = load_template_set("script")
         before = _rss_mb()
@@ -101,13 +101,13 @@ def profile(sheet_path: Path, rows: int = 2000) -> dict:
     import cProfile
     import pstats
 
-    from sheet2video.campaign import plan_campaign
-    from sheet2video.sheet import read_sheet
-    from sheet2video.templating import load_template_set
+    from sheet2video.plan.campaign import plan_campaign
+    from sheet2video.sheets.read import read_sheet
+    from sheet2video.plan.templating import load_template_set
 
     import sheet2video.engine.compose.transitions  # noqa: F401  (as in mode plan: imports are not the plan's time)
-    import sheet2video.engine.fonts  # noqa: F401
-    import sheet2video.engine.voices  # noqa: F401
+    import sheet2video.engine.text.fonts  # noqa: F401
+    import sheet2video.engine.speech.voices  # noqa: F401
 
     template_set = load_template_set("script")
     sheet = read_sheet(sheet_path)

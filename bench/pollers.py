@@ -23,8 +23,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def main(argv: list[str]) -> dict:
-    from sheet2video.ims.client import ImsClient
-    from sheet2video.ims.credentials import Credentials
+    from sheet2video.cloud.client import ImsClient
+    from sheet2video.cloud.credentials import Credentials
 
     url, key_id, interval, rounds, *job_ids = argv
     interval, rounds = float(interval), int(rounds)

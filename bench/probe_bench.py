@@ -1,5 +1,5 @@
 """``probe_cached_vs_plain`` / ``probe_cold_vs_plain``: planning a 500-row sheet that names 50
-distinct local files with plan-time media probing (sheet2video.preflight_media), its cache warm or
+distinct local files with plan-time media probing (sheet2video.plan.media_preflight), its cache warm or
 cold, against the same plan with probing off (``--no-probe``)."""
 
 from __future__ import annotations
@@ -49,10 +49,10 @@ def _rows() -> list[list]:
 
 def _plan(path: Path, probe: bool) -> tuple[float, dict]:
     """``read_sheet`` + ``plan_campaign`` as ``sheet2video plan`` does, with or without the media check."""
-    from sheet2video.campaign import plan_campaign
-    from sheet2video.preflight_media import MediaCheck
-    from sheet2video.sheet import read_sheet
-    from sheet2video.templating import load_template_set
+    from sheet2video.plan.campaign import plan_campaign
+    from sheet2video.plan.media_preflight import MediaCheck
+    from sheet2video.sheets.read import read_sheet
+    from sheet2video.plan.templating import load_template_set
 
     template_set = load_template_set("script")
     spent = []
@@ -73,8 +73,8 @@ def _plan(path: Path, probe: bool) -> tuple[float, dict]:
 
 
 def probe_benchmarks(reps: int = 3) -> list[Result]:
-    import sheet2video.preflight_media  # noqa: F401  (PyAV and the templates load before any clock)
-    from sheet2video.preflight_media import CACHE_NAME
+    import sheet2video.plan.media_preflight  # noqa: F401  (PyAV and the templates load before any clock)
+    from sheet2video.plan.media_preflight import CACHE_NAME
 
     work = WORK / "probe"
     names = _media(work / "media")

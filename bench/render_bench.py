@@ -20,7 +20,7 @@ from bench.media import small_media, typical_media, typical_row, write_csv
 
 def engine_defaults() -> dict:
     """The engine's own defaults (EngineConfig) for what a render is given: threads, preset, workers."""
-    from sheet2video.engine.server import EngineConfig
+    from sheet2video.engine.api.server import EngineConfig
 
     out = {}
     for f in dataclasses.fields(EngineConfig):
@@ -41,7 +41,7 @@ def _cpu_and_wall(fn) -> tuple[float, float]:
 
 
 def _probe_summary(path: str) -> dict:
-    from sheet2video.engine.probe import probe
+    from sheet2video.engine.media.probe import probe
 
     info = probe(path)
     return {"duration": round(info.duration, 3), "size": f"{info.width}x{info.height}", "fps": info.fps,
@@ -204,9 +204,9 @@ CONFIGS = [
 
 
 def batch_benchmark(reps: int = 3) -> list[Result]:
-    from sheet2video.campaign import plan_campaign
-    from sheet2video.sheet import read_sheet
-    from sheet2video.templating import load_template_set
+    from sheet2video.plan.campaign import plan_campaign
+    from sheet2video.sheets.read import read_sheet
+    from sheet2video.plan.templating import load_template_set
 
     work = WORK / "batch"
     shutil.rmtree(work, ignore_errors=True)

@@ -74,7 +74,7 @@ def _why(r: dict) -> list[str]:
             "See \"Planning speed\" below for what the plan spends per row.")
         return out
     if name == "submit_qps_ratio":
-        from sheet2video.runner import QPS_MARGIN
+        from sheet2video.run.runner import QPS_MARGIN
 
         return [
             f"* **`submit_qps_ratio`** — rate {r['ratio']:.3f} × 20/s; most requests in any 1-second window "
@@ -140,8 +140,8 @@ def _plan_section(by: dict) -> list[str]:
         "",
         "What `plan_csv_vs_pandas_jinja` changed (it stood at 1.16–1.44 against the pandas + jinja2 script, "
         "unmeasured by the bench): a template that reads nothing but its row's cells (found in its source by "
-        "`sheet2video/template_scan.py`: no other variable, include or random filter, literal column names) is "
-        "rendered once per distinct tuple of the cells it reads (`sheet2video/render_memo.py`) — campaign rows "
+        "`sheet2video/plan/template_scan.py`: no other variable, include or random filter, literal column names) is "
+        "rendered once per distinct tuple of the cells it reads (`sheet2video/plan/render_memo.py`) — campaign rows "
         "share their style cells, so EditingConfig renders once for the whole sheet here; every job is still "
         "parsed, validated and hashed, a render that reported a bad cell is never kept, and a template whose "
         "renders never repeat stops being memoised after 64 rows. And the sandbox calls the public methods of "

@@ -62,12 +62,12 @@ def _empty(store) -> None:
 def storage_benchmarks(reps: int = 3) -> list[Result]:
     import boto3
 
-    from sheet2video.cloud_media import CloudMedia
-    from sheet2video.engine.server import Engine, EngineConfig, ephemeral_keys
-    from sheet2video.ims.client import ImsClient
-    from sheet2video.ims.credentials import Credentials
-    from sheet2video.runner import Reporter
-    from sheet2video.storage import ObjectStore
+    from sheet2video.cloud.local_media import CloudMedia
+    from sheet2video.engine.api.server import Engine, EngineConfig, ephemeral_keys
+    from sheet2video.cloud.client import ImsClient
+    from sheet2video.cloud.credentials import Credentials
+    from sheet2video.run.runner import Reporter
+    from sheet2video.cloud.storage import ObjectStore
 
     os.environ.update(ENV)
     work = WORK / "storage"

@@ -32,8 +32,8 @@ def _rtf(synth, voice: str | None, reps: int) -> list[float]:
 
 
 def tts_benchmarks(reps: int = 5) -> list[Result]:
-    from sheet2video.engine import piper_tts
-    from sheet2video.engine.tts import DefaultSynthesizer
+    from sheet2video.engine.speech import piper as piper_tts
+    from sheet2video.engine.speech.synthesis import DefaultSynthesizer
 
     synth = DefaultSynthesizer(tempfile.mkdtemp(prefix="bench-tts-"))
     synth.synthesize("Warm up.", None, None)  # loads the model (sha256 + alignment patch) once

@@ -4,7 +4,7 @@
     .venv/bin/python example_sheets/make_examples.py --media   # and the sample media in media/
 
 The sheets reference media by paths relative to this folder (``media/opening_1.mp4``); the media
-are generated, not committed: ``python -m sheet2video.samples example_sheets/media``.
+are generated, not committed: ``python -m sheet2video.samples.media example_sheets/media``.
 """
 
 from __future__ import annotations
@@ -243,7 +243,7 @@ def text_width(text: str) -> int:
 def check(stem: str, columns: list[str], rows: list[list]) -> None:
     """Keep the examples inside the documented limits and cheap to render."""
     try:
-        from sheet2video.samples import SAMPLES
+        from sheet2video.samples.media import SAMPLES
     except ImportError:
         names = None
     else:
@@ -341,7 +341,7 @@ def main(argv: list[str]) -> int:
         write_csv(HERE / f"{stem}.csv", columns, rows)
         print(f"wrote {stem}.xlsx and {stem}.csv ({len(rows)} rows)")
     if "--media" in argv:
-        from sheet2video.samples import generate_sample_media
+        from sheet2video.samples.media import generate_sample_media
 
         paths = generate_sample_media(HERE / "media", force="--force" in argv)
         print(f"sample media ready in {HERE / 'media'} ({len(paths)} files)")

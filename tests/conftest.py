@@ -40,7 +40,7 @@ def write_xlsx(tmp_path):
 
 
 # Sheets in these tests name media files that do not exist (they test templating and validation), or
-# test the engine's render-time refusals of bad files: plan-time probing (tests/test_plan_media.py) would
+# test the engine's render-time refusals of bad files: plan-time probing (tests/plan/test_media_preflight.py) would
 # stop them first. SHEET2VIDEO_NO_PROBE is the documented escape hatch.
 _SHEETS_WITHOUT_REAL_MEDIA = {"test_plan.py", "test_bad_input.py"}
 

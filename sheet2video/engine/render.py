@@ -1,9 +1,9 @@
 """Run FFmpeg for one render task and check the result.
 
 The composition itself (one FFmpeg process, the whole video in one filtergraph) is built by
-:mod:`sheet2video.engine.compose`; the task is plain data (:mod:`sheet2video.engine.task`).
+:mod:`sheet2video.engine.compose`; the task is plain data (:mod:`sheet2video.engine.timeline.task`).
 :func:`render` writes to a temp name in the output folder, checks that file against the task
-(:mod:`sheet2video.engine.verify`: streams, frame count, durations) and renames it only then.
+(:mod:`sheet2video.engine.media.verify`: streams, frame count, durations) and renames it only then.
 
 Pixels never pass through Python.
 """
@@ -11,6 +11,7 @@ Pixels never pass through Python.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import signal
 import subprocess
@@ -23,12 +24,13 @@ from sheet2video.engine.compose.graph import even
 from sheet2video.engine.compose.titles import write_png
 from sheet2video.engine.compose.graph import SAMPLE_RATE, escape_filter_value, ms
 from sheet2video.engine.ffmpeg import FFMPEG_ENV, ffmpeg_exe
-from sheet2video.engine.poster import extract_poster, poster_path
-from sheet2video.engine.verify import check, video_end
-from sheet2video.engine.task import Caption, Music, RenderResult, RenderTask, Shot, SpeechClip, Sticker, TextOverlay
+from sheet2video.engine.media.poster import extract_poster, poster_path
+from sheet2video.engine.media.verify import check, video_end
+from sheet2video.engine.timeline.task import Caption, Music, RenderResult, RenderTask, Shot, SpeechClip, Sticker, TextOverlay
 from sheet2video.errors import RenderError
 
 __all__ = [
+    "die_with",
     "Shot",
     "TextOverlay",
     "SpeechClip",
@@ -89,7 +91,7 @@ def _check_inputs(task: RenderTask) -> None:
             )
     if task.music is not None:
         # A looped (-stream_loop -1) input that yields no audio would never end: check it first.
-        from sheet2video.engine.probe import probe
+        from sheet2video.engine.media.probe import probe
 
         info = probe(task.music.path)
         if not info.has_audio:
@@ -98,7 +100,7 @@ def _check_inputs(task: RenderTask) -> None:
 
 def _diagnose(task: RenderTask) -> RenderError | None:
     """After FFmpeg failed: name the input that cannot be read, if any."""
-    from sheet2video.engine.probe import probe
+    from sheet2video.engine.media.probe import probe
 
     for path in dict.fromkeys(_input_files(task)):
         try:
@@ -122,13 +124,14 @@ _PR_SET_PDEATHSIG = 1
 _PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
 
 
-def _dies_with(parent: int):
-    def in_child() -> None:  # between fork and exec: no locks, no imports
-        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:  # the engine died before the line above: nobody is left to signal us
-            os._exit(1)
-
-    return in_child
+def die_with(parent: int) -> None:
+    """Have this process killed (SIGKILL) when its parent dies; exit now if ``parent`` is gone
+    already. Safe between fork and exec (no locks, no imports); nothing off Linux."""
+    if _PRCTL is None:
+        return
+    _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above: nobody is left to signal us
+        os._exit(1)
 
 
 def render(
@@ -158,7 +161,7 @@ def render(
         try:
             proc = subprocess.run(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout,
-                preexec_fn=_dies_with(os.getpid()) if _PRCTL else None,
+                preexec_fn=functools.partial(die_with, os.getpid()) if _PRCTL else None,
                 start_new_session=True,  # a terminal's Ctrl+C is sheet2video's to handle, not a failed render
             )
         except subprocess.TimeoutExpired:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from sheet2video.engine.poster import poster_path
-from sheet2video.ledger import Entry, Ledger, ledger_path
+from sheet2video.engine.media.poster import poster_path
+from sheet2video.run.ledger import Entry, Ledger, ledger_path
 from sheet2video.report.words import WORKING_WORDS, explain, kind_of, next_step, split_error
 
 

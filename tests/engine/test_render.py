@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 
-from sheet2video.engine import fonts
+from sheet2video.engine.text import fonts
 from sheet2video.engine.render import (
     Music,
     RenderTask,
@@ -256,7 +256,7 @@ def test_title_changes_pixels(media, tmp_path):
     assert rows.max() < H // 2  # the title sits in the upper part of the frame
 
 
-# Scripts, emoji, fonts, styling and stacking of titles: tests/engine/test_titles.py
+# Scripts, emoji, fonts, styling and stacking of titles: tests/engine/compose/test_titles.py
 
 
 def test_long_title_is_wrapped_or_shrunk_to_fit(media, tmp_path):

@@ -82,7 +82,7 @@ def copy_media(media_dir: Path, root: Path) -> Path:
 def preview_templates(tmp_path_factory) -> Path:
     """The built-in script templates with OutputConfig.GeneratePreviewOnly: jobs are planned
     (media resolved and probed, timeline built) but no video is encoded — fast campaigns."""
-    from sheet2video.templating import BUILTIN_DIR
+    from sheet2video.plan.templating import BUILTIN_DIR
 
     folder = tmp_path_factory.mktemp("templates") / "preview"
     shutil.copytree(BUILTIN_DIR / "script", folder)
@@ -303,8 +303,8 @@ class Serve:
         return counts
 
     def client(self, **kw):
-        from sheet2video.ims.client import ImsClient
-        from sheet2video.ims.credentials import Credentials
+        from sheet2video.cloud.client import ImsClient
+        from sheet2video.cloud.credentials import Credentials
 
         return ImsClient(self.url, Credentials(KEY_ID, KEY_SECRET), **kw)
 

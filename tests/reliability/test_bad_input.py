@@ -234,7 +234,7 @@ def template_set(name: str, replace: dict[str, str] | None = None, files: dict[s
     """A copy of the built-in script set with text replaced in input_config, or files overwritten."""
 
     def build(w: Work) -> Path:
-        from sheet2video.templating import BUILTIN_DIR
+        from sheet2video.plan.templating import BUILTIN_DIR
 
         folder = w.root / "templates" / name
         shutil.copytree(BUILTIN_DIR / "script", folder)

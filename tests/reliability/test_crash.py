@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from sheet2video.engine.probe import probe
+from sheet2video.engine.media.probe import probe
 from tests.reliability.conftest import (
     CLOUD_ENV, FIGURES, SEED, assert_cells_kept, base_env, campaign_rows, cell_values, cli, copy_media, result_table,
     soak, wait_until, write_workbook,

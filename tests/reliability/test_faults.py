@@ -1,7 +1,7 @@
 """Fault campaigns: an engine that answers 5xx, throttles, drops connections, answers slowly and
 crashes after accepting a Submit — the run still ends with every row done exactly once.
 
-The faults come from ``serve --faults SPEC`` (sheet2video/engine/faults.py), seeded from the
+The faults come from ``serve --faults SPEC`` (sheet2video/engine/api/faults.py), seeded from the
 session seed. A supervisor restarts ``serve`` whenever a crash fault kills it.
 """
 
@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from sheet2video.engine.faults import Faults
+from sheet2video.engine.api.faults import Faults
 from sheet2video.errors import ConfigError
 from tests.reliability.conftest import (
     CLOUD_ENV, FIGURES, SEED, assert_cells_kept, assert_no_traceback, base_env, campaign_rows, cell_values, cli,

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 from sheet2video.cli import cli
 from sheet2video.errors import ImsError
-from sheet2video.templating import split_lines
+from sheet2video.plan.templating import split_lines
 from tests.reliability.conftest import FIGURES, KEY_ID, KEY_SECRET, SEED, soak
 
 SETTINGS = settings(max_examples=soak(40, 400), deadline=None, database=None, derandomize=False,
@@ -115,7 +115,7 @@ def test_generated_sheets_plan_or_refuse_cleanly(tmp_path_factory, sheet):
         assert not list(folder.glob(".sheet2video")), "a refused sheet wrote state"
         return
     # accepted: every title is the cell's own text, line by line — never evaluated
-    from sheet2video.sheet import read_sheet
+    from sheet2video.sheets.read import read_sheet
 
     by_key = {}
     for line in result.stdout.splitlines():
@@ -140,9 +140,9 @@ def fuzz_engine(tmp_path_factory, media_dir):
 
     import av
 
-    from sheet2video.engine.server import Engine, EngineConfig
-    from sheet2video.ims.client import ImsClient
-    from sheet2video.ims.credentials import Credentials
+    from sheet2video.engine.api.server import Engine, EngineConfig
+    from sheet2video.cloud.client import ImsClient
+    from sheet2video.cloud.credentials import Credentials
 
     base = tmp_path_factory.mktemp("fuzz")
     root, outside = base / "root", base / "outside"

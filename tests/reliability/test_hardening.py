@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from sheet2video.errors import ImsError
-from sheet2video.ims import signing
+from sheet2video.cloud import signing
 from tests.reliability.conftest import FIGURES, KEY_ID, KEY_SECRET, copy_media, soak, wait_until
 
 API_VERSION = "2020-11-09"
@@ -122,7 +122,7 @@ def test_refuses_unsigned_wrong_key_replayed_stale_and_tampered_requests(engine)
 
 def test_bounds_request_sizes(engine):
     url = engine.url
-    from sheet2video.engine.server import MAX_BODY_BYTES
+    from sheet2video.engine.api.server import MAX_BODY_BYTES
 
     big = {"EditingConfig": "x" * (MAX_BODY_BYTES + 1)}
     response = post(signed(url, "SubmitBatchMediaProducingJob", form=big))
@@ -152,7 +152,7 @@ def test_bounds_request_sizes(engine):
 
 
 def test_binds_loopback_unless_told(tmp_path, media_dir, serve):
-    from sheet2video.engine.server import Engine, EngineConfig
+    from sheet2video.engine.api.server import Engine, EngineConfig
 
     root = tmp_path / "root"
     copy_media(media_dir, root)

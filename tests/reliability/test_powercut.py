@@ -19,13 +19,13 @@ import time
 
 import openpyxl
 
-from sheet2video.writeback import remove_leftover_temps
+from sheet2video.sheets.write import remove_leftover_temps
 from tests.reliability.conftest import FIGURES, ROOT, SEED, campaign_rows, soak, write_workbook
 
 ROWS = 1500
 WRITER = """
 import sys
-from sheet2video.writeback import RowUpdate, write_back
+from sheet2video.sheets.write import RowUpdate, write_back
 n = int(sys.argv[2])
 updates = [RowUpdate(row=i + 2, key=f"r{i}", values={"job_id": f"{i:032x}", "status": "Finished",
                                                      "videos": f"videos/r{i}_0.mp4", "error": ""}) for i in range(n)]

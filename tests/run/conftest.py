@@ -77,8 +77,8 @@ class Server:
         threading.Thread(target=lambda: self.log.extend(self.proc.stderr), daemon=True).start()  # keep the pipe drained
 
     def client(self):
-        from sheet2video.ims.client import ImsClient
-        from sheet2video.ims.credentials import Credentials
+        from sheet2video.cloud.client import ImsClient
+        from sheet2video.cloud.credentials import Credentials
 
         return ImsClient(self.url, Credentials(KEY_ID, KEY_SECRET))
 

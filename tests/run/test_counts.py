@@ -83,9 +83,9 @@ def test_mixed_sheet_counts_add_up_and_say_what_to_do(write_xlsx, campaign, tmp_
 def test_a_disabled_row_sharing_its_job_key_keeps_the_group_rows_in_place(tmp_path):
     """Rows sharing a key are matched in order on write: a disabled row among them gets its own
     update (even outside --rows), so its neighbours' results do not slide onto it."""
-    from sheet2video.outcomes import disabled_rows, disabled_status
-    from sheet2video.sheet import read_sheet
-    from sheet2video.writeback import RowUpdate, write_back
+    from sheet2video.run.outcomes import disabled_rows, disabled_status
+    from sheet2video.sheets.read import read_sheet
+    from sheet2video.sheets.write import RowUpdate, write_back
 
     path = tmp_path / "grouped.csv"
     path.write_text("job,group,media,enabled\nA,g0,x.mp4,no\nA,g1,y.mp4,\nB,g1,z.mp4,\nA,g2,w.mp4,\n")

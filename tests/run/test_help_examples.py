@@ -120,8 +120,8 @@ def shim(folder: Path, repo: Path) -> Path:
 import os, sys
 sys.path.insert(0, {str(repo)!r})
 if os.environ.get("SHEET2VIDEO_TEST_CLOUD"):
-    import sheet2video.backends
-    sheet2video.backends.region_endpoint = lambda region: os.environ["SHEET2VIDEO_TEST_CLOUD"]
+    import sheet2video.run.backends
+    sheet2video.run.backends.region_endpoint = lambda region: os.environ["SHEET2VIDEO_TEST_CLOUD"]
 from sheet2video.cli import main
 main()
 """)
@@ -165,8 +165,8 @@ FARM_REDIS_PORT, FARM_S3_PORT, FARM_BUCKET = 6390, 9100, "renders"  # as the far
 
 def start_farm_services(folder: Path, env: dict) -> list[subprocess.Popen]:
     """The broker and bucket the farm examples name: redis-server and an S3 server (moto) on loopback."""
-    from tests.farm.conftest import Redis
-    from tests.storage.conftest import S3_ENV, _wait_listening
+    from tests.engine.farm.conftest import Redis
+    from tests.cloud.conftest import S3_ENV, _wait_listening
 
     env.update(S3_ENV)
     redis = Redis(folder / "redis")

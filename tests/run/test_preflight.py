@@ -5,9 +5,9 @@ import json
 import re
 from pathlib import Path
 
-from sheet2video.columns import columns_read, unknown_columns
-from sheet2video.sheet import read_sheet
-from sheet2video.templating import load_template_set
+from sheet2video.plan.columns import columns_read, unknown_columns
+from sheet2video.sheets.read import read_sheet
+from sheet2video.plan.templating import load_template_set
 from tests.run.conftest import cli
 
 HEADER = "id,media:Opening,titles,count,width,height,max_duration,shot_duration"

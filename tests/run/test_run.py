@@ -154,7 +154,7 @@ def test_csv_round_trip_bom_semicolon_crlf(campaign, tmp_path):
 
 
 def test_lock_held_exits_3(campaign, tmp_path):
-    from sheet2video.ledger import SheetLock
+    from sheet2video.run.ledger import SheetLock
     from sheet2video.locks import ExclusiveLock
 
     sheet = campaign(rows=1)
@@ -289,10 +289,10 @@ def test_cloud_shaped_job_media_ids_and_oss_output_through_a_server(campaign, se
 
 def test_many_jobs_in_flight_are_polled_with_list_pages(campaign, tmp_path, monkeypatch):
     """15 jobs in flight: the runner screens them with List and reads only changed ones with Get."""
-    from sheet2video.engine.server import Engine, EngineConfig
-    from sheet2video.runner import RunOptions, run_sheet
+    from sheet2video.engine.api.server import Engine, EngineConfig
+    from sheet2video.run.runner import RunOptions, run_sheet
 
-    import sheet2video.runner as runner_module
+    import sheet2video.run.runner as runner_module
 
     monkeypatch.setattr(runner_module, "LIST_SCREEN_MIN", 0)  # screen with List however few jobs remain
     sheet = campaign(rows=15)

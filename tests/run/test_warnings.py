@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-from sheet2video.job_answers import _job_error
+from sheet2video.run.job_answers import job_error
 
 
 def test_job_level_warnings_become_the_rows_warning():
     """The engine's answer: warnings per sub-job in the job's ExtendOutput (the official sub-job model has none)."""
     job = {"Status": "Finished", "ExtendOutput": json.dumps({"Warnings": {"s1": ["cut.jpg: truncated"], "s2": ["cut.jpg: truncated"]}}),
            "SubJobList": [{"Status": "Success"}, {"Status": "Success"}]}
-    assert _job_error(job) == "warning: cut.jpg: truncated"
-    assert _job_error({"Status": "Finished", "ExtendOutput": "not json", "SubJobList": [{"Status": "Success"}]}) == ""
+    assert job_error(job) == "warning: cut.jpg: truncated"
+    assert job_error({"Status": "Finished", "ExtendOutput": "not json", "SubJobList": [{"Status": "Success"}]}) == ""

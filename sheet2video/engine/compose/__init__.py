@@ -25,7 +25,7 @@ from sheet2video.engine.compose.overlays import stickers
 from sheet2video.engine.compose.titles import title_overlay
 from sheet2video.engine.compose.video import slots, video_track
 from sheet2video.engine.ffmpeg import ffmpeg_exe, is_modern
-from sheet2video.engine.task import RenderTask
+from sheet2video.engine.timeline.task import RenderTask
 
 __all__ = ["build_command", "escape_filter_value", "validate"]
 

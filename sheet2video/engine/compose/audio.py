@@ -15,9 +15,9 @@ from __future__ import annotations
 import math
 
 from sheet2video.engine.compose.graph import AFMT, SAMPLE_RATE, Graph, absolute, atempo_chain, ms, num, samples, sec
-from sheet2video.engine.loudness import LIMIT, MUSIC_UNDER_SPEECH
+from sheet2video.engine.speech.loudness import LIMIT, MUSIC_UNDER_SPEECH
 from sheet2video.engine.compose.video import Slot
-from sheet2video.engine.task import RenderTask
+from sheet2video.engine.timeline.task import RenderTask
 
 DEFAULT_MUSIC_VOLUME = 0.3  # the IMS default; the volume at which music sits MUSIC_UNDER_SPEECH under the voice
 MUSIC_FADE_IN_MS = 300

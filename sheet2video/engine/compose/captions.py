@@ -7,7 +7,7 @@ is one event for the whole clip (its length is exact). Events are offset by the 
 overlap, and end with their clip and with the video.
 
 Drawing (:func:`caption_filters`): one ``.ass`` file per output, ``PlayResX/Y`` = the output size and
-``WrapStyle: 2`` — libass never wraps; lines are broken here by :mod:`sheet2video.engine.linebreak`
+``WrapStyle: 2`` — libass never wraps; lines are broken here by :mod:`sheet2video.engine.text.linebreak`
 (BudouX phrases for CJK, kinsoku, Latin balanced), measured with the real font through Pillow, at
 most two lines (a single event that still needs more is drawn smaller).
 
@@ -39,10 +39,11 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from sheet2video.engine import fonts, linebreak
+from sheet2video.engine.text import fonts
+from sheet2video.engine.text import linebreak
 from sheet2video.engine.compose.graph import escape_filter_value, ms
 from sheet2video.engine.compose.layout import safe_area, title_band
-from sheet2video.engine.task import Caption, RenderTask
+from sheet2video.engine.timeline.task import Caption, RenderTask
 from sheet2video.errors import RenderError
 
 __all__ = ["ALIGNMENTS", "enabled", "plan_events", "events_for", "finish", "ass_text", "ass_path", "caption_filters", "escape_ass", "layout_event"]

@@ -29,7 +29,7 @@ Measured (1080×1920, 10 s, three 4:3 photos): ``blur`` instead of ``cover`` cos
 from __future__ import annotations
 
 from sheet2video.engine.compose.graph import Graph, absolute, color, even, still_input
-from sheet2video.engine.task import RenderTask, Shot
+from sheet2video.engine.timeline.task import RenderTask, Shot
 from sheet2video.errors import RenderError
 
 FIT_MODES = ("cover", "contain", "blur", "image", "color")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sheet2video.engine.compose.graph import Graph, absolute, num, still_input
-from sheet2video.engine.task import RenderTask
+from sheet2video.engine.timeline.task import RenderTask
 
 
 def stickers(g: Graph, task: RenderTask, cur: str) -> str:

@@ -44,10 +44,11 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageColor, ImageDraw, ImageFilter, ImageFont, features
 
-from sheet2video.engine import fonts, linebreak
+from sheet2video.engine.text import fonts
+from sheet2video.engine.text import linebreak
 from sheet2video.engine.compose.graph import Graph, color as parse_color
 from sheet2video.engine.compose.layout import safe_area
-from sheet2video.engine.task import TextOverlay
+from sheet2video.engine.timeline.task import TextOverlay
 from sheet2video.errors import RenderError
 
 __all__ = ["Layer", "layer", "write_png", "title_overlay", "alignment"]

@@ -14,8 +14,8 @@ from sheet2video.engine.compose import transitions
 from sheet2video.engine.compose import fit as fit_mode
 from sheet2video.engine.compose import motion
 from sheet2video.engine.compose.graph import SAMPLE_RATE, Graph, absolute, even, frames, ms, sec, still_input
-from sheet2video.engine.probe import is_svg_file
-from sheet2video.engine.task import RenderTask, Shot
+from sheet2video.engine.media.probe import is_svg_file
+from sheet2video.engine.timeline.task import RenderTask, Shot
 
 
 @dataclass

@@ -20,9 +20,9 @@ from typing import Any
 
 from sheet2video.engine.farm.app import AGAIN_PRIORITY, PRIORITY, RENDER_TASK, queue_depth, redact
 from sheet2video.engine.farm.wire import build
-from sheet2video.engine.poster import poster_path
+from sheet2video.engine.media.poster import poster_path
 from sheet2video.errors import RenderError
-from sheet2video.storage import content_key, file_sha256
+from sheet2video.cloud.storage import content_key, file_sha256
 
 log = logging.getLogger("sheet2video.farm")
 

@@ -10,7 +10,7 @@ from sheet2video.errors import ConfigError, StorageError
 
 
 def open_bucket(bucket: str | None, endpoint: str | None, region: str | None):
-    from sheet2video.storage import ObjectStore
+    from sheet2video.cloud.storage import ObjectStore
 
     if not bucket:
         raise ConfigError("the farm needs a bucket both the engine and the workers reach: give --storage-bucket")

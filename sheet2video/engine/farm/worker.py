@@ -21,7 +21,7 @@ from typing import Any
 
 from sheet2video.engine.farm.wire import MAX_ATTEMPTS, map_inputs, schema_problem
 from sheet2video.errors import Sheet2VideoError
-from sheet2video.storage import file_sha256
+from sheet2video.cloud.storage import file_sha256
 
 log = logging.getLogger("sheet2video.farm.worker")
 
@@ -163,12 +163,12 @@ def die_with_parent() -> None:
     """A pool process gets SIGKILL when the worker's main process dies (kill -9): its render's
     FFmpeg then dies with it (render.py, the same prctl), and the unacknowledged task goes to
     another worker."""
-    from sheet2video.engine.render import _PR_SET_PDEATHSIG, _PRCTL
+    from sheet2video.engine.render import die_with
 
-    if _PRCTL is not None:
-        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() == 1:  # the main process died before the line above
-            os._exit(1)
+    parent = os.getppid()
+    if parent == 1:  # the main process died already
+        os._exit(1)
+    die_with(parent)
 
 
 def default_name() -> str:

@@ -1,0 +1,97 @@
+"""Media references and output paths: what the engine may read and where it may write."""
+
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Response
+
+from sheet2video.engine.media.sources import MediaResolver, output_relpath
+from sheet2video.errors import RenderError
+
+
+@pytest.fixture
+def http_files():
+    """A loopback HTTP server with a small file and a big one; counts the requests it serves."""
+    served = {"count": 0}
+    files = {"/clip.mp4": b"\x00\x00\x00\x18ftypmp42" + b"x" * 1000, "/big.mp4": b"y" * 300_000}
+
+    def app(environ, start_response):
+        served["count"] += 1
+        body = files.get(environ["PATH_INFO"])
+        return Response(body or b"missing", status=200 if body else 404)(environ, start_response)
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", served
+    server.shutdown()
+
+
+@pytest.fixture
+def roots(tmp_path):
+    media = tmp_path / "media"
+    media.mkdir()
+    (media / "a.mp4").write_bytes(b"a")
+    (tmp_path / "secret.txt").write_text("outside the root")
+    return media, tmp_path
+
+
+def test_local_references_stay_inside_the_media_root(roots, tmp_path):
+    media, top = roots
+    resolver = MediaResolver(media, tmp_path / "cache")
+    assert resolver.resolve("a.mp4") == (media / "a.mp4").resolve()
+    assert resolver.resolve(str(media / "a.mp4")) == (media / "a.mp4").resolve()
+    assert resolver.resolve((media / "a.mp4").as_uri()) == (media / "a.mp4").resolve()
+    for bad in ("../secret.txt", str(top / "secret.txt"), (top / "secret.txt").as_uri(), "file:///etc/passwd", "/etc/passwd"):
+        with pytest.raises(RenderError) as caught:
+            resolver.resolve(bad)
+        assert caught.value.code == "InvalidMaterial.Forbidden", bad
+    (media / "link.mp4").symlink_to(top / "secret.txt")
+    with pytest.raises(RenderError, match="outside the media root"):
+        resolver.resolve("link.mp4")  # a symlink out of the root is followed, then refused
+    for scheme in ("ftp://host/a.mp4", "gopher://host/a", "data:video/mp4;base64,AAAA", "DATA:,x", "javascript:alert(1)"):
+        with pytest.raises(RenderError, match="unsupported media reference scheme") as caught:
+            resolver.resolve(scheme)
+        assert caught.value.code == "InvalidMaterial.Forbidden", scheme
+    with pytest.raises(RenderError) as caught:
+        resolver.resolve("C:/clips/a.mp4")  # a Windows path is a (missing) path, not a scheme
+    assert caught.value.code == "InvalidMaterial.NotFound"
+    with pytest.raises(RenderError) as caught:
+        resolver.resolve("missing.mp4")
+    assert caught.value.code == "InvalidMaterial.NotFound" and "missing.mp4" in caught.value.message
+
+
+def test_http_media_downloaded_once_within_limits(roots, tmp_path, http_files):
+    media, _ = roots
+    base, served = http_files
+    resolver = MediaResolver(media, tmp_path / "cache", max_download_bytes=100_000)
+    first = resolver.resolve(f"{base}/clip.mp4")
+    assert first.read_bytes().startswith(b"\x00\x00\x00\x18ftyp") and first.parent == tmp_path / "cache"
+    assert resolver.resolve(f"{base}/clip.mp4") == first and served["count"] == 1  # cached
+    with pytest.raises(RenderError) as caught:
+        resolver.resolve(f"{base}/big.mp4")
+    assert caught.value.code == "InvalidMaterial.TooLarge"
+    with pytest.raises(RenderError) as caught:
+        resolver.resolve(f"{base}/nothing.mp4")
+    assert caught.value.code == "InvalidMaterial.NotFound" and "404" in caught.value.message
+    assert not [p for p in (tmp_path / "cache").iterdir() if p.name.startswith(".dl-")]  # no partial files left
+
+
+@pytest.mark.parametrize(
+    "url, index, expected",
+    [
+        ("campaign/spring_{index}.mp4", 0, "campaign/spring_0.mp4"),
+        ("https://bucket.oss-cn-shanghai.aliyuncs.com/out/v_{index}.mp4", 3, "bucket.oss-cn-shanghai.aliyuncs.com/out/v_3.mp4"),
+        ("/abs/path/v_{index}.mp4", 1, "abs/path/v_1.mp4"),
+        ("盒马/开业_{index}.mp4", 0, "盒马/开业_0.mp4"),
+        ("name with spaces_{index}", 0, "name_with_spaces_0.mp4"),
+    ],
+)
+def test_output_paths_map_under_the_outputs_folder(url, index, expected):
+    assert output_relpath(url, index) == expected
+
+
+@pytest.mark.parametrize("url", ["../escape_{index}.mp4", "a/../../b_{index}.mp4", "https://h/../../x_{index}.mp4", "{index}/.."])
+def test_output_paths_never_escape(url):
+    with pytest.raises(RenderError):
+        output_relpath(url, 0)
