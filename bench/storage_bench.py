@@ -66,7 +66,7 @@ def storage_benchmarks(reps: int = 3) -> list[Result]:
     from sheet2video.engine.api.server import Engine, EngineConfig, ephemeral_keys
     from sheet2video.cloud.client import ImsClient
     from sheet2video.cloud.credentials import Credentials
-    from sheet2video.run.runner import Reporter
+    from sheet2video.run.reporter import Reporter
     from sheet2video.cloud.storage import ObjectStore
 
     os.environ.update(ENV)

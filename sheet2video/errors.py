@@ -6,6 +6,19 @@ and exits with ``error.exit_code``. Errors that belong to a sheet cell carry its
 
 from __future__ import annotations
 
+__all__ = [
+    "Sheet2VideoError",
+    "SheetError",
+    "TemplateError",
+    "ValidationError",
+    "PreflightError",
+    "ConfigError",
+    "LockedError",
+    "ImsError",
+    "StorageError",
+    "RenderError",
+]
+
 
 class Sheet2VideoError(Exception):
     """Base class: a problem a user can fix. ``exit_code`` is what the CLI returns."""

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from sheet2video.errors import ConfigError, LockedError
 
+__all__ = ["ExclusiveLock"]
+
 
 class ExclusiveLock:
     """``with ExclusiveLock(path, "another run is working on this sheet"):`` — or ``acquire()`` /

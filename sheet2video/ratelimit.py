@@ -6,6 +6,8 @@ import threading
 import time
 from typing import Callable
 
+__all__ = ["TokenBucket"]
+
 
 class TokenBucket:
     """At most ``rate`` events per second on average, bursts up to ``burst`` (default one second's worth)."""

@@ -33,7 +33,7 @@ def handle_errors(func):
         except Sheet2VideoError as error:
             echo_err(f"error: {error}")
             sys.exit(error.exit_code)
-        except KeyboardInterrupt as interrupt:  # a run says how far it got (runner.Interrupted); else one word
+        except KeyboardInterrupt as interrupt:  # a run says how far it got (run/interrupts.py: Interrupted); else one word
             echo_err(str(interrupt) or "interrupted")
             exit_now(130)
 

@@ -1,4 +1,4 @@
-"""``sheet2video worker`` and ``sheet2video farm status`` (added to the CLI in sheet2video/cli.py)."""
+"""``sheet2video worker`` and ``sheet2video farm status`` (added to the CLI in sheet2video/cli/__init__.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import click
 
 from sheet2video.cli.common import echo_err, handle_errors
 from sheet2video.cli.farm_options import farm_options, storage_options
+
+__all__ = ["worker", "farm", "status"]
 
 
 @click.command()

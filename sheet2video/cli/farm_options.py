@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+__all__ = ["storage_options", "farm_options"]
+
 
 def storage_options(func):
     options = [

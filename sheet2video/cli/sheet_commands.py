@@ -92,7 +92,7 @@ def backend_options(func):
 
 def _run_options(**kw):
     from sheet2video.plan.campaign import parse_row_selection
-    from sheet2video.run.runner import RunOptions
+    from sheet2video.run.options import RunOptions
 
     options = RunOptions(
         templates=kw["templates"], sheet_name=kw["sheet_name"], encoding=kw["encoding"], delimiter=parse_delimiter(kw["delimiter"]),

@@ -29,7 +29,9 @@ import requests
 
 from sheet2video import __version__
 from sheet2video.errors import ImsError
-from sheet2video.cloud import signing
+from sheet2video.cloud.canonical import canonical_query_string
+from sheet2video.cloud.signing import sign_request
+from sheet2video.cloud.timestamps import format_timestamp
 from sheet2video.cloud.credentials import Credentials
 
 __all__ = ["API_VERSION", "ImsClient", "region_endpoint"]
@@ -135,7 +137,7 @@ class ImsClient:
         f = {k: _param(v) for k, v in (form or {}).items() if v is not None}
         body = urlencode(sorted(f.items())).encode("ascii") if f else b""
         url = self.endpoint + self._path
-        qs = signing.canonical_query_string(q)
+        qs = canonical_query_string(q)
         if qs:
             url += "?" + qs
 
@@ -165,7 +167,7 @@ class ImsClient:
         headers = {
             "x-acs-action": action,
             "x-acs-version": API_VERSION,
-            "x-acs-date": signing.format_timestamp(),
+            "x-acs-date": format_timestamp(),
             "x-acs-signature-nonce": uuid.uuid4().hex,
             "accept": "application/json",
             "user-agent": USER_AGENT,
@@ -175,7 +177,7 @@ class ImsClient:
         if creds.security_token:
             headers["x-acs-accesskey-id"] = creds.access_key_id
             headers["x-acs-security-token"] = creds.security_token
-        signed = signing.sign_request(
+        signed = sign_request(
             "POST", self._host, self._path, query, headers, body, creds.access_key_id, creds.access_key_secret
         )
         try:

@@ -37,6 +37,19 @@ from sheet2video.ratelimit import TokenBucket
 from sheet2video.sheets.read import Sheet
 from sheet2video.cloud.storage import ObjectStore, content_key, file_sha256, parse_object_url
 
+__all__ = [
+    "STATE_NAME",
+    "PLACEHOLDER_ID",
+    "UPLOAD_THREADS",
+    "REPORT_EVERY",
+    "SCHEMA",
+    "oss_url",
+    "output_url",
+    "as_uploaded",
+    "CloudMedia",
+    "open_cloud_media",
+]
+
 STATE_NAME = "cloud-media.sqlite3"
 PLACEHOLDER_ID = "0" * 32  # what a local file will become: lets the cloud preflight check everything else
 UPLOAD_THREADS = 4

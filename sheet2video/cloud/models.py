@@ -14,6 +14,39 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+__all__ = [
+    "MAX_GROUPS",
+    "MAX_MEDIA_PER_GROUP",
+    "MAX_TEXT_ITEMS",
+    "MAX_TITLE_CHARS",
+    "MAX_SCRIPT_CHARS",
+    "MAX_GROUP_NAME_CHARS",
+    "MAX_USER_DATA_BYTES",
+    "MAX_COUNT",
+    "MediaGroup",
+    "SubHeading",
+    "Sticker",
+    "InputConfig",
+    "TimeRange",
+    "MediaMetaData",
+    "MediaConfigModel",
+    "CAPTION_ALIGNMENTS",
+    "FontFaceModel",
+    "AsrConfigModel",
+    "SpeechConfigModel",
+    "BackgroundMusicConfigModel",
+    "ALIGNMENTS",
+    "TitleConfigModel",
+    "ProcessConfigModel",
+    "BackgroundImageConfigModel",
+    "LoudnessConfigModel",
+    "EditingConfig",
+    "VideoConfig",
+    "OutputConfig",
+    "UserData",
+    "job_mode",
+]
+
 MAX_GROUPS = 40
 MAX_MEDIA_PER_GROUP = 200
 MAX_TEXT_ITEMS = 50

@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+__all__ = ["DONE", "time_left", "clock_text", "Snapshot", "Pace"]
+
 DONE = ("Finished", "Failed")
 
 

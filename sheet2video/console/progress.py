@@ -9,8 +9,10 @@ from typing import Callable
 import click
 
 from sheet2video.console.eta import Pace, clock_text
-from sheet2video.run.runner import Reporter
+from sheet2video.run.reporter import Reporter
 from sheet2video.console.summary import SUMMARY_JOBS, print_summary  # noqa: F401 (the end-of-run summary; cli and tests import it from here)
+
+__all__ = ["PLAIN_EVERY", "PlainReporter", "RichReporter", "make_reporter", "SUMMARY_JOBS", "print_summary"]
 
 PLAIN_EVERY = 10.0  # seconds between two plain progress lines
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sheet2video.run.runner import RunSummary
+from sheet2video.run.summary import RunSummary
 from sheet2video.console.tables import print_table, say
+
+__all__ = ["SUMMARY_JOBS", "VIDEOS_SHOWN", "count_lines", "print_summary"]
 
 SUMMARY_JOBS = 30  # rows of a summary table: a longer one is slow to draw and nobody reads it
 VIDEOS_SHOWN = 3   # per job in the table; the sheet has every one

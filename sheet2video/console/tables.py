@@ -12,6 +12,8 @@ import textwrap
 
 from rich.cells import cell_len
 
+__all__ = ["BORDER", "say", "print_table"]
+
 BORDER = 3  # per column: a border and one space of padding on each side (plus one closing border)
 
 

@@ -17,103 +17,26 @@ from typing import Any, Callable
 from sheet2video.errors import ConfigError, PreflightError, Sheet2VideoError, SheetError, ValidationError
 from sheet2video.cloud.checks import PARAMETERS, check_params
 from sheet2video.sheets.read import Row, Sheet
-from sheet2video.plan.templating import TemplateSet, split_lines
+from sheet2video.plan.columns import unknown_columns
+from sheet2video.plan.row_view import MEDIA_PREFIX, RowView
+from sheet2video.plan.templating import TemplateSet
 
-MEDIA_PREFIX = "media:"
-FALSE_WORDS = {"no", "n", "false", "0", "off", "skip", "disabled", "否"}
-TRUE_WORDS = {"yes", "y", "true", "1", "on", "enabled", "是", ""}
+__all__ = [
+    "Job",
+    "PlannedJob",
+    "parse_row_selection",
+    "group_jobs",
+    "sheet_identity",
+    "default_output",
+    "client_token",
+    "canonical_json",
+    "render_job",
+    "locate",
+    "plan_warnings",
+    "plan_campaign",
+]
+
 _UNSAFE_NAME = re.compile(r"[^\w.-]+")
-# what a spreadsheet shows for a formula that failed: never content for a video
-EXCEL_ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"}
-
-
-class RowView:
-    """What a template sees of one row: typed accessors that name the row and column on error.
-
-    A bad cell does not stop the rendering: the error is collected in ``problems`` and the
-    column's default is used, so one preflight reports every bad cell of every row at once.
-    """
-
-    # the methods templates may call (the sandbox calls exactly these without its generic checks)
-    template_api = frozenset({"has", "text", "lines", "number", "integer", "flag", "media_groups"})
-
-    def __init__(self, row: Row, headers: list[str], problems: list[SheetError] | None = None):
-        self._row = row
-        self._headers = headers
-        self.problems = problems if problems is not None else []
-        self.sheet_row = row.number  # the spreadsheet row number
-
-    def _bad(self, column: str, message: str, default: Any) -> Any:
-        self.problems.append(SheetError(message, row=self.sheet_row, column=column))
-        return default
-
-    def _cell(self, column: str) -> str:
-        value = self._row.get(column)
-        if value.strip().upper() in EXCEL_ERRORS:
-            problem = SheetError(f"holds the spreadsheet error {value.strip()} (a formula that failed); fix or clear the cell",
-                                 row=self.sheet_row, column=column)
-            if not any(str(p) == str(problem) for p in self.problems):
-                self.problems.append(problem)
-            return ""
-        return value
-
-    def has(self, column: str) -> bool:
-        return bool(self._cell(column).strip())
-
-    def text(self, column: str, default: str = "") -> str:
-        value = self._cell(column).strip()
-        return value if value else default
-
-    def lines(self, column: str) -> list[str]:
-        return split_lines(self._cell(column))
-
-    def number(self, column: str, default: float | int | None = None) -> float | int | None:
-        raw = self._cell(column).strip()
-        if not raw:
-            return default
-        try:
-            value = float(raw)
-        except ValueError:
-            value = float("nan")
-        if value != value or value in (float("inf"), float("-inf")):
-            return self._bad(column, f"expected a number, got {raw!r}", default)
-        return int(value) if value.is_integer() and abs(value) < 2**53 else value
-
-    def integer(self, column: str, default: int | None = None) -> int | None:
-        value = self.number(column, default)
-        if value is None or isinstance(value, int):
-            return value
-        return self._bad(column, f"expected a whole number, got {self._row.get(column).strip()!r}", default)
-
-    def flag(self, column: str, default: bool = True) -> bool:
-        raw = self._cell(column).strip().lower()
-        if not raw:
-            return default
-        if raw in FALSE_WORDS:
-            return False
-        if raw in TRUE_WORDS:
-            return True
-        return self._bad(column, f"expected yes or no, got {raw!r}", default)
-
-    def cells(self, columns: tuple[str, ...], media: bool) -> tuple:
-        """The raw cells of ``columns`` (and of every media:<Group> column): a render_memo key."""
-        values = self._row.values
-        key = tuple(values.get(c, "") for c in columns)
-        if media:
-            key += tuple((h, values.get(h.lower(), "")) for h in self._headers if h.lower().startswith(MEDIA_PREFIX))
-        return key
-
-    def media_groups(self) -> list[tuple[str, list[str]]]:
-        """(group name, media refs) for each ``media:<Group>`` column, in column order."""
-        groups = []
-        for header in self._headers:
-            if header.lower().startswith(MEDIA_PREFIX):
-                name = header[len(MEDIA_PREFIX) :].strip()
-                media = self.lines(header)
-                if media:
-                    groups.append((name, media))
-        return groups
-
 
 @dataclass
 class Job:
@@ -274,8 +197,6 @@ def locate(path: str, message: str, rows: list[Row], sheet: Sheet, template_set:
 def plan_warnings(sheet: Sheet, planned: list[PlannedJob], template_set: TemplateSet | None = None) -> list[str]:
     """What a user should hear about a valid plan before it is sent (it does not stop anything);
     with ``template_set``, also the columns it does not read (a typo'd header)."""
-    from sheet2video.plan.columns import unknown_columns  # it reads RowView from here
-
     hidden = _hidden_rows_warning(sheet, planned)
     columns = [str(p) for p in unknown_columns(sheet, template_set)] if template_set is not None else []
     return columns + [w for job in planned for w in job.warnings] + ([hidden] if hidden else [])

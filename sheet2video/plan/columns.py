@@ -14,12 +14,22 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from sheet2video.plan.campaign import MEDIA_PREFIX, RowView
+from sheet2video.plan.row_view import MEDIA_PREFIX, RowView
 from sheet2video.errors import SheetError
 from sheet2video.sheets.read import Sheet
 from sheet2video.plan.template_scan import scan
 from sheet2video.plan.templating import TemplateSet, make_environment
-from sheet2video.sheets.write import is_result_column
+from sheet2video.sheets.result_columns import is_result_column
+
+__all__ = [
+    "PLANNER_COLUMNS",
+    "NOTE_COLUMNS",
+    "NOTE_PREFIXES",
+    "ColumnsRead",
+    "columns_read",
+    "unknown_columns",
+    "UnknownColumnCheck",
+]
 
 # read by the planner itself, whatever the template set
 PLANNER_COLUMNS = ("enabled",)

@@ -33,6 +33,16 @@ from sheet2video.run.ledger import state_dir
 from sheet2video.sheets.read import Sheet
 from sheet2video.plan.templating import TemplateSet
 
+__all__ = [
+    "CACHE_NAME",
+    "NO_PROBE_ENV",
+    "probing_disabled",
+    "ProbeCache",
+    "media_references",
+    "is_local",
+    "MediaCheck",
+]
+
 CACHE_NAME = "media-probe.json"
 NO_PROBE_ENV = "SHEET2VIDEO_NO_PROBE"
 _CACHE_FORMAT = 1
@@ -142,7 +152,7 @@ def is_local(reference: str) -> bool:
 
 
 def _kind_problem(reference: str, info: dict[str, Any], needs: str) -> str | None:
-    """The engine's own rules (planner.media / planner.audio), said before the render. ``info`` is
+    """The engine's own rules (timeline/material.py: MediaCatalog.media / .audio), said before the render. ``info`` is
     ``MediaInfo.to_dict()`` (only ``kind`` and ``has_audio`` are read, so new probe fields don't matter)."""
     kind = info.get("kind")
     if needs == "audio" and not info.get("has_audio"):

@@ -15,6 +15,8 @@ from sheet2video.plan.campaign import PlannedJob
 from sheet2video.engine.media.sources import output_relpath
 from sheet2video.errors import RenderError
 
+__all__ = ["LOCAL_OUTPUTS", "planned_outputs", "shown"]
+
 # the embedded engine's outputs folder next to the sheet: backends.open_backend's EngineConfig(outputs=…);
 # tests/run/test_preflight.py checks that plan and run agree
 LOCAL_OUTPUTS = "videos"

@@ -14,6 +14,8 @@ from typing import Any
 
 from sheet2video.plan.template_scan import Reads
 
+__all__ = ["TRIAL", "LIMIT", "RenderMemo"]
+
 TRIAL = 64      # renders without a single repeat after which memoising stops
 LIMIT = 4096    # distinct entries kept (then the memo starts again)
 

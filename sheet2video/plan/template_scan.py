@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from jinja2 import Environment, meta, nodes
 
+__all__ = ["Reads", "scan"]
+
 # deterministic helpers a template may use without depending on anything but its inputs
 _PURE_GLOBALS = frozenset({"range", "dict", "namespace", "true", "false", "none", "True", "False", "None"})
 _RANDOM_FILTERS = frozenset({"random", "shuffle"})

@@ -22,10 +22,24 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from sheet2video.errors import Sheet2VideoError, TemplateError
+from sheet2video.plan.row_view import RowView, split_lines
 from sheet2video.plan.render_memo import RenderMemo
 from sheet2video.plan.template_scan import scan
 
-BUILTIN_DIR = Path(__file__).parent / "templates"
+__all__ = [
+    "BUILTIN_DIR",
+    "TEMPLATE_FILES",
+    "REQUIRED",
+    "builtin_sets",
+    "TemplateSet",
+    "prune",
+    "to_json",
+    "TemplateSandbox",
+    "make_environment",
+    "load_template_set",
+]
+
+BUILTIN_DIR = Path(__file__).resolve().parents[1] / "templates"
 TEMPLATE_FILES = {
     "InputConfig": "input_config.json.j2",
     "EditingConfig": "editing_config.json.j2",
@@ -145,15 +159,6 @@ def _is_blank(value: Any) -> bool:
     return value is None or (not value and isinstance(value, (str, list, dict)))
 
 
-def split_lines(value: Any) -> list[str]:
-    """A multi-value cell: one value per line, trimmed, blanks dropped."""
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple)):
-        return [str(v).strip() for v in value if str(v).strip()]
-    return [part.strip() for part in str(value).splitlines() if part.strip()]
-
-
 def _json_default(value: Any) -> Any:
     """tojson met something that is not JSON: name an undefined variable instead of a TypeError."""
     if isinstance(value, jinja2.Undefined):
@@ -239,7 +244,6 @@ def load_template_set(spec: str | Path) -> TemplateSet:
         if not isinstance(manifest, dict):
             raise TemplateError(f"template {name}/manifest.json must hold a JSON object")
     env = make_environment(folder)
-    from sheet2video.plan.campaign import RowView  # the accessors templates call (campaign imports this module)
 
     templates, memos = {}, {}
     for parameter, filename in TEMPLATE_FILES.items():

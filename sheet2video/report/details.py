@@ -2,7 +2,7 @@
 
 The local engine says it per video, in the job's ``ExtendOutput`` keyed by sub-job id
 (``{"Used": {id: {"Title", "Speech", "Voice"}}, "Posters": {id: url}, "Warnings": {id: [...]}}``,
-engine/responses.py); the cloud does not, so the job's own lists stand in, marked ``OneOf``
+engine/api/responses.py); the cloud does not, so the job's own lists stand in, marked ``OneOf``
 (each video got one of these). The runner stores the result in the ledger's ``details``.
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 from typing import Any, Callable
+
+__all__ = ["job_choices", "video_details"]
 
 
 def _json(text: Any) -> dict:

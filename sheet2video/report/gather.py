@@ -17,6 +17,8 @@ from sheet2video.engine.media.poster import poster_path
 from sheet2video.run.ledger import Entry, Ledger, ledger_path
 from sheet2video.report.words import WORKING_WORDS, explain, kind_of, next_step, split_error
 
+__all__ = ["Card", "ReportData", "has_runs", "gather"]
+
 
 @dataclass
 class Card:

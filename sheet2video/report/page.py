@@ -15,6 +15,8 @@ from html import escape
 from sheet2video.report.gather import Card, ReportData
 from sheet2video.report.words import BADGES
 
+__all__ = ["STYLE", "SCRIPT", "render_page"]
+
 STYLE = """
 :root{--bg:#f4f5f7;--card:#fff;--ink:#1d2433;--muted:#667085;--line:#e4e7ec;
 --ready:#067647;--ready-bg:#dcfae6;--failed:#b42318;--failed-bg:#fee4e2;--working:#b54708;--working-bg:#fef0c7}

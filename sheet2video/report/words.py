@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+__all__ = ["BADGES", "kind_of", "explain", "next_step", "split_error", "WORKING_WORDS"]
+
 # what a card's badge says, by the kind of status (also the filter's names)
 BADGES = {"ready": "Ready", "failed": "Failed", "working": "In progress", "skipped": "Skipped"}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from sheet2video.plan.campaign import PlannedJob, locate
@@ -17,12 +17,12 @@ from sheet2video.errors import ConfigError, ValidationError
 from sheet2video.cloud.client import ImsClient, region_endpoint
 from sheet2video.cloud.credentials import Credentials, resolve_credentials
 from sheet2video.run.ledger import state_dir
+from sheet2video.run.options import RunOptions
 from sheet2video.run.preview import PRESET as PREVIEW_PRESET, preview_folder
 from sheet2video.sheets.read import Sheet
 from sheet2video.plan.templating import TemplateSet
 
-if TYPE_CHECKING:
-    from sheet2video.run.runner import RunOptions
+__all__ = ["MEDIA_ID", "Backend", "cloud_problems", "open_backend"]
 
 MEDIA_ID = re.compile(r"^[0-9a-f]{32}$")
 

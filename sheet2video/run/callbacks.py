@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 from sheet2video.errors import ConfigError
 
+__all__ = ["CallbackReceiver", "with_notify"]
+
 
 class CallbackReceiver:
     """Receives BatchProduceMediaComplete callbacks on --callback-url and wakes the poller.
@@ -20,7 +22,7 @@ class CallbackReceiver:
         from werkzeug.serving import make_server
         from werkzeug.wrappers import Request, Response
 
-        from sheet2video.cloud.signing import verify_callback
+        from sheet2video.cloud.callback_auth import verify_callback
 
         parts = urlsplit(url)
         if parts.scheme != "http" or not parts.hostname:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import signal
 import threading
 
+__all__ = ["FirstInterrupt", "Interrupted", "block_sigint", "restore_sigint"]
+
 
 class Interrupted(KeyboardInterrupt):
     """Ctrl+C stopped the run after the sheet and ledger were brought up to date; ``str`` is the line to print."""

@@ -7,6 +7,8 @@ from typing import Any
 
 from sheet2video.run.ledger import Entry
 
+__all__ = ["job_error", "result_values"]
+
 
 def result_values(entry: Entry) -> dict[str, str]:
     return {

@@ -17,8 +17,19 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sheet2video.cloud.signing import format_timestamp as now_iso
+from sheet2video.cloud.timestamps import format_timestamp as now_iso
 from sheet2video.locks import ExclusiveLock
+
+__all__ = [
+    "FINAL",
+    "SCHEMA",
+    "SUBMITTING",
+    "Entry",
+    "Ledger",
+    "SheetLock",
+    "ledger_path",
+    "state_dir",
+]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (

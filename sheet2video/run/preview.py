@@ -17,6 +17,8 @@ from typing import Any
 
 from sheet2video.plan.campaign import PlannedJob, canonical_json, client_token
 
+__all__ = ["PRESET", "SHORT_SIDE", "preview_folder", "preview_job", "preview_size"]
+
 SHORT_SIDE = 360
 PRESET = "ultrafast"  # a draft: speed over file size
 

@@ -13,6 +13,35 @@ import random
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
+__all__ = [
+    "RGB",
+    "SS",
+    "hex_rgb",
+    "vertical",
+    "glow",
+    "vignette",
+    "soft",
+    "sprite",
+    "bokeh",
+    "shadow",
+    "takeaway_cup",
+    "steam",
+    "bottle",
+    "strawberry",
+    "citrus",
+    "cherries",
+    "leaf",
+    "shopping_bag",
+    "latte_top",
+    "croissant",
+    "cloud",
+    "disc",
+    "storefront",
+    "logo",
+    "ice_cube",
+    "iced_glass",
+]
+
 RGB = tuple[int, int, int]
 SS = 2  # supersampling factor for sprites
 

@@ -13,9 +13,12 @@ from pathlib import Path
 from sheet2video.errors import Sheet2VideoError
 from sheet2video.samples.examples import prepare_examples
 from sheet2video.console.progress import PlainReporter, print_summary
-from sheet2video.run.runner import RunOptions, run_sheet
+from sheet2video.run.options import RunOptions
+from sheet2video.run.runner import run_sheet
 
-ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["ROOT", "CAMPAIGNS", "SHOWCASE", "main"]
+
+ROOT = Path(__file__).resolve().parents[2]
 CAMPAIGNS = [("campaign_en.xlsx", "script"), ("grouped_zh.xlsx", "grouped")]
 SHOWCASE = "autumn-showcase"  # the full-size row of campaign_en
 

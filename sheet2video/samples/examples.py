@@ -18,7 +18,9 @@ from pathlib import Path
 from sheet2video.errors import ConfigError
 from sheet2video.samples.media import generate_sample_media
 
-SOURCE = Path(__file__).resolve().parent.parent / "example_sheets"
+__all__ = ["SOURCE", "SHEETS", "BUCKET", "prepare_examples", "cloud_sheet"]
+
+SOURCE = Path(__file__).resolve().parents[2] / "example_sheets"
 SHEETS = ("campaign_en", "campaign_zh", "grouped_en", "grouped_zh")
 BUCKET = "https://your-bucket.oss-cn-shanghai.aliyuncs.com"
 

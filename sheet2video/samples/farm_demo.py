@@ -18,6 +18,8 @@ from pathlib import Path
 
 from sheet2video.samples.demo import CAMPAIGNS, ROOT
 
+__all__ = ["S3_ENV", "BUCKET", "main"]
+
 KEY_ID, KEY_SECRET = "farmdemo", "farm-demo-secret"
 S3_ENV = {"AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo-secret"}
 BUCKET = "farm-demo"
@@ -47,13 +49,14 @@ def _listening(port: int) -> bool:
 
 def main(folder: Path = ROOT / "demo-farm") -> int:
     from sheet2video.console.progress import PlainReporter, print_summary
-    from sheet2video.run.runner import RunOptions, run_sheet
+    from sheet2video.run.options import RunOptions
+    from sheet2video.run.runner import run_sheet
     from sheet2video.samples.media import generate_sample_media
     from sheet2video.cloud.storage import ObjectStore
 
     redis_server = shutil.which("redis-server")
     if not redis_server:
-        print("farm-demo: redis-server is missing (make install runs scripts/ensure-test-tools)", file=sys.stderr)
+        print("farm-demo: redis-server is missing (make install-test runs scripts/ensure-test-tools)", file=sys.stderr)
         return 2
     folder.mkdir(exist_ok=True)
     logs = folder / "logs"

@@ -16,6 +16,26 @@ from PIL import Image, ImageDraw
 
 from sheet2video.samples import art
 
+__all__ = [
+    "Layer",
+    "Scene",
+    "autumn_window",
+    "sunrise",
+    "citrus_splash",
+    "latte_cup",
+    "cold_brew",
+    "fruit_rain",
+    "grocery_bag",
+    "latte_above",
+    "end_card",
+    "dusk_store",
+    "cafe_table_photo",
+    "sky_photo",
+    "fruit_bowl_photo",
+    "SCENES",
+    "PHOTOS",
+]
+
 
 @dataclass
 class Layer:

@@ -11,6 +11,16 @@ from typing import Callable
 
 from sheet2video.errors import SheetError
 
+__all__ = [
+    "Changed",
+    "read_bytes",
+    "lock_file",
+    "backup_path",
+    "results_path",
+    "remove_leftover_temps",
+    "commit",
+]
+
 
 class Changed(Exception):
     """The file changed (or Excel opened it) while we worked on it: start again."""

@@ -20,6 +20,21 @@ from pathlib import Path
 
 from sheet2video.errors import SheetError
 
+__all__ = [
+    "EXCEL_SUFFIXES",
+    "CSV_SUFFIXES",
+    "SNIFF_DELIMITERS",
+    "OLE_MAGIC",
+    "Row",
+    "Sheet",
+    "read_sheet",
+    "excel_grid",
+    "pick_sheet",
+    "cell_text",
+    "decode_csv",
+    "sniff_delimiter",
+]
+
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 SNIFF_DELIMITERS = ",;\t|"

@@ -16,6 +16,17 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+__all__ = [
+    "RESULT_COLUMNS",
+    "VARIANT_COLUMN",
+    "LINKED",
+    "is_result_column",
+    "ResultCell",
+    "result_cells",
+    "layout",
+    "column_names",
+]
+
 RESULT_COLUMNS = ("job_id", "status", "videos", "media_ids", "durations", "error", "updated_at",
                   "video_urls")  # video_urls: cloud runs with --download (videos then holds the local paths)
 VARIANT_COLUMN = re.compile(r"(video|duration)_([1-9][0-9]{0,2})")

@@ -8,6 +8,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Callable
 
+__all__ = ["RowUpdate", "locate"]
+
 _ROW_KEY = re.compile(r"row(\d+)")
 
 

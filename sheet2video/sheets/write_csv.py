@@ -13,6 +13,8 @@ from sheet2video.sheets.read import sniff_delimiter
 from sheet2video.sheets.result_columns import column_names, is_result_column, layout, result_cells
 from sheet2video.sheets.result_rows import RowUpdate, locate
 
+__all__ = ["apply_csv"]
+
 _CSV_NEUTRALISE = ("=", "+", "-", "@", "\t", "\r")
 
 

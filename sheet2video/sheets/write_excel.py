@@ -22,6 +22,16 @@ from sheet2video.sheets.read import OLE_MAGIC, cell_text, excel_grid, pick_sheet
 from sheet2video.sheets.result_columns import ResultCell, column_names, is_result_column, layout, result_cells
 from sheet2video.sheets.result_rows import RowUpdate, locate
 
+__all__ = [
+    "apply_excel",
+    "unsupported_parts",
+    "check_workbook_bytes",
+    "load_workbook",
+    "close",
+    "status_look",
+    "link_target",
+]
+
 _MAX_CELL = 32767  # Excel's limit on the characters of one cell
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 

@@ -13,10 +13,10 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from sheet2video.errors import ImsError
-from sheet2video.cloud import signing
+from sheet2video.cloud import canonical, signature_check
 from sheet2video.cloud.client import ImsClient, region_endpoint
 from sheet2video.cloud.credentials import Credentials
-from sheet2video.cloud.signing import SignatureError
+from sheet2video.cloud.signature_errors import SignatureError
 
 KEY_ID = "LTAI-test-key"
 SECRET = "SuperSecret-0123456789abcdef"
@@ -58,7 +58,7 @@ class ScriptedEngine:
             "headers": {k.lower(): v for k, v in req.headers.items()},
         }
         try:
-            signing.verify_request(req.method, req.path, req.args.to_dict(), req.headers, body, {KEY_ID: SECRET}.get)
+            signature_check.verify_request(req.method, req.path, req.args.to_dict(), req.headers, body, {KEY_ID: SECRET}.get)
             record["verified"] = True
         except SignatureError as exc:
             record["verified"] = False
@@ -261,7 +261,7 @@ def test_parameters_travel_in_query_and_body(engine):
         "UserData": user_data,
     }
     assert r["query"] == expected_query
-    assert r["raw_query"] == signing.canonical_query_string(expected_query)  # sent exactly as signed
+    assert r["raw_query"] == canonical.canonical_query_string(expected_query)  # sent exactly as signed
     expected_form = {
         "EditingConfig": '{"SpeechConfig":{"Volume":1}}',
         "InputConfig": '{"MediaGroupArray":[{"GroupName":"G1","MediaArray":["m1"]}],"SpeechTextArray":["你好 world"]}',
@@ -270,7 +270,7 @@ def test_parameters_travel_in_query_and_body(engine):
     assert r["body"] == urlencode(sorted(expected_form.items())).encode()
     assert r["headers"]["content-type"] == "application/x-www-form-urlencoded"
     assert r["headers"]["accept"] == "application/json"
-    assert r["headers"]["x-acs-content-sha256"] == signing.sha256_hex(r["body"])
+    assert r["headers"]["x-acs-content-sha256"] == canonical.sha256_hex(r["body"])
     assert "Action" not in r["query"] and "Version" not in r["query"]
 
 

@@ -4,7 +4,7 @@ how often statuses are saved between chunks."""
 from pathlib import Path
 
 from sheet2video.console.progress import SUMMARY_JOBS, print_summary
-from sheet2video.run.runner import RowResult, RunSummary
+from sheet2video.run.summary import RowResult, RunSummary
 
 
 def summary_of(statuses: list[str]) -> RunSummary:
@@ -37,7 +37,7 @@ def test_a_long_run_shows_failures_first_and_says_what_it_left_out(capsys):
 
 
 def test_saves_between_chunks_take_at_most_a_tenth_of_the_time():
-    from sheet2video.run.runner import SavePacer
+    from sheet2video.run.results import SavePacer
 
     pacer = SavePacer(share=0.1)
     assert pacer.due(0.0)                      # nothing saved yet

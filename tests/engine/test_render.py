@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 
-from sheet2video.engine.text import fonts
+from sheet2video.engine.text import font_files
 from sheet2video.engine.render import (
     Music,
     RenderTask,
@@ -276,7 +276,7 @@ NASTY = "It's 50% off: \"deals\", [today] \\ only; a=b, 100%% {x} \\' \\\\n"
 
 def test_escaping_draws_exactly_the_given_text(tmp_path):
     """Inline escaped text draws the same pixels as the raw text read from a file."""
-    font = fonts.font_for("x")
+    font = font_files.font_for("x")
     textfile = tmp_path / "text.txt"
     textfile.write_text(NASTY, encoding="utf-8")
     common = f"fontfile={escape_filter_value(font)}:expansion=none:fontsize=16:fontcolor=white:x=4:y=10"
@@ -304,30 +304,30 @@ def test_bad_font_colour_is_a_clear_error(media, tmp_path):
 
 
 def test_font_lookup(monkeypatch, tmp_path):
-    latin = fonts.font_for("Hello")
+    latin = font_files.font_for("Hello")
     assert os.path.basename(latin) == "DejaVuSans.ttf"
-    assert fonts.font_for("盒马") != latin
-    monkeypatch.setenv(fonts.CJK_ENV, latin)  # any existing file is taken as given
-    assert fonts.font_for("盒马") == latin
-    monkeypatch.setenv(fonts.CJK_ENV, str(tmp_path / "missing.ttf"))
+    assert font_files.font_for("盒马") != latin
+    monkeypatch.setenv(font_files.CJK_ENV, latin)  # any existing file is taken as given
+    assert font_files.font_for("盒马") == latin
+    monkeypatch.setenv(font_files.CJK_ENV, str(tmp_path / "missing.ttf"))
     with pytest.raises(RenderError) as err:
-        fonts.font_for("盒马")
+        font_files.font_for("盒马")
     assert err.value.code == "InvalidParameter.Font"
-    assert fonts.font_for("plain latin") == latin  # Latin text does not need it
+    assert font_files.font_for("plain latin") == latin  # Latin text does not need it
 
 
 def test_missing_cjk_font_says_how_to_install_one(monkeypatch):
-    monkeypatch.delenv(fonts.CJK_ENV, raising=False)
-    monkeypatch.setattr(fonts, "_fc_list", lambda lang: [])
-    monkeypatch.setattr(fonts, "_CJK_WELL_KNOWN", ())
-    fonts._cjk_font.cache_clear()
+    monkeypatch.delenv(font_files.CJK_ENV, raising=False)
+    monkeypatch.setattr(font_files, "_fc_list", lambda lang: [])
+    monkeypatch.setattr(font_files, "_CJK_WELL_KNOWN", ())
+    font_files._cjk_font.cache_clear()
     try:
         with pytest.raises(RenderError) as err:
-            fonts.font_for("开业")
+            font_files.font_for("开业")
     finally:
-        fonts._cjk_font.cache_clear()
+        font_files._cjk_font.cache_clear()
     assert err.value.code == "InvalidParameter.Font"
-    assert "apt-get install fonts-wqy-microhei" in str(err.value) and fonts.CJK_ENV in str(err.value)
+    assert "apt-get install fonts-wqy-microhei" in str(err.value) and font_files.CJK_ENV in str(err.value)
     assert "\n" not in str(err.value)
 
 

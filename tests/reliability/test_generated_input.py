@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 from sheet2video.cli import cli
 from sheet2video.errors import ImsError
-from sheet2video.plan.templating import split_lines
+from sheet2video.plan.row_view import split_lines
 from tests.reliability.conftest import FIGURES, KEY_ID, KEY_SECRET, SEED, soak
 
 SETTINGS = settings(max_examples=soak(40, 400), deadline=None, database=None, derandomize=False,

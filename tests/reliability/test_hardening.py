@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from sheet2video.errors import ImsError
-from sheet2video.cloud import signing
+from sheet2video.cloud import canonical, signing, timestamps
 from tests.reliability.conftest import FIGURES, KEY_ID, KEY_SECRET, copy_media, soak, wait_until
 
 API_VERSION = "2020-11-09"
@@ -32,14 +32,14 @@ def signed(url: str, action: str, key_id: str = KEY_ID, secret: str = KEY_SECRET
 
     query = query or {}
     body = urlencode(sorted((form or {}).items())).encode() if form else b""
-    base = {"x-acs-action": action, "x-acs-version": API_VERSION, "x-acs-date": signing.format_timestamp(),
+    base = {"x-acs-action": action, "x-acs-version": API_VERSION, "x-acs-date": timestamps.format_timestamp(),
             "x-acs-signature-nonce": uuid.uuid4().hex, "accept": "application/json"}
     if form:
         base["content-type"] = "application/x-www-form-urlencoded"
     base.update(headers or {})
     host = urlsplit(url).netloc
     all_headers = signing.sign_request("POST", host, "/", query, base, body, key_id, secret)
-    qs = signing.canonical_query_string(query)
+    qs = canonical.canonical_query_string(query)
     return url + "/" + (f"?{qs}" if qs else ""), body, all_headers
 
 
@@ -100,7 +100,7 @@ def test_refuses_unsigned_wrong_key_replayed_stale_and_tampered_requests(engine)
     refused += 2
 
     for minutes in (-20, 20):
-        when = signing.format_timestamp(datetime.now(timezone.utc) + timedelta(minutes=minutes))
+        when = timestamps.format_timestamp(datetime.now(timezone.utc) + timedelta(minutes=minutes))
         ims_error(post(signed(url, list_action, headers={"x-acs-date": when})), "InvalidTimeStamp.Expired")
     ims_error(post(signed(url, list_action, headers={"x-acs-date": "yesterday"})), "InvalidTimeStamp.Format")
     refused += 3

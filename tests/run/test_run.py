@@ -290,11 +290,12 @@ def test_cloud_shaped_job_media_ids_and_oss_output_through_a_server(campaign, se
 def test_many_jobs_in_flight_are_polled_with_list_pages(campaign, tmp_path, monkeypatch):
     """15 jobs in flight: the runner screens them with List and reads only changed ones with Get."""
     from sheet2video.engine.api.server import Engine, EngineConfig
-    from sheet2video.run.runner import RunOptions, run_sheet
+    from sheet2video.run.options import RunOptions
+    from sheet2video.run.runner import run_sheet
 
-    import sheet2video.run.runner as runner_module
+    import sheet2video.run.polling as polling_module
 
-    monkeypatch.setattr(runner_module, "LIST_SCREEN_MIN", 0)  # screen with List however few jobs remain
+    monkeypatch.setattr(polling_module, "LIST_SCREEN_MIN", 0)  # screen with List however few jobs remain
     sheet = campaign(rows=15)
     engine = Engine(EngineConfig(data=tmp_path / "engine", media_root=tmp_path, keys={"kid": "ksecret"}, workers=2))
     actions = []

@@ -18,7 +18,7 @@ from PIL import Image
 from sheet2video.samples import media as samples_module
 from sheet2video.samples.media import SAMPLES, generate_sample_media
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "example_sheets"
+EXAMPLES = Path(__file__).resolve().parents[2] / "example_sheets"
 SHEET_FILES = sorted(EXAMPLES.glob("*.xlsx")) + sorted(EXAMPLES.glob("*.csv"))
 
 

@@ -39,6 +39,8 @@ from werkzeug.wrappers import Response
 
 from sheet2video.errors import ConfigError
 
+__all__ = ["SUBMIT", "RATES", "CRASH_EXIT_CODE", "Faults"]
+
 log = logging.getLogger("sheet2video.engine")
 
 SUBMIT = "SubmitBatchMediaProducingJob"

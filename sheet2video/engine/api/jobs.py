@@ -22,7 +22,9 @@ from sheet2video.engine.timeline.planner import JobPlanner
 from sheet2video.engine.render import RenderTask, render
 from sheet2video.engine.api.store import Store, utc_now
 from sheet2video.errors import RenderError, Sheet2VideoError
-from sheet2video.cloud.signing import callback_signature
+from sheet2video.cloud.callback_auth import callback_signature
+
+__all__ = ["Executor", "LocalExecutor", "JobRunner", "default_workers"]
 
 log = logging.getLogger("sheet2video.engine")
 
@@ -62,7 +64,7 @@ class JobRunner:
         self.outputs = outputs
         self.callback_auth_key = callback_auth_key
         self.render_outputs = render_outputs
-        self.publish = publish  # (job, subjob, path) → None: puts an output into object storage (engine/objects.py)
+        self.publish = publish  # (job, subjob, path) → None: puts an output into object storage (engine/media/objects.py)
         self._planning = ThreadPoolExecutor(max_workers=2, thread_name_prefix="plan")
         self._lock = threading.Lock()
         self._stopped = False
@@ -134,7 +136,7 @@ class JobRunner:
             result = future.result()
             media_id = self.store.register_media(result["path"], "video", title=Path(result["path"]).name,
                                                  business_type="general", client_token=None, overwrite=True)
-            # render() checked the file (engine.verify) before returning; its warnings stay with the row.
+            # render() checked the file (engine/media/verify.py) before returning; its warnings stay with the row.
             self.store.set_subjob(subjob["job_id"], "Success", duration=result["duration"], media_id=media_id,
                                   warnings=result.get("warnings") or [], used=result.get("used") or {})
         else:

@@ -19,6 +19,8 @@ from sheet2video.engine.media.poster import extract_poster, poster_path
 from sheet2video.engine.timeline.task import RenderTask
 from sheet2video.errors import ImsError
 
+__all__ = ["timeline", "Projects"]
+
 
 def _r(seconds: float) -> float:
     return round(float(seconds), 3)

@@ -7,7 +7,7 @@ has neither, and no model has ``TemplateConfig`` (it stays a request parameter; 
 applied is its ``ExtendInput``). Sub-jobs have no ``ExtendOutput``, so what the engine can say about
 each finished video goes in the job's ``ExtendOutput``, keyed by sub-job id: ``Warnings`` (damaged
 inputs that still rendered), ``Used`` (the title, speech and voice it got) and ``Posters`` (the URL of
-its poster frame, engine.poster) — the report shows them.
+its poster frame, engine/media/poster.py) — the report shows them.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from sheet2video.engine.media.poster import poster_path
+
+__all__ = ["job_body", "subjob_body"]
 
 
 def job_body(job: dict[str, Any], subjobs: list[dict[str, Any]] | None = None,

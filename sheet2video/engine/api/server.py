@@ -38,9 +38,22 @@ from sheet2video.engine.api.templates import Templates
 from sheet2video.engine.speech.synthesis import DefaultSynthesizer
 from sheet2video.errors import ImsError, RenderError
 from sheet2video.cloud.checks import check_params
-from sheet2video.cloud.signing import SignatureError, verify_any
+from sheet2video.cloud.signature_check import verify_any
+from sheet2video.cloud.signature_errors import SignatureError
 from sheet2video.locks import ExclusiveLock
 from sheet2video.ratelimit import TokenBucket
+
+__all__ = [
+    "API_VERSION",
+    "MAX_BODY_BYTES",
+    "JSON_PARAMS",
+    "JOB_STATUSES",
+    "ApiError",
+    "EngineConfig",
+    "Engine",
+    "ephemeral_keys",
+    "load_or_create_keys",
+]
 
 log = logging.getLogger("sheet2video.engine")
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per poll
@@ -69,8 +82,8 @@ class EngineConfig:
     render_outputs: bool = True               # False: plan only (benchmarks of the API itself)
     public_url: str | None = None             # base for MediaURL in answers (default: where we listen)
     outputs: Path | None = None               # where rendered videos go (default: DATA/outputs)
-    faults: str | None = None                 # fault injection for reliability tests (engine/faults.py)
-    storage_endpoint: str | None = None       # S3-compatible endpoint of storage_bucket (engine/objects.py)
+    faults: str | None = None                 # fault injection for reliability tests (engine/api/faults.py)
+    storage_endpoint: str | None = None       # S3-compatible endpoint of storage_bucket (engine/media/objects.py)
     storage_bucket: str | None = None         # media URLs of this bucket are read, outputs written, through it
     storage_region: str | None = None
     # A farm executor (engine/farm) instead of the local pool, built once the outputs folder is known.

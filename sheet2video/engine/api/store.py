@@ -15,7 +15,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sheet2video.cloud.signing import format_timestamp as utc_now  # IMS times: yyyy-MM-ddTHH:mm:ssZ
+from sheet2video.cloud.timestamps import format_timestamp as utc_now  # IMS times: yyyy-MM-ddTHH:mm:ssZ
+
+__all__ = ["SCHEMA", "JOB_FIELDS", "new_id", "Store", "utc_now"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -63,7 +65,7 @@ CREATE TABLE IF NOT EXISTS media (
     extra        TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS media_url ON media(input_url);
-CREATE TABLE IF NOT EXISTS templates (  -- batch templates (AddTemplate …; engine/templates.py)
+CREATE TABLE IF NOT EXISTS templates (  -- batch templates (AddTemplate …; engine/api/templates.py)
     template_id   TEXT PRIMARY KEY,
     name          TEXT NOT NULL,
     type          TEXT NOT NULL,

@@ -20,6 +20,20 @@ from sheet2video.errors import ImsError
 from sheet2video.cloud.checks import check_params
 from sheet2video.cloud.models import EditingConfig, InputConfig, OutputConfig
 
+__all__ = [
+    "TEMPLATE_TYPE",
+    "STATUSES",
+    "SOURCES",
+    "PARTS",
+    "bad",
+    "merge_under",
+    "parse_config",
+    "pick_template",
+    "template_ids",
+    "apply",
+    "Templates",
+]
+
 TEMPLATE_TYPE = "BatchEditing"  # the only template type this feature uses (Timeline templates are another product)
 STATUSES = ("Available", "Created", "Uploading", "Processing", "UploadFailed", "ProcessFailed")
 SOURCES = ("OpenAPI", "AliyunConsole", "WebSDK")

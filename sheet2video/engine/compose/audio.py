@@ -19,9 +19,11 @@ from sheet2video.engine.speech.loudness import LIMIT, MUSIC_UNDER_SPEECH
 from sheet2video.engine.compose.video import Slot
 from sheet2video.engine.timeline.task import RenderTask
 
+__all__ = ["DEFAULT_MUSIC_VOLUME", "MUSIC_FADE_IN_MS", "MUSIC_FADE_OUT_MS", "END_FADE_MS", "audio_track"]
+
 DEFAULT_MUSIC_VOLUME = 0.3  # the IMS default; the volume at which music sits MUSIC_UNDER_SPEECH under the voice
 MUSIC_FADE_IN_MS = 300
-MUSIC_FADE_OUT_MS = 1000  # over the tail after the last word (planner.SPEECH_TAIL)
+MUSIC_FADE_OUT_MS = 1000  # over the tail after the last word (timeline.timing.SPEECH_TAIL)
 END_FADE_MS = 30  # the whole mix ends on silence, never on a click
 
 

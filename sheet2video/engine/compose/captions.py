@@ -39,6 +39,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from sheet2video.engine.text import font_files
 from sheet2video.engine.text import fonts
 from sheet2video.engine.text import linebreak
 from sheet2video.engine.compose.graph import escape_filter_value, ms
@@ -180,8 +181,8 @@ def look(style: dict, W: int, H: int, text: str) -> Look:
     # font in SHEET2VIDEO_FONTS_DIR; unknown names fall back (the plan warns).
     chosen = style.get("Font")
     named = str(chosen).strip() if isinstance(chosen, str) and chosen.strip() else None
-    font = fonts.face_for(named, text, bold=bold).path if named else fonts.font_for(text, None)
-    family, file, index, fontsdir = _resolve(font, fonts.cjk_lang(text), bold)
+    font = fonts.face_for(named, text, bold=bold).path if named else font_files.font_for(text, None)
+    family, file, index, fontsdir = _resolve(font, font_files.cjk_lang(text), bold)
     return Look(
         family=family, file=file, index=index, fontsdir=fontsdir, size=size, ratio=_ratio(file, index),
         bold=bold, italic=_flag(face, "Italic", False), underline=_flag(face, "Underline", False),
@@ -294,7 +295,7 @@ def _fits(text: str, style: dict, W: int, H: int) -> bool:
 def _clean(text: str) -> str:
     """One line of caption text: whitespace collapsed, emoji left out (libass draws no colour
     glyphs, and emoji are not spoken: the caption shows the words said)."""
-    text = "".join(c for c in fonts.clusters(str(text)) if not fonts.is_emoji(c))
+    text = "".join(c for c in linebreak.clusters(str(text)) if not fonts.is_emoji(c))
     return " ".join(text.split())
 
 

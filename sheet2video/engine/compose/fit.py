@@ -32,6 +32,18 @@ from sheet2video.engine.compose.graph import Graph, absolute, color, even, still
 from sheet2video.engine.timeline.task import RenderTask, Shot
 from sheet2video.errors import RenderError
 
+__all__ = [
+    "FIT_MODES",
+    "NEAR",
+    "BLUR_SHRINK",
+    "DARKEN",
+    "near_aspect",
+    "track_mode",
+    "mode_for",
+    "fit",
+    "background",
+]
+
 FIT_MODES = ("cover", "contain", "blur", "image", "color")
 NEAR = 0.06  # aspect ratios within 6 % of each other: cover
 BLUR_SHRINK = 8  # the blurred copy is made at 1/8 size

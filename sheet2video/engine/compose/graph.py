@@ -13,6 +13,23 @@ import re
 
 from sheet2video.errors import RenderError
 
+__all__ = [
+    "SAMPLE_RATE",
+    "AFMT",
+    "Graph",
+    "ms",
+    "sec",
+    "frames",
+    "samples",
+    "num",
+    "even",
+    "absolute",
+    "escape_filter_value",
+    "color",
+    "atempo_chain",
+    "still_input",
+]
+
 SAMPLE_RATE = 44100
 AFMT = f"aformat=sample_fmts=fltp:sample_rates={SAMPLE_RATE}:channel_layouts=stereo"
 

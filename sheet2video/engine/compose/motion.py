@@ -34,6 +34,8 @@ from __future__ import annotations
 from sheet2video.engine.compose.graph import even
 from sheet2video.errors import RenderError
 
+__all__ = ["SCALE", "EFFECTS", "STILL_DEFAULTS", "canvas", "chain"]
+
 SCALE = 1.10  # 10 % zoom / a pan over 10 % of the frame: gentle
 
 EFFECTS = ("zoomin", "zoomout", "zoominout", "moveleft", "moveright", "moveup", "movedown")

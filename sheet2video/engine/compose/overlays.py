@@ -5,6 +5,8 @@ from __future__ import annotations
 from sheet2video.engine.compose.graph import Graph, absolute, num, still_input
 from sheet2video.engine.timeline.task import RenderTask
 
+__all__ = ["stickers"]
+
 
 def stickers(g: Graph, task: RenderTask, cur: str) -> str:
     for st in task.stickers:

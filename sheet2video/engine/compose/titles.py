@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageColor, ImageDraw, ImageFilter, ImageFont, features
 
 from sheet2video.engine.text import fonts
+from sheet2video.engine.text.font_catalog import Face
 from sheet2video.engine.text import linebreak
 from sheet2video.engine.compose.graph import Graph, color as parse_color
 from sheet2video.engine.compose.layout import safe_area
@@ -144,7 +145,7 @@ def _font(path: str, index: int, size: int) -> ImageFont.FreeTypeFont:
         raise RenderError(f"cannot read font {path}: {exc}", code="InvalidParameter.Font") from None
 
 
-def _emoji_face(face: fonts.Face | None) -> bool:
+def _emoji_face(face: Face | None) -> bool:
     return face is not None and face.family == fonts.EMOJI_FAMILY
 
 
@@ -162,7 +163,7 @@ def _dir_of(text: str) -> str | None:
 @dataclass
 class _Run:
     text: str
-    face: fonts.Face
+    face: Face
     direction: str  # "ltr" | "rtl" (the run's own; raqm does the bidi inside it)
     width: float = 0.0
 
@@ -170,14 +171,14 @@ class _Run:
 class _Shaper:
     """Lines split into runs and measured at one size; runs of characters no font has are dropped."""
 
-    def __init__(self, faces: tuple[fonts.Face, ...], size: int) -> None:
+    def __init__(self, faces: tuple[Face, ...], size: int) -> None:
         self.faces, self.size = faces, size
         self._cache: dict[str, tuple[str, list[_Run]]] = {}
 
-    def font(self, face: fonts.Face) -> ImageFont.FreeTypeFont:
+    def font(self, face: Face) -> ImageFont.FreeTypeFont:
         return _font(face.path, face.index, EMOJI_PX if _emoji_face(face) else self.size)
 
-    def scale(self, face: fonts.Face) -> float:
+    def scale(self, face: Face) -> float:
         return self.size / EMOJI_PX if _emoji_face(face) else 1.0
 
     def line(self, text: str) -> tuple[str, list[_Run]]:
@@ -232,8 +233,37 @@ def _visual(runs: list[_Run], base: str) -> list[_Run]:
 # one text block
 
 
-def _block(t: TextOverlay, W: int, H: int, base_size: int) -> tuple[Image.Image, int]:
-    """The rasterised block (RGBA, padding included) and its padding in px."""
+@dataclass
+class _Look:
+    """What a title's style asks for, resolved once: text, faces, size, colours and the measure."""
+
+    style: dict
+    text: str
+    size: int
+    bold: bool
+    italic: bool
+    underline: bool
+    fill: tuple[int, int, int, int]
+    outline_rgba: tuple[int, int, int, int]
+    box: tuple[int, int, int, int] | None
+    h_align: float
+    max_width: int
+    primary: Face
+    faces: list
+
+    def metrics(self, s: int) -> tuple[int, int, int]:
+        """Outline, synthetic-bold stroke and shadow offset at font size ``s``, in px."""
+        outline = max(0, round(_number(self.style, "Outline", max(1.0, s / 14))))
+        extra = max(1, round(s / 28)) if self.bold and self.primary.weight < 150 else 0
+        shadow = max(0, round(_number(self.style, "Shadow", max(1.0, s / 20))))
+        return outline, extra, shadow
+
+    def pad_at(self, s: int) -> int:
+        outline, extra, shadow = self.metrics(s)
+        return outline + extra + 2 * shadow + (round(s * 0.35) if self.box else 0) + 2
+
+
+def _look(t: TextOverlay, W: int, H: int, base_size: int) -> _Look:
     style = t.style or {}
     level = max(0, min(5, int(t.level or 0)))
     text = str(t.text).replace("\\N", "\n").replace("\\n", "\n").strip()
@@ -245,42 +275,33 @@ def _block(t: TextOverlay, W: int, H: int, base_size: int) -> tuple[Image.Image,
     fill = _rgba(style.get("FontColor"), "white")
     opacity = _number(style, "FontColorOpacity", 1.0)
     fill = fill[:3] + (round(fill[3] * min(1.0, max(0.0, opacity))),)
-    outline_rgba = _rgba(style.get("OutlineColour"), "black@0.85")
     box = _rgba(style.get("BackgroundColor"), "black", "InvalidParameter.BackgroundColor") if style.get("BackgroundColor") else None
-    h_align, _ = alignment(style.get("Alignment"))
     measure_px = _number(style, "TextWidth", None)
     frame_width = W - 2 * safe_area(W, H).left
-    max_width = min(frame_width, _length(measure_px, W)) if measure_px else frame_width
-
     primary = fonts.face_for(style.get("Font"), text, bold=bold, italic=italic)
-    faces = fonts.chain(primary, text, bold=bold, italic=italic)
+    return _Look(
+        style=style, text=text, size=size, bold=bold, italic=italic, underline=underline, fill=fill,
+        outline_rgba=_rgba(style.get("OutlineColour"), "black@0.85"), box=box, h_align=alignment(style.get("Alignment"))[0],
+        max_width=min(frame_width, _length(measure_px, W)) if measure_px else frame_width,
+        primary=primary, faces=fonts.chain(primary, text, bold=bold, italic=italic),
+    )
 
-    def metrics(s: int) -> tuple[int, int, int]:
-        outline = max(0, round(_number(style, "Outline", max(1.0, s / 14))))
-        extra = max(1, round(s / 28)) if bold and primary.weight < 150 else 0  # synthetic bold
-        shadow = max(0, round(_number(style, "Shadow", max(1.0, s / 20))))
-        return outline, extra, shadow
 
-    def pad_at(s: int) -> int:
-        outline, extra, shadow = metrics(s)
-        return outline + extra + 2 * shadow + (round(s * 0.35) if box else 0) + 2
-
+def _lay_out(look: _Look) -> tuple[int, _Shaper, list]:
+    """Break and shrink the text into the measure; each line's runs, width, ascent and descent."""
     shapers: dict[int, _Shaper] = {}
 
     def measure_at(s: int) -> linebreak.Measure:
-        shapers.setdefault(s, _Shaper(faces, s))
-        slack = 2 * pad_at(s) + (s * 0.25 if italic else 0)
+        shapers.setdefault(s, _Shaper(look.faces, s))
+        slack = 2 * look.pad_at(s) + (s * 0.25 if look.italic else 0)
         return lambda line: shapers[s].width(line) + slack
 
     # Shrink to 60 % at most, then break inside a word: smaller would be unreadable on a phone.
-    lines_allowed = max(2, text.count("\n") + 1)
-    size, lines = linebreak.fit(text, max_width, measure_at, size, max_lines=lines_allowed, min_size=max(8, round(size * 0.6)))
-    shaper = shapers.get(size) or _Shaper(faces, size)
-    outline, extra, shadow = metrics(size)
-    pad = pad_at(size)
-
-    # Line metrics: the tallest ascent / descent of the fonts each line uses.
-    laid = []
+    lines_allowed = max(2, look.text.count("\n") + 1)
+    size, lines = linebreak.fit(look.text, look.max_width, measure_at, look.size, max_lines=lines_allowed,
+                                min_size=max(8, round(look.size * 0.6)))
+    shaper = shapers.get(size) or _Shaper(look.faces, size)
+    laid = []  # line metrics: the tallest ascent / descent of the fonts each line uses
     for line in lines:
         base, runs = shaper.line(line)
         if not runs:
@@ -288,21 +309,36 @@ def _block(t: TextOverlay, W: int, H: int, base_size: int) -> tuple[Image.Image,
         asc = max([shaper.font(r.face).getmetrics()[0] * shaper.scale(r.face) for r in runs] + [size * 0.8])
         desc = max([shaper.font(r.face).getmetrics()[1] * shaper.scale(r.face) for r in runs] + [size * 0.2])
         laid.append((runs, sum(r.width for r in runs), math.ceil(asc), math.ceil(desc)))
+    return size, shaper, laid
+
+
+def _block(t: TextOverlay, W: int, H: int, base_size: int) -> tuple[Image.Image, int]:
+    """The rasterised block (RGBA, padding included) and its padding in px."""
+    look = _look(t, W, H, base_size)
+    size, shaper, laid = _lay_out(look)
     if not laid:
         return Image.new("RGBA", (1, 1)), 0
+    pad = look.pad_at(size)
     text_w = math.ceil(max(w for _, w, _, _ in laid))
-    shear = 0.2 if italic and primary.slant == 0 else 0.0
+    shear = 0.2 if look.italic and look.primary.slant == 0 else 0.0
     text_h = sum(a + d for _, _, a, d in laid) + round(size * 0.1) * (len(laid) - 1)
     bw, bh = text_w + 2 * pad + math.ceil(shear * text_h), text_h + 2 * pad
+    fill_mask, line_mask, emoji = _draw_masks(look, size, shaper, laid, (bw, bh), pad, text_w)
+    out = _layers(look, size, fill_mask, line_mask, emoji)
+    if shear:
+        out = out.transform((bw, bh), Image.Transform.AFFINE, (1, shear, -shear * bh, 0, 1, 0), Image.Resampling.BICUBIC)
+    return out, pad
 
-    fill_mask = Image.new("L", (bw, bh))
-    line_mask = Image.new("L", (bw, bh))
-    emoji = Image.new("RGBA", (bw, bh))
+
+def _draw_masks(look: _Look, size: int, shaper: _Shaper, laid: list, box_size: tuple[int, int], pad: int, text_w: int):
+    """The glyphs as two masks (fill; fill grown by the outline) and the emoji as their own RGBA layer."""
+    outline, extra, _ = look.metrics(size)
+    fill_mask, line_mask, emoji = Image.new("L", box_size), Image.new("L", box_size), Image.new("RGBA", box_size)
     dfill, dline = ImageDraw.Draw(fill_mask), ImageDraw.Draw(line_mask)
     y = pad
     for runs, width, asc, desc in laid:
         baseline = y + asc
-        x = pad + (text_w - width) * h_align
+        x = pad + (text_w - width) * look.h_align
         for r in runs:
             if _emoji_face(r.face):
                 _paste_emoji(emoji, r, shaper, round(x), baseline)
@@ -312,17 +348,23 @@ def _block(t: TextOverlay, W: int, H: int, base_size: int) -> tuple[Image.Image,
                 dfill.text((x, baseline), r.text, font=font, fill=255, anchor="ls", stroke_width=extra, **kw)
                 dline.text((x, baseline), r.text, font=font, fill=255, anchor="ls", stroke_width=extra + outline, **kw)
             x += r.width
-        if underline:
+        if look.underline:
             top, thick = baseline + max(1, round(size * 0.1)), max(1, round(size / 16))
-            x0 = pad + (text_w - width) * h_align
+            x0 = pad + (text_w - width) * look.h_align
             dfill.rectangle([x0, top, x0 + width, top + thick - 1], fill=255)
             dline.rectangle([x0 - outline, top - outline, x0 + width + outline, top + thick - 1 + outline], fill=255)
         y += asc + desc + round(size * 0.1)
+    return fill_mask, line_mask, emoji
 
+
+def _layers(look: _Look, size: int, fill_mask: Image.Image, line_mask: Image.Image, emoji: Image.Image) -> Image.Image:
+    """Box, shadow, outline, fill and emoji, bottom to top."""
+    outline, _, shadow = look.metrics(size)
+    bw, bh = fill_mask.size
     out = Image.new("RGBA", (bw, bh))
-    if box:
+    if look.box:
         radius = round(size * 0.3)
-        ImageDraw.Draw(out).rounded_rectangle([shadow, shadow, bw - 1 - shadow, bh - 1 - shadow], radius, fill=box)
+        ImageDraw.Draw(out).rounded_rectangle([shadow, shadow, bw - 1 - shadow, bh - 1 - shadow], radius, fill=look.box)
     if shadow:
         body = Image.composite(Image.new("L", (bw, bh), 255), line_mask, emoji.getchannel("A"))
         moved = Image.new("L", (bw, bh))
@@ -330,12 +372,9 @@ def _block(t: TextOverlay, W: int, H: int, base_size: int) -> tuple[Image.Image,
         moved = moved.filter(ImageFilter.GaussianBlur(max(1, shadow)))
         out = Image.alpha_composite(out, _solid((0, 0, 0, 140), moved))
     if outline:
-        out = Image.alpha_composite(out, _solid(outline_rgba, line_mask))
-    out = Image.alpha_composite(out, _solid(fill, fill_mask))
-    out = Image.alpha_composite(out, emoji)
-    if shear:
-        out = out.transform((bw, bh), Image.Transform.AFFINE, (1, shear, -shear * bh, 0, 1, 0), Image.Resampling.BICUBIC)
-    return out, pad
+        out = Image.alpha_composite(out, _solid(look.outline_rgba, line_mask))
+    out = Image.alpha_composite(out, _solid(look.fill, fill_mask))
+    return Image.alpha_composite(out, emoji)
 
 
 def _solid(rgba: tuple[int, int, int, int], mask: Image.Image) -> Image.Image:

@@ -75,6 +75,8 @@ from __future__ import annotations
 from sheet2video.engine.compose.graph import Graph
 from sheet2video.errors import RenderError
 
+__all__ = ["CODE", "TRANSITIONS", "REFUSED", "check_transition", "xfade_name", "join"]
+
 CODE = "InvalidParameter.TransitionList"
 
 _SAME = "="

@@ -17,6 +17,8 @@ from sheet2video.engine.compose.graph import SAMPLE_RATE, Graph, absolute, even,
 from sheet2video.engine.media.probe import is_svg_file
 from sheet2video.engine.timeline.task import RenderTask, Shot
 
+__all__ = ["Slot", "slots", "shot_stream", "video_track"]
+
 
 @dataclass
 class Slot:

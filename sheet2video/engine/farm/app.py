@@ -8,6 +8,20 @@ from urllib.parse import urlsplit, urlunsplit
 
 from sheet2video.errors import ConfigError
 
+__all__ = [
+    "RENDER_TASK",
+    "QUEUE",
+    "DEFAULT_VISIBILITY_TIMEOUT",
+    "redact",
+    "FarmConfig",
+    "make_app",
+    "check_reachable",
+    "check_broker",
+    "queue_depth",
+    "PRIORITY",
+    "AGAIN_PRIORITY",
+]
+
 RENDER_TASK = "sheet2video.render"
 QUEUE = "sheet2video"
 # Redis serves priority 0 before 3 (kombu's priority steps 0/3/6/9): a task sent again because its

@@ -1,4 +1,4 @@
-"""The engine's side of the farm: ``CeleryExecutor`` behind the Executor seam of engine/jobs.py.
+"""The engine's side of the farm: ``CeleryExecutor`` behind the Executor seam of engine/api/jobs.py.
 
 ``submit(task)`` uploads the task's inputs (content-hash keys), derives the task id and output key
 from the content (engine/farm/wire.py) and sends one Celery task — unless the bucket or the result
@@ -23,6 +23,8 @@ from sheet2video.engine.farm.wire import build
 from sheet2video.engine.media.poster import poster_path
 from sheet2video.errors import RenderError
 from sheet2video.cloud.storage import content_key, file_sha256
+
+__all__ = ["POLL_SECONDS", "LIVENESS_SECONDS", "LOST_AFTER_SECONDS", "SENT", "CeleryExecutor"]
 
 log = logging.getLogger("sheet2video.farm")
 

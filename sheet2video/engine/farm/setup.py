@@ -8,6 +8,8 @@ from pathlib import Path
 from sheet2video.engine.farm.app import FarmConfig, check_broker, make_app, redact
 from sheet2video.errors import ConfigError, StorageError
 
+__all__ = ["open_bucket", "open_farm", "executor_factory"]
+
 
 def open_bucket(bucket: str | None, endpoint: str | None, region: str | None):
     from sheet2video.cloud.storage import ObjectStore

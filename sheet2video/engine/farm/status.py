@@ -8,6 +8,8 @@ from typing import Any
 
 from sheet2video.engine.farm.app import QUEUE, FarmConfig, queue_depth, redact
 
+__all__ = ["farm_status", "print_status"]
+
 
 def farm_status(app, config: FarmConfig, timeout: float = 1.0) -> dict[str, Any]:
     # ping waits its whole timeout; then stats and active return as soon as every worker answered

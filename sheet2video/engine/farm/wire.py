@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 from sheet2video import __version__
 
+__all__ = ["SCHEMA", "MAX_ATTEMPTS", "map_inputs", "input_files", "time_limit", "build", "schema_problem"]
+
 # Bump when the task's shape or meaning changes: a worker of another schema refuses the task.
 SCHEMA = 1
 MAX_ATTEMPTS = 3  # deliveries whose worker died before answering; then the sub-job fails

@@ -23,6 +23,8 @@ from sheet2video.engine.farm.wire import MAX_ATTEMPTS, map_inputs, schema_proble
 from sheet2video.errors import Sheet2VideoError
 from sheet2video.cloud.storage import file_sha256
 
+__all__ = ["DIE_ON_ENV", "RenderWorker", "die_with_parent", "default_name", "register"]
+
 log = logging.getLogger("sheet2video.farm.worker")
 
 # Testing only: a task whose title contains this text kills its worker process (tests/farm), the

@@ -1,7 +1,7 @@
 """GetMediaInfo's ``FileInfoList`` entry, shaped like ``GetMediaInfoResponseBodyMediaInfoFileInfoList``:
 ``FileBasicInfo`` and the video / audio / subtitle stream lists, read with PyAV the way ffprobe
 reports them (every value a string, as the model types them; bit rates in kbit/s as the cloud's
-examples give them). Durations come from ``engine.probe`` (a video's own picture length, a still's 0)
+examples give them). Durations come from ``engine/media/probe.py`` (a video's own picture length, a still's 0)
 except for audio-only files, whose packets are counted: an MP3 header has no length, and the
 container's estimate from the bit rate is wrong for VBR files.
 
@@ -21,7 +21,9 @@ import av
 from sheet2video.engine.media.poster import extract_poster, poster_path
 from sheet2video.engine.media.probe import probe
 from sheet2video.errors import RenderError
-from sheet2video.cloud.signing import format_timestamp
+from sheet2video.cloud.timestamps import format_timestamp
+
+__all__ = ["STREAM_LISTS", "COVERS_DIR", "file_info", "cover", "seconds_of", "media_info"]
 
 STREAM_LISTS = ("VideoStreamInfoList", "AudioStreamInfoList", "SubtitleStreamInfoList")
 COVERS_DIR = "_covers"  # under the outputs folder, so /outputs/ serves them (a dot-folder it would not)

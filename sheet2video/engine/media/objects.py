@@ -1,7 +1,7 @@
 """The engine's object storage (``serve --storage-endpoint URL --storage-bucket B``).
 
 Inputs named as ``oss://B/…``, ``s3://B/…`` or ``https://B.oss-<region>.aliyuncs.com/…`` are read
-through :mod:`sheet2video.cloud.storage` with the engine's credentials (engine/media.py), not fetched as
+through :mod:`sheet2video.cloud.storage` with the engine's credentials (engine/media/sources.py), not fetched as
 anonymous HTTP. Outputs whose ``MediaURL`` is such a URL are written into the bucket after the
 render with a create-only put — a retried render can never replace a video already delivered —
 and ``GetBatchMediaProducingJob`` answers a presigned URL for them, fetchable by anyone holding
@@ -18,6 +18,8 @@ from typing import Any
 from sheet2video.engine.media.poster import poster_path
 from sheet2video.errors import RenderError, Sheet2VideoError
 from sheet2video.cloud.storage import ObjectStore
+
+__all__ = ["PRESIGN_SECONDS", "open_objects", "OutputPublisher"]
 
 log = logging.getLogger("sheet2video.engine")
 

@@ -12,6 +12,8 @@ import subprocess
 
 from sheet2video.engine.ffmpeg import ffmpeg_exe
 
+__all__ = ["POSTER_WIDTH", "POSTER_SUFFIX", "poster_path", "poster_time", "extract_poster"]
+
 POSTER_WIDTH = 480  # a gallery card, not a thumbnail strip: sharp on a 2x screen at 240 px
 POSTER_SUFFIX = ".jpg"
 

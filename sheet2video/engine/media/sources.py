@@ -40,6 +40,23 @@ import urllib3
 
 from sheet2video.errors import RenderError
 
+__all__ = [
+    "IMAGE_EXTS",
+    "AUDIO_EXTS",
+    "MEDIA_ID",
+    "TEMP_PREFIX",
+    "READ_TIMEOUT",
+    "ZERO_WIDTH",
+    "NBSP",
+    "media_type_of",
+    "url_scheme",
+    "inside",
+    "remove_stale_downloads",
+    "MediaResolver",
+    "output_relpath",
+    "remove_quietly",
+]
+
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 AUDIO_EXTS = {".mp3", ".m4a", ".aac", ".wav", ".flac", ".ogg", ".opus"}
 MEDIA_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -144,7 +161,7 @@ class MediaResolver:
         self.readable_roots = [self.media_root, *(r.resolve() for r in extra_roots)]  # e.g. the engine's own outputs
         self.cache_dir = cache_dir
         self.store = store
-        self.objects = objects  # storage.ObjectStore: URLs of its bucket are read through it (engine/objects.py)
+        self.objects = objects  # storage.ObjectStore: URLs of its bucket are read through it (engine/media/objects.py)
         self.max_download_bytes = max_download_bytes
         self.download_timeout = download_timeout
         self._download_lock = threading.Lock()

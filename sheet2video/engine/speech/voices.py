@@ -26,6 +26,9 @@ import random
 import unicodedata
 from dataclasses import dataclass
 
+from sheet2video.engine.speech.espeak_library import espeak_knows
+from sheet2video.engine.speech.script import speakable
+
 __all__ = [
     "LocalVoice", "LOCAL_VOICES", "CLOUD_VOICES", "detect_language", "normalise_language", "resolve",
     "pick_voice", "voice_issues", "style_issues", "speech_issues", "table", "local_voice", "PIPER_VOICE",
@@ -216,16 +219,10 @@ def resolve(voice: str | None, text: str, language: str | None = None) -> LocalV
     gender = cloud[1] if cloud else None
     if cloud and cloud[0] in _LANGUAGES and (cloud[0] == lang or lang not in _LANGUAGES):
         return _for_language(cloud[0], gender)
-    if name and cloud is None and _espeak_knows(name):
+    if name and cloud is None and espeak_knows(name):
         return name  # an espeak-ng voice name (en-us, de, en+f2 …): used as given
     found = _for_language(lang, gender) if lang in _LANGUAGES else None
     return found or _for_language("en", gender)
-
-
-def _espeak_knows(name: str) -> bool:
-    from sheet2video.engine.speech.synthesis import espeak_knows  # lazy: loading the library is not free
-
-    return espeak_knows(name)
 
 
 def pick_voice(spec: str | None, rng: random.Random) -> str | None:
@@ -259,7 +256,7 @@ def _name_issues(name: str) -> list[tuple[str, str]]:
     if name in _BY_NAME:
         return []
     if cloud is None:
-        if _espeak_knows(name):
+        if espeak_knows(name):
             return []
         return [(f"unknown voice {name!r}; the script's language chooses a local voice", "warning")]
     if cloud[0] not in _LANGUAGES:
@@ -310,8 +307,6 @@ def speech_issues(params: dict) -> list[tuple[str, str, str]]:
     Unspeakable texts ("...!!!", only emoji) are errors; the local engine's voice, language and
     style fallbacks are warnings. ``params`` holds InputConfig/EditingConfig as dicts or JSON text.
     """
-    from sheet2video.engine.speech.synthesis import speakable
-
     inputs, editing = _as_dict(params.get("InputConfig")), _as_dict(params.get("EditingConfig"))
     speech = _as_dict(editing.get("SpeechConfig"))
     texts = [(f"InputConfig.SpeechTextArray[{i}]", t) for i, t in enumerate(inputs.get("SpeechTextArray") or [])]

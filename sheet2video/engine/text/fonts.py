@@ -1,27 +1,15 @@
-"""Fonts: family names resolved to files, a per-character fallback chain, glyph coverage.
+"""Fonts for titles and captions: the face a text starts from, a per-character fallback chain,
+glyph coverage and the plan-time font warnings.
 
-Family names (``TitleConfig`` / ``SubHeadingConfig`` / ``AsrConfig`` ``Font``) are looked up, in order:
+:func:`face_for` takes a font name (resolved by :mod:`font_catalog`: file, user fonts folder,
+installed family, cloud name) and otherwise the default family for the text's script
+(:data:`DEFAULT_FAMILY` for Latin) — never a failed render; :func:`font_issues` warns at plan time.
 
-1. a font file path that exists, used as is;
-2. the user fonts folder, ``$SHEET2VIDEO_FONTS_DIR`` (any .ttf/.otf/.ttc there, matched by family name);
-3. the fonts fontconfig knows (``fc-list``), matched by family name (case, spaces, ``-``/``_`` ignored);
-4. :data:`CLOUD_FONTS`: names the cloud offers (AlibabaPuHuiTi, SimSun/宋体, KaiTi/楷体, Arial …) mapped to
-   the nearest family installed here (the Noto CJK fonts are Source Han Sans/Serif under another name);
-5. otherwise the default (:data:`DEFAULT_FAMILY`) and a plan-time warning (:func:`font_issues`) —
-   never a failed render.
-
-A trailing weight in the name (``AlibabaPuHuiTi-Bold``, ``…-85-Bold``) asks for the bold face.
 Characters the chosen font lacks are drawn with the first font of :data:`FALLBACK_FAMILIES` that has
 them (CJK, Thai, Devanagari, Arabic, Hebrew, …), emoji with :data:`EMOJI_FAMILY` in colour, and
-anything else with whichever installed font has it. Coverage comes from fontconfig (``fc-list`` /
-``fc-query`` print each face's charset; fontconfig is needed anyway and caches it, so no font file
-is parsed in Python). :func:`missing_glyphs` lists characters no installed font has.
-
-Legacy helper :func:`font_for` (drawtext callers):
-Latin text uses DejaVu Sans. Text holding CJK characters needs a CJK-capable font: the file named by
-``SHEET2VIDEO_FONT_CJK`` first, else what fontconfig lists for the language (``fc-list :lang=zh``),
-else a few well-known install locations. Lookups are cached (per language and environment value),
-and the choice is deterministic so the same task renders the same bytes.
+anything else with whichever installed font has it. Coverage comes from fontconfig (``fc-query``
+prints each face's charset; fontconfig is needed anyway and caches it, so no font file is parsed in
+Python). :func:`missing_glyphs` lists characters no installed font has.
 """
 
 from __future__ import annotations
@@ -29,169 +17,17 @@ from __future__ import annotations
 import bisect
 import functools
 import os
-import re
-import shutil
-import subprocess
 import unicodedata
-from typing import NamedTuple
 
-from sheet2video.engine.text.linebreak import clusters  # noqa: F401 (titles and captions use fonts.clusters)
-from sheet2video.errors import RenderError
+from sheet2video.engine.text.font_catalog import FONTS_DIR_ENV, Face, faces_with, find_family, find_font, user_faces
+from sheet2video.engine.text.font_files import CJK_ENV, cjk_lang, cjk_script, latin_font, run_fc
+from sheet2video.engine.text.linebreak import clusters
 
-__all__ = ["font_for", "has_cjk", "cjk_lang", "resolve", "font_issues", "missing_glyphs", "Face", "face_for", "chain", "covers", "family_of", "is_emoji"]
+__all__ = [
+    "DEFAULT_FAMILY", "EMOJI_FAMILY", "FALLBACK_FAMILIES", "face_for", "chain", "covers", "is_emoji",
+    "cluster_face", "runs", "missing_glyphs", "resolve", "font_issues",
+]
 
-FONT_CODE = "InvalidParameter.Font"
-CJK_ENV = "SHEET2VIDEO_FONT_CJK"
-
-_DEJAVU = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    "/usr/local/share/fonts/DejaVuSans.ttf",
-)
-
-_CJK_WELL_KNOWN = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
-    "/System/Library/Fonts/PingFang.ttc",
-    "/System/Library/Fonts/STHeiti Medium.ttc",
-    "C:\\Windows\\Fonts\\msyh.ttc",
-)
-
-# Preferred families when fontconfig lists several (first match wins; then alphabetical).
-_CJK_PREFERENCE = ("NotoSansCJK-Regular", "NotoSansCJKsc-Regular", "SourceHanSans", "wqy-microhei", "wqy-zenhei", "NotoSerifCJK-Regular")
-
-_INSTALL_HINT = (
-    "install one (Debian/Ubuntu: apt-get install fonts-wqy-microhei, or fonts-noto-cjk) "
-    f"or set {CJK_ENV} to a font file"
-)
-
-
-def _ranges(ch: str) -> str | None:
-    """The CJK script of one character: 'ko', 'ja', 'zh' (Han and shared CJK marks) or None."""
-    o = ord(ch)
-    if 0xAC00 <= o <= 0xD7AF or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F:
-        return "ko"
-    if 0x3040 <= o <= 0x30FF or 0x31F0 <= o <= 0x31FF:
-        return "ja"
-    if (
-        0x4E00 <= o <= 0x9FFF
-        or 0x3400 <= o <= 0x4DBF
-        or 0x20000 <= o <= 0x3FFFF
-        or 0xF900 <= o <= 0xFAFF
-        or 0x3000 <= o <= 0x303F  # CJK symbols and punctuation
-        or 0x3100 <= o <= 0x312F  # Bopomofo
-        or 0xFF00 <= o <= 0xFFEF  # full-width forms
-    ):
-        return "zh"
-    return None
-
-
-def cjk_lang(text: str) -> str | None:
-    """The fontconfig language a CJK font must cover for ``text``, or None for non-CJK text."""
-    found = {lang for lang in map(_ranges, text) if lang}
-    if not found:
-        return None
-    for lang in ("ko", "ja", "zh"):
-        if lang in found:
-            return lang
-    return "zh"
-
-
-def has_cjk(text: str) -> bool:
-    return cjk_lang(text) is not None
-
-
-def font_for(text: str, preferred: str | None = None) -> str:
-    """A font file path able to draw ``text``.
-
-    ``preferred`` is a font file path (e.g. an IMS TitleConfig ``Font`` already resolved to a
-    local file); when given it must exist and is used as is.
-    """
-    if preferred:
-        if os.path.isfile(preferred):
-            return os.path.abspath(preferred)
-        raise RenderError(f"font file not found: {preferred}", code=FONT_CODE)
-    lang = cjk_lang(text)
-    if lang is None:
-        return _latin_font()
-    return _cjk_font(lang, os.environ.get(CJK_ENV) or "")
-
-
-@functools.lru_cache(maxsize=None)
-def _latin_font() -> str:
-    for path in _DEJAVU:
-        if os.path.isfile(path):
-            return path
-    for pattern in ("DejaVu Sans", "sans-serif"):
-        found = _fc_match(pattern)
-        if found:
-            return found
-    raise RenderError(
-        "no font found for titles; install one (Debian/Ubuntu: apt-get install fonts-dejavu-core)",
-        code=FONT_CODE,
-    )
-
-
-@functools.lru_cache(maxsize=None)
-def _cjk_font(lang: str, env_value: str) -> str:
-    if env_value:
-        if os.path.isfile(env_value):
-            return os.path.abspath(env_value)
-        raise RenderError(f"{CJK_ENV}={env_value} is not a font file; {_INSTALL_HINT}", code=FONT_CODE)
-    candidates = _fc_list(lang) or (_fc_list("zh") if lang != "zh" else [])
-    if candidates:
-        return _pick(candidates)
-    for path in _CJK_WELL_KNOWN:
-        if os.path.isfile(path):
-            return path
-    raise RenderError(f"no font with Chinese/Japanese/Korean glyphs found for titles; {_INSTALL_HINT}", code=FONT_CODE)
-
-
-def _pick(paths: list[str]) -> str:
-    paths = sorted(set(paths))
-    for name in _CJK_PREFERENCE:
-        for p in paths:
-            if os.path.basename(p).startswith(name):
-                return p
-    # Prefer sans (hei) faces over serif (song/ming) ones, then alphabetical.
-    return sorted(paths, key=lambda p: ("serif" in p.lower() or "song" in p.lower() or "ming" in p.lower(), p))[0]
-
-
-def _run_fc(args: list[str]) -> str:
-    exe = shutil.which(args[0])
-    if not exe:
-        return ""
-    try:
-        return subprocess.run([exe, *args[1:]], capture_output=True, text=True, timeout=20, check=False).stdout
-    except (OSError, subprocess.SubprocessError):
-        return ""
-
-
-def _fc_list(lang: str) -> list[str]:
-    out = _run_fc(["fc-list", f":lang={lang}", "file"])
-    paths = []
-    for line in out.splitlines():
-        p = line.strip().rstrip(":").strip()
-        if p and os.path.isfile(p) and p.lower().endswith((".ttf", ".ttc", ".otf", ".otc")):
-            paths.append(p)
-    return paths
-
-
-def _fc_match(pattern: str) -> str | None:
-    out = _run_fc(["fc-match", "-f", "%{file}", pattern]).strip()
-    return out if out and os.path.isfile(out) else None
-
-
-# --------------------------------------------------------------------------------------------
-# Family names, the fallback chain and glyph coverage (titles and captions)
-
-FONTS_DIR_ENV = "SHEET2VIDEO_FONTS_DIR"
 DEFAULT_FAMILY = "DejaVu Sans"
 EMOJI_FAMILY = "Noto Color Emoji"
 # After the requested font, in this order (only those installed count); then any installed font.
@@ -212,145 +48,9 @@ FALLBACK_FAMILIES = (
 )
 _CJK_FAMILIES = {"zh": "Noto Sans CJK SC", "ja": "Noto Sans CJK JP", "ko": "Noto Sans CJK KR"}
 
-_SANS_SC = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei")
-_SERIF_SC = ("Noto Serif CJK SC", "Source Han Serif SC", "Noto Sans CJK SC", "WenQuanYi Micro Hei")
-_SANS = ("Liberation Sans", "Arimo", "Noto Sans", "DejaVu Sans")
-_SERIF = ("Liberation Serif", "Tinos", "Noto Serif", "DejaVu Serif")
-_MONO = ("Liberation Mono", "Cousine", "Noto Sans Mono", "DejaVu Sans Mono")
 
-# Cloud (IMS) and common desktop font names → the nearest families installed by scripts/ensure-fonts.
-# Keys are compared without case, spaces, "-", "_", ".", version numbers or weight words.
-_CLOUD_TABLE: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
-    # Chinese sans (hei): Noto Sans CJK *is* Source Han Sans; the others are the same style.
-    (("AlibabaPuHuiTi", "Alibaba PuHuiTi 2.0", "Alibaba PuHuiTi 3.0", "阿里巴巴普惠体", "AlibabaSans",
-      "SourceHanSans", "SourceHanSansCN", "SourceHanSansSC", "Source Han Sans", "思源黑体", "SimHei", "黑体",
-      "Microsoft YaHei", "微软雅黑", "YaHei", "PingFang SC", "PingFang", "苹方", "Hiragino Sans GB", "STHeiti",
-      "华文黑体", "Heiti SC", "DengXian", "等线", "FZHei", "方正黑体", "Noto Sans SC", "HarmonyOS Sans SC"), _SANS_SC),
-    # Chinese serif (song/ming), fangsong and kai: no kai face ships here; the serif is the nearest.
-    (("SimSun", "宋体", "NSimSun", "新宋体", "SongTi", "STSong", "华文宋体", "SourceHanSerif", "SourceHanSerifCN",
-      "SourceHanSerifSC", "Source Han Serif", "思源宋体", "Noto Serif SC", "FangSong", "仿宋", "STFangsong",
-      "KaiTi", "楷体", "STKaiti", "华文楷体", "KaiTi_GB2312", "FangSong_GB2312"), _SERIF_SC),
-    (("Arial", "Helvetica", "Helvetica Neue", "Segoe UI", "Tahoma", "San Francisco", "SF Pro", "Inter",
-      "Open Sans", "Lato", "Montserrat", "Source Sans Pro", "Calibri", "Verdana", "Impact"), _SANS),
-    (("Roboto",), ("Roboto", *_SANS)),
-    (("Times New Roman", "Times", "Georgia", "Garamond", "Cambria", "Book Antiqua"), _SERIF),
-    (("Courier New", "Courier", "Consolas", "Menlo", "Monaco"), _MONO),
-)
-
-_WEIGHT_WORDS = ("extrabold", "semibold", "demibold", "regular", "medium", "normal", "heavy", "black", "bold", "light", "thin")
-_BOLD_WORDS = {"extrabold", "semibold", "demibold", "heavy", "black", "bold"}
-
-
-class Face(NamedTuple):
-    """One face of a font file (``index`` into a .ttc collection)."""
-
-    path: str
-    index: int
-    family: str
-    weight: int  # fontconfig weight: 80 regular, 200 bold
-    slant: int  # 0 roman, 100 italic
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[\s\-_.·]+", "", name.strip().lower())
-
-
-def _base_key(name: str) -> tuple[str, bool]:
-    """The key without trailing version numbers and weight words, and whether a bold weight was named."""
-    key, bold = _key(name), False
-    changed = True
-    while changed:
-        changed = False
-        stripped = key.rstrip("0123456789")
-        if stripped and stripped != key:
-            key, changed = stripped, True
-        for word in _WEIGHT_WORDS:
-            if key.endswith(word) and len(key) > len(word):
-                key, bold, changed = key[: -len(word)], bold or word in _BOLD_WORDS, True
-    return key, bold
-
-
-CLOUD_FONTS: dict[str, tuple[str, ...]] = {_base_key(n)[0]: fams for names, fams in _CLOUD_TABLE for n in names}
-
-_FORMAT = "%{family}\t%{weight}\t%{slant}\t%{file}\t%{index}\n"
-
-
-def _faces(out: str) -> list[Face]:
-    faces = []
-    for line in out.splitlines():
-        parts = line.split("\t")
-        if len(parts) != 5 or not os.path.isfile(parts[3]):
-            continue
-        number = lambda s: int(float((re.findall(r"[\d.]+", s) or ["0"])[0]))  # noqa: E731 (variable fonts: "[0 210]")
-        for family in parts[0].split(","):
-            if family.strip():
-                faces.append(Face(parts[3], number(parts[4]), family.strip(), number(parts[1]), number(parts[2])))
-    return faces
-
-
-@functools.lru_cache(maxsize=None)
-def _user_faces(folder: str) -> tuple[Face, ...]:
-    if not folder or not os.path.isdir(folder):
-        return ()
-    faces: list[Face] = []
-    for root, _dirs, files in sorted(os.walk(folder)):
-        for name in sorted(files):
-            if name.lower().endswith((".ttf", ".otf", ".ttc", ".otc")):
-                faces += _faces(_run_fc(["fc-query", "--format", _FORMAT, os.path.join(root, name)]))
-    return tuple(faces)
-
-
-@functools.lru_cache(maxsize=None)
-def _system_faces() -> tuple[Face, ...]:
-    return tuple(sorted(_faces(_run_fc(["fc-list", "--format", _FORMAT]))))
-
-
-def _catalog() -> dict[str, list[Face]]:
-    """Normalised family name → faces; the user folder's faces first."""
-    return _catalog_for(os.environ.get(FONTS_DIR_ENV) or "")
-
-
-@functools.lru_cache(maxsize=8)
-def _catalog_for(folder: str) -> dict[str, list[Face]]:
-    # Built once per fonts folder: a 10,000-row plan asks for families ~30 times a row.
-    out: dict[str, list[Face]] = {}
-    for face in (*_user_faces(folder), *_system_faces()):
-        out.setdefault(_key(face.family), []).append(face)
-    return out
-
-
-def _closest(faces: list[Face], bold: bool, italic: bool) -> Face:
-    want_w, want_s = (200 if bold else 80), (100 if italic else 0)
-    return min(faces, key=lambda f: (abs(f.weight - want_w), abs(f.slant - want_s), f.path, f.index))
-
-
-def _family(family: str, bold: bool = False, italic: bool = False) -> Face | None:
-    faces = _catalog().get(_key(family))
-    return _closest(faces, bold, italic) if faces else None
-
-
-def _lookup(name: str, bold: bool = False, italic: bool = False) -> Face | None:
-    """The face for a font name (file, user folder, installed family, cloud name), None if unknown."""
-    name = name.strip()
-    if os.path.isfile(name):
-        faces = _faces(_run_fc(["fc-query", "--format", _FORMAT, os.path.abspath(name)]))
-        if faces:
-            return faces[0]
-        # fontconfig cannot read it: not a font (unknown → fallback); without fontconfig, trust it
-        return None if shutil.which("fc-query") else Face(os.path.abspath(name), 0, os.path.basename(name), 80, 0)
-    found = _family(name, bold, italic)
-    if found:
-        return found
-    key, named_bold = _base_key(name)
-    bold = bold or named_bold
-    for family, faces in _catalog().items():
-        if _base_key(family)[0] == key:
-            return _closest(faces, bold, italic)
-    for family in CLOUD_FONTS.get(key, ()):
-        found = _family(family, bold, italic)
-        if found:
-            return found
-    return None
+# --------------------------------------------------------------------------------------------
+# The face a text starts from, and the chain of faces tried after it
 
 
 def _script_family(text: str) -> str:
@@ -367,7 +67,7 @@ def _script_family(text: str) -> str:
             return "Noto Sans Devanagari"
         if 0x0980 <= o <= 0x09FF:
             return "Noto Sans Bengali"
-        if _ranges(c):
+        if cjk_script(c):
             return _CJK_FAMILIES[cjk_lang(text) or "zh"]
     return DEFAULT_FAMILY
 
@@ -376,14 +76,14 @@ def face_for(name: str | None, text: str = "", *, bold: bool = False, italic: bo
     """The face text in font ``name`` starts from: the named font, else the default for the text.
 
     Never fails while any font is installed (an unknown name falls back; :func:`font_issues` warns)."""
-    found = _lookup(name, bold, italic) if name and name.strip() else None
+    found = find_font(name, bold, italic) if name and name.strip() else None
     if found:
         return found
     for family in (_script_family(text), DEFAULT_FAMILY, *FALLBACK_FAMILIES):
-        found = _family(family, bold, italic)
+        found = find_family(family, bold, italic)
         if found:
             return found
-    latin = _latin_font()  # raises with an install hint when no font at all is installed
+    latin = latin_font()  # raises with an install hint when no font at all is installed
     return Face(latin, 0, DEFAULT_FAMILY, 80, 0)
 
 
@@ -397,16 +97,20 @@ def chain(primary: Face, text: str = "", *, bold: bool = False, italic: bool = F
     lang = cjk_lang(text)
     families = [_CJK_FAMILIES[lang] if lang else "", *FALLBACK_FAMILIES, EMOJI_FAMILY]
     for family in families:
-        face = _family(family, bold, italic) if family else None
+        face = find_family(family, bold, italic) if family else None
         if face and face not in faces:
             faces.append(face)
     return tuple(faces)
 
 
+# --------------------------------------------------------------------------------------------
+# Glyph coverage
+
+
 @functools.lru_cache(maxsize=None)
 def _charset(path: str, index: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """The face's code point ranges (fontconfig's charset: ``20-7e a0-103 …``) as (starts, ends)."""
-    out = _run_fc(["fc-query", f"--index={index}", "--format", "%{charset}", path])
+    out = run_fc(["fc-query", f"--index={index}", "--format", "%{charset}", path])
     starts, ends = [], []
     for part in out.split():
         lo, _, hi = part.partition("-")
@@ -440,10 +144,10 @@ def _ignorable(c: str) -> bool:
 @functools.lru_cache(maxsize=4096)
 def _any_face(c: str) -> Face | None:
     """Any installed face that has ``c`` (user folder first; sans, regular, then by name)."""
-    for face in _user_faces(os.environ.get(FONTS_DIR_ENV) or ""):
+    for face in user_faces(os.environ.get(FONTS_DIR_ENV) or ""):
         if covers(face, c):
             return face
-    faces = _faces(_run_fc(["fc-list", "--format", _FORMAT, f":charset={ord(c):x}"]))
+    faces = faces_with(c)
     if not faces:
         return None
     return min(faces, key=lambda f: (abs(f.weight - 80), f.slant, "serif" in f.family.lower(), f.family, f.path, f.index))
@@ -471,6 +175,10 @@ def _face_has(face: Face, cluster: str) -> bool:
 
 def _neutral(cluster: str) -> bool:
     return unicodedata.category(cluster[0])[0] in "ZPN" and not is_emoji(cluster)
+
+
+# --------------------------------------------------------------------------------------------
+# Text split across the chain: runs, missing glyphs, one file for the text, plan-time warnings
 
 
 def cluster_face(cluster: str, faces: tuple[Face, ...]) -> Face | None:
@@ -542,17 +250,11 @@ def resolve(name: str | None, text: str = "") -> str:
     return max(counts, key=lambda f: (counts[f], -faces.index(f) if f in faces else -len(faces))).path
 
 
-def family_of(path: str) -> str:
-    """The family name fontconfig gives a font file (for libass ``Fontname``)."""
-    faces = _faces(_run_fc(["fc-query", "--format", _FORMAT, path]))
-    return faces[0].family if faces else os.path.splitext(os.path.basename(path))[0]
-
-
 def font_issues(name: str | None, text: str = "") -> list[tuple[str, str]]:
     """Plan-time problems of a font name and a text: (message, "warning") pairs. Nothing here fails a
     render: an unknown font falls back to the default, a missing glyph is left out."""
     issues: list[tuple[str, str]] = []
-    if name and name.strip() and _lookup(name) is None:
+    if name and name.strip() and find_font(name) is None:
         fallback = face_for(None, text).family
         issues.append((
             f"font {name!r} is not installed here and has no known substitute; the local engine uses {fallback} "

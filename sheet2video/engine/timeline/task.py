@@ -41,7 +41,7 @@ class Shot(_Data):
     # The source's picture size (0 = unknown): lets compose.fit cover a near-same-aspect source.
     width: int = 0
     height: int = 0
-    # How the source's pixels are stored (engine.probe): non-square pixels are widened to square
+    # How the source's pixels are stored (engine/media/probe.py): non-square pixels are widened to square
     # ones, interlaced material deinterlaced, before the shot is fitted (compose.video).
     sar: str = "1:1"
     interlaced: bool = False
@@ -141,7 +141,7 @@ class RenderResult(_Data):
     path: str
     duration: float
     warnings: list[str] = field(default_factory=list)  # the render succeeded, but see these
-    poster: str | None = None  # a JPEG frame next to the video (engine.poster), None if it could not be made
+    poster: str | None = None  # a JPEG frame next to the video (engine/media/poster.py), None if it could not be made
     used: dict = field(default_factory=dict)  # the task's ``used``, carried back to the sub-job
 
 

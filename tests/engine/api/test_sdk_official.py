@@ -30,7 +30,7 @@ from aliyunsdkcore.request import CommonRequest
 from darabonba.core import DaraCore
 
 from sheet2video.engine.api.server import ephemeral_keys
-from sheet2video.cloud import signing
+from sheet2video.cloud import signing_v2, timestamps
 from tests.engine.api.test_server import ServeProcess
 from tests.media import ffmpeg, make_image, make_video
 
@@ -353,8 +353,8 @@ def v2_post(serve, params: dict, *, secret: str | None = None, form: dict | None
     """A V2-signed AddTemplate by hand (``send_form``: a body other than the one signed)."""
     signed = {"Action": "AddTemplate", "Version": "2020-11-09", "Format": "JSON", "AccessKeyId": serve.key_id,
               "SignatureMethod": "HMAC-SHA1", "SignatureVersion": "1.0", "SignatureNonce": params.pop("nonce"),
-              "Timestamp": timestamp or signing.format_timestamp(), **params}
-    signed["Signature"] = signing.sign_v2("POST", {**signed, **(form or {})}, secret or serve.secret)
+              "Timestamp": timestamp or timestamps.format_timestamp(), **params}
+    signed["Signature"] = signing_v2.sign_v2("POST", {**signed, **(form or {})}, secret or serve.secret)
     if drop:
         signed.pop(drop)
     return requests.post(serve.url + "/", params=signed, data=send_form or form, timeout=10)

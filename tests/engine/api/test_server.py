@@ -33,17 +33,17 @@ import requests
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from sheet2video.engine.timeline.planner import SPEECH_TAIL
+from sheet2video.engine.timeline.timing import SPEECH_TAIL
 from sheet2video.engine.api.server import MAX_BODY_BYTES, Engine, EngineConfig, ephemeral_keys
 from sheet2video.engine.speech.synthesis import DefaultSynthesizer
 from sheet2video.engine.api.store import Store
 from sheet2video.errors import ImsError, LockedError
-from sheet2video.cloud import signing
+from sheet2video.cloud import callback_auth, canonical, signing, timestamps
 from sheet2video.cloud.client import ImsClient
 from sheet2video.cloud.credentials import Credentials
 from tests.media import make_image, make_tone, make_video
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 W, H = 180, 320
 API_VERSION = "2020-11-09"
 CALLBACK_KEY = "CbKey2024abcXYZ"
@@ -162,7 +162,7 @@ def signed_request(url: str, action: str, key_id: str, secret: str, *, query: di
     if form:
         base["content-type"] = "application/x-www-form-urlencoded"
     signed = signing.sign_request("POST", urlsplit(url).netloc, "/", query, base, body, key_id, secret)
-    qs = signing.canonical_query_string(query)
+    qs = canonical.canonical_query_string(query)
     return SimpleNamespace(url=f"{url}/" + (f"?{qs}" if qs else ""), body=body, headers=signed)
 
 
@@ -458,7 +458,7 @@ def test_protocol_rejections(srv):
     replay = requests.post(once.url, data=once.body, headers=once.headers, timeout=30)
     assert_ims_error(replay, "SignatureNonceUsed")
 
-    stale = signing.format_timestamp(datetime.now(timezone.utc) - timedelta(minutes=20))
+    stale = timestamps.format_timestamp(datetime.now(timezone.utc) - timedelta(minutes=20))
     assert_ims_error(raw_post(url, "ListBatchMediaProducingJobs", kid, secret, headers={"x-acs-date": stale}),
                      "InvalidTimeStamp.Expired")
 
@@ -614,8 +614,8 @@ def test_completion_callback_is_signed_and_ims_shaped(srv):
         assert message["Status"] == "Finished"
         assert json.loads(message["UserData"]) == user_data
         assert url == address
-        assert signing.verify_callback(address, headers, CALLBACK_KEY)
-        assert not signing.verify_callback(address, headers, CALLBACK_KEY + "x")
+        assert callback_auth.verify_callback(address, headers, CALLBACK_KEY)
+        assert not callback_auth.verify_callback(address, headers, CALLBACK_KEY + "x")
         # the callback comes once the job is done: Get agrees
         assert srv.client.get_batch_job(job_id)["Status"] == "Finished"
     finally:

@@ -1,4 +1,4 @@
-"""A render is checked before it is called a Success (engine.verify): real renders at 180x320,
+"""A render is checked before it is called a Success (engine/media/verify.py): real renders at 180x320,
 some forced broken by an FFmpeg option added to the command, each failing with the material named."""
 
 from __future__ import annotations

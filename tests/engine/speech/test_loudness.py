@@ -9,9 +9,10 @@ import pytest
 
 from sheet2video.engine.speech.loudness import measure
 from sheet2video.engine.media.sources import MediaResolver
-from sheet2video.engine.timeline.planner import SPEECH_TAIL, JobPlanner
+from sheet2video.engine.timeline.planner import JobPlanner
+from sheet2video.engine.timeline.timing import SPEECH_TAIL
 from sheet2video.engine.render import render
-from sheet2video.engine.speech.synthesis import EspeakSynthesizer
+from sheet2video.engine.speech.espeak import EspeakSynthesizer
 from tests.engine.test_render import audio, db
 from tests.media import ffmpeg, make_video
 

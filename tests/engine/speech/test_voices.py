@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from sheet2video.cli import cli
 from sheet2video.engine.speech import voices
-from sheet2video.engine.speech.synthesis import espeak_knows
+from sheet2video.engine.speech.espeak_library import espeak_knows
 from sheet2video.engine.speech.voices import CLOUD_VOICES, LOCAL_VOICES, LocalVoice, detect_language, pick_voice, resolve
 
 BRIEF_NAMES = (

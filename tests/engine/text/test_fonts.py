@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 
-from sheet2video.engine.text import fonts
+from sheet2video.engine.text import font_catalog, fonts, linebreak
 
 
 def family(name, text="", **kw):
@@ -40,7 +40,7 @@ def test_installed_families_match_without_case_or_spaces():
 def test_unknown_font_is_a_warning_and_falls_back():
     issues = fonts.font_issues("Comic Sans Deluxe 9000", "Hello")
     assert len(issues) == 1 and issues[0][1] == "warning"
-    assert "'Comic Sans Deluxe 9000'" in issues[0][0] and fonts.FONTS_DIR_ENV in issues[0][0]
+    assert "'Comic Sans Deluxe 9000'" in issues[0][0] and font_catalog.FONTS_DIR_ENV in issues[0][0]
     assert family("Comic Sans Deluxe 9000", "Hello") == fonts.DEFAULT_FAMILY
     assert family("Comic Sans Deluxe 9000", "盒马") == "Noto Sans CJK SC"  # the default for the text
 
@@ -50,9 +50,9 @@ def test_user_fonts_folder_comes_first(tmp_path, monkeypatch):
     mine = tmp_path / "brand" / "OurBrand.ttf"
     mine.parent.mkdir()
     shutil.copy(src, mine)
-    monkeypatch.setenv(fonts.FONTS_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(font_catalog.FONTS_DIR_ENV, str(tmp_path))
     assert fonts.face_for("DejaVu Serif").path == str(mine)
-    monkeypatch.delenv(fonts.FONTS_DIR_ENV)
+    monkeypatch.delenv(font_catalog.FONTS_DIR_ENV)
     assert fonts.face_for("DejaVu Serif").path == src
 
 
@@ -84,7 +84,7 @@ def test_runs_split_by_coverage_and_keep_spaces_with_their_script():
 
 def test_emoji_sequences_stay_whole():
     text = "👨‍👩‍👧🇨🇳1️⃣❤️"
-    assert fonts.clusters(text) == ["👨‍👩‍👧", "🇨🇳", "1️⃣", "❤️"]
+    assert linebreak.clusters(text) == ["👨‍👩‍👧", "🇨🇳", "1️⃣", "❤️"]
     runs = fonts.runs(text, fonts.chain(fonts.face_for(None, text), text))
     assert [(t, f.family) for t, f in runs] == [(text, "Noto Color Emoji")]
     assert fonts.runs("12", fonts.chain(fonts.face_for(None, "12")))[0][1].family == "DejaVu Sans"  # not keycaps
@@ -102,7 +102,7 @@ def test_resolve_gives_a_file_that_has_the_text():
     assert "CJK" in fonts.resolve("Arial", "盒马鲜生开业")  # the named font lacks them: the chain's
     assert fonts.resolve("DejaVu Serif", "Hello").endswith("DejaVuSerif.ttf")
     assert fonts.resolve("no such font", "สวัสดี").endswith("NotoSansThai-Regular.ttf")
-    assert fonts.family_of(fonts.resolve(None, "Hello")) == "DejaVu Sans"
+    assert font_catalog.family_of(fonts.resolve(None, "Hello")) == "DejaVu Sans"
 
 
 def test_plan_time_checks_name_the_field():

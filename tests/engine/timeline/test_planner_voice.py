@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sheet2video.engine.timeline.planner import JobPlanner
 from sheet2video.engine.media.probe import MediaInfo
-from sheet2video.engine.speech.synthesis import Speech
+from sheet2video.engine.speech.result import Speech
 
 
 class Recorder:

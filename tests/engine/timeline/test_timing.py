@@ -7,9 +7,11 @@ from __future__ import annotations
 import pytest
 
 from sheet2video.engine.media.sources import MediaResolver
-from sheet2video.engine.timeline.planner import DEFAULT_SHOT, SPEECH_TAIL, JobPlanner
+from sheet2video.engine.timeline.planner import JobPlanner
+from sheet2video.engine.timeline.settings import DEFAULT_SHOT
+from sheet2video.engine.timeline.timing import SPEECH_TAIL
 from sheet2video.engine.render import render
-from sheet2video.engine.speech.synthesis import EspeakSynthesizer
+from sheet2video.engine.speech.espeak import EspeakSynthesizer
 from sheet2video.cloud.checks import check_params
 from tests.engine.test_render import frame, streams
 from tests.media import ffmpeg, make_video
