@@ -31,7 +31,7 @@ from sheet2video.plan.campaign import PlannedJob, default_output
 from sheet2video.engine.media.sources import MediaResolver, media_type_of
 from sheet2video.errors import ConfigError, ImsError, RenderError, Sheet2VideoError
 from sheet2video.cloud.client import ImsClient
-from sheet2video.run.ledger import state_dir
+from sheet2video.sheets.files import state_dir
 from sheet2video.plan.media_preflight import media_references, is_local
 from sheet2video.ratelimit import TokenBucket
 from sheet2video.sheets.read import Sheet

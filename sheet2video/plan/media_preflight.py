@@ -29,7 +29,7 @@ from sheet2video.engine.media import probe as probe_module
 from sheet2video.engine.media.sources import MEDIA_ID, MediaResolver, url_scheme
 from sheet2video.engine.media.probe import probe
 from sheet2video.errors import RenderError, ValidationError
-from sheet2video.run.ledger import state_dir
+from sheet2video.sheets.files import state_dir
 from sheet2video.sheets.read import Sheet
 from sheet2video.plan.templating import TemplateSet
 

@@ -16,7 +16,7 @@ from sheet2video.plan.campaign import PlannedJob, locate
 from sheet2video.errors import ConfigError, ValidationError
 from sheet2video.cloud.client import ImsClient, region_endpoint
 from sheet2video.cloud.credentials import Credentials, resolve_credentials
-from sheet2video.run.ledger import state_dir
+from sheet2video.sheets.files import state_dir
 from sheet2video.run.options import RunOptions
 from sheet2video.run.preview import PRESET as PREVIEW_PRESET, preview_folder
 from sheet2video.sheets.read import Sheet

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sheet2video.cloud.timestamps import format_timestamp as now_iso
 from sheet2video.locks import ExclusiveLock
+from sheet2video.sheets.files import state_dir
 
 __all__ = [
     "FINAL",
@@ -28,7 +29,6 @@ __all__ = [
     "Ledger",
     "SheetLock",
     "ledger_path",
-    "state_dir",
 ]
 
 SCHEMA = """
@@ -61,10 +61,6 @@ SUBMITTING = "Submitting"
 FINAL = ("Finished", "Failed")
 
 
-
-
-def state_dir(sheet_path: Path) -> Path:
-    return sheet_path.resolve().parent / ".sheet2video"
 
 
 def ledger_path(sheet_path: Path, *, preview: bool = False) -> Path:

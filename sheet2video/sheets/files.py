@@ -12,6 +12,7 @@ from typing import Callable
 from sheet2video.errors import SheetError
 
 __all__ = [
+    "state_dir",
     "Changed",
     "read_bytes",
     "lock_file",
@@ -20,6 +21,12 @@ __all__ = [
     "remove_leftover_temps",
     "commit",
 ]
+
+
+def state_dir(sheet_path: Path) -> Path:
+    """The folder next to a sheet where sheet2video keeps what it knows of it: the ledger, the
+    plan-time probe cache, the embedded engine and cloud runs' upload state."""
+    return sheet_path.resolve().parent / ".sheet2video"
 
 
 class Changed(Exception):
