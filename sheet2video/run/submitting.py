@@ -36,21 +36,20 @@ def sort_jobs(context: RunContext, summary: RunSummary, submit: bool) -> tuple[l
     """The jobs to submit as (job, attempt), first those a crash left half-submitted, and the jobs
     already in flight by key; skipped jobs are counted in ``summary`` with their reason."""
     to_submit: list[tuple[PlannedJob, int]] = []   # (job, attempt)
-    follow: list[PlannedJob] = []
+    follow: list[tuple[PlannedJob, Entry]] = []
     for job in context.planned:
         entry = context.entry(job.key)
         action, attempt = decide(entry, job, context.options, submit)
         if action == "submit":
             to_submit.append((job, attempt))
         elif action == "follow":
-            follow.append(job)
+            follow.append((job, entry))
         else:
             summary.skipped += 1
             reason = skip_reason(entry, job.content_hash)
             summary.skipped_reasons[reason] = summary.skipped_reasons.get(reason, 0) + 1
     in_flight: dict[str, PlannedJob] = {}
-    for job in follow:
-        entry = context.entry(job.key)
+    for job, entry in follow:
         if entry.status == SUBMITTING:  # a crash between intent and answer: same token, same job
             to_submit.insert(0, (job, entry.attempt))
         else:

@@ -42,12 +42,15 @@ class MediaCatalog:
         self._probe = probe_fn
         self._infos: dict[str, MediaInfo] = {}
 
-    def media(self, reference: str) -> tuple[str, MediaInfo]:
-        """A picture source (video or image): its path and what the probe found."""
+    def _probed(self, reference: str) -> tuple[str, MediaInfo]:
         path = str(self.resolver.resolve(reference))
         if path not in self._infos:
             self._infos[path] = self._probe(path)
-        info = self._infos[path]
+        return path, self._infos[path]
+
+    def media(self, reference: str) -> tuple[str, MediaInfo]:
+        """A picture source (video or image): its path and what the probe found."""
+        path, info = self._probed(reference)
         if info.kind == "audio":
             raise RenderError(f"{reference} is audio, not a video or image", code="InvalidMaterial.Type")
         if info.kind == "video" and getattr(info, "frames", None) == 1:
@@ -57,10 +60,8 @@ class MediaCatalog:
 
     def audio(self, reference: str) -> str:
         """A sound source (the background music): its path, refused without an audio track."""
-        path = str(self.resolver.resolve(reference))
-        if path not in self._infos:
-            self._infos[path] = self._probe(path)
-        if not self._infos[path].has_audio:
+        path, info = self._probed(reference)
+        if not info.has_audio:
             raise RenderError(f"{reference} has no audio track", code="InvalidMaterial.Type")
         return path
 
