@@ -14,7 +14,7 @@ import traceback
 
 from bench.common import BENCH, WORK, Result, log, machine
 
-GROUPS = ("render", "look", "batch", "plan", "probe", "qps", "get", "tts", "storage", "farm")
+GROUPS = ("render", "look", "batch", "plan", "probe", "qps", "get", "tts", "storage", "farm", "shield")
 RETIRED = {"plan_csv_vs_pandas"}  # replaced by plan_csv_vs_pandas_jinja: not carried over from an older results.json
 
 
@@ -59,6 +59,10 @@ def _run_group(group: str, reps: int | None) -> list[Result]:
         from bench.farm_bench import farm_benchmarks
 
         return farm_benchmarks(reps=reps or 3)
+    if group == "shield":
+        from bench.shield_bench import shield_benchmarks
+
+        return shield_benchmarks(reps=reps or 3)
     raise ValueError(group)
 
 
@@ -102,7 +106,7 @@ def main(argv: list[str]) -> int:
         results = [r for r in previous.get("results", []) if r["name"] not in names | RETIRED] + results
         timings = {**previous.get("seconds_per_group", {}), **timings}
     order = ["render_vs_ffmpeg", "moviepy_vs_render", "look_vs_plain", "look_vs_ffmpeg", "loudness_vs_plain", "batch_vs_single", "plan_vs_pandas", "plan_peak_mb",
-             "plan_csv_vs_pandas_jinja", "plan_csv_peak_mb", "probe_cached_vs_plain", "probe_cold_vs_plain", "submit_qps_ratio", "get_p99_ms", "tts_rtf_piper", "tts_rtf_espeak",
+             "plan_csv_vs_pandas_jinja", "plan_csv_peak_mb", "probe_cached_vs_plain", "probe_cold_vs_plain", "submit_qps_ratio", "get_p99_ms", "get_p99_under_load_ms", "serve_rss_above_idle_mb", "tts_rtf_piper", "tts_rtf_espeak",
              "upload_vs_boto3", "upload_rerun_vs_first", "farm_vs_local", "farm_recovery_s"]
     results.sort(key=lambda r: order.index(r["name"]) if r["name"] in order else len(order))
     doc = {

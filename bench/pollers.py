@@ -2,14 +2,15 @@
 server: ``python -m bench.pollers URL KEY_ID INTERVAL ROUNDS JOB_ID...`` (secret on stdin).
 
 One thread per job id; each signs and sends GetBatchMediaProducingJob ``ROUNDS`` times, pausing
-``INTERVAL`` seconds between calls (start times spread over the first interval). Prints JSON with
-the latency percentiles in milliseconds.
+``INTERVAL`` seconds between calls (start times spread over the first interval), or until SIGINT.
+Prints JSON with the latency percentiles in milliseconds.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import signal
 import sys
 import threading
 import time
@@ -33,6 +34,8 @@ def main(argv: list[str]) -> dict:
     errors: list[str] = []
     lock = threading.Lock()
     barrier = threading.Barrier(len(job_ids))
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())  # "enough": finish the calls in flight, report
 
     def poller(job_id: str, seed: int) -> None:
         client = ImsClient(url, Credentials(key_id, secret), max_retries=0)
@@ -43,6 +46,8 @@ def main(argv: list[str]) -> dict:
             time.sleep(rng.uniform(0, interval))
         mine = []
         for _ in range(rounds):
+            if stop.is_set():
+                break
             start = time.perf_counter()
             try:
                 job = client.get_batch_job(job_id)

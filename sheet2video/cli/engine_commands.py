@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
 from sheet2video.cli.common import echo_err, handle_errors
 from sheet2video.cli.farm_options import farm_options
+from sheet2video.engine.api.budgets import DEFAULT_JOB_SPEECH_CHARS, DEFAULT_JOB_VIDEO_SECONDS
 from sheet2video.errors import ConfigError
 
 __all__ = ["serve", "voices", "examples"]
 
 
+def _default_data() -> Path:
+    """The XDG data folder: never inside the default media root (the current folder) unless started from it."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "sheet2video" / "engine"
+
+
+def _openings(ctx, param, values: tuple[str, ...]) -> tuple[str, ...]:
+    """--allow-fetch/--allow-callback entries, each checked now (a typo is exit 2, not a closed door)."""
+    from sheet2video.engine.outbound import Opening
+
+    for value in values:
+        try:
+            Opening.parse(value)
+        except ValueError as error:
+            raise click.BadParameter(str(error)) from None
+    return values
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind. Anything but loopback exposes the engine to the network.")
 @click.option("--port", default=8090, show_default=True, type=int, help="Port to listen on (0: any free port).")
-@click.option("--data", "data", default=".sheet2video-engine", show_default=True, type=click.Path(path_type=Path), help="Folder for the job store, caches and rendered outputs.")
+@click.option("--data", "data", default=lambda: _default_data(), show_default="$XDG_DATA_HOME/sheet2video/engine, else ~/.local/share/sheet2video/engine",
+              type=click.Path(path_type=Path), help="Folder for the job store, the key, caches and rendered outputs. Kept out of the media root by default; "
+              "wherever it is, no media reference can read it (but its outputs).")
 @click.option("--media-root", default=".", show_default=True, type=click.Path(path_type=Path, file_okay=False), help="Only media under this folder can be read (besides http(s) URLs).")
 @click.option("--workers", type=click.IntRange(1, 64), help="Videos rendered at once (default: the CPU count).")
 @click.option("--key-id", envvar="SHEET2VIDEO_ENGINE_KEY_ID", help="AccessKey id clients sign with [env SHEET2VIDEO_ENGINE_KEY_ID].")
@@ -27,16 +49,29 @@ __all__ = ["serve", "voices", "examples"]
 @click.option("--storage-endpoint", metavar="URL", help="S3-compatible endpoint of --storage-bucket (OSS: https://oss-REGION.aliyuncs.com; AWS S3: leave out).")
 @click.option("--storage-bucket", metavar="NAME", help="Read media given as oss://, s3:// or https URLs of this bucket, and write outputs whose MediaURL is one, through object storage.")
 @click.option("--storage-region", metavar="REGION", help="Region of --storage-bucket (checked; names its OSS https URLs).")
+@click.option("--allow-fetch", "allow_fetch", multiple=True, metavar="CIDR|HOST[:PORT]", callback=_openings,
+              help="Let media URLs and RegisterMediaInfo reach this CIDR, address or host name, on any port or the one given (repeatable; IPv6 as [::1]:8080), e.g. a team's MinIO: 10.0.0.5:9000. By default a shared server refuses loopback, private, link-local (169.254.169.254), CGNAT, unspecified and IPv4-mapped addresses, on every redirect too, and a failed fetch reads the same whatever the far side did (the log says why). The --storage-bucket endpoint is always reachable. The engine 'sheet2video run' starts itself (no --endpoint) reaches loopback and private networks: it is your own machine.")
+@click.option("--allow-callback", "allow_callback", multiple=True, metavar="CIDR|HOST[:PORT]", callback=_openings,
+              help="Let UserData.NotifyAddress callbacks reach this CIDR, address or host name, as --allow-fetch (repeatable), e.g. a webhook on 127.0.0.1:8080. A refused callback is never sent, only logged.")
+@click.option("--max-job-video-seconds", type=click.FloatRange(min=0), default=DEFAULT_JOB_VIDEO_SECONDS, show_default=True, metavar="SECONDS",
+              help="Per-job video budget: Count × duration, counted at 1080x1920 (a 4K output counts ~4x, 180x320 1/36). Over it: refused at Submit, or failed once planned, before rendering. 0: no limit.")
+@click.option("--max-job-speech-chars", type=click.IntRange(min=0), default=DEFAULT_JOB_SPEECH_CHARS, show_default=True, metavar="N",
+              help="Per-job speech budget: characters of voice-over synthesised (the cloud's maximum list is 50 x 1000). 0: no limit.")
+@click.option("--render-timeout-factor", type=click.FloatRange(min=0.1), default=30.0, show_default=True, metavar="X",
+              help="Stop a render after X times its output's duration (at least 120 s): it fails with RenderFailed.")
 @farm_options
 @handle_errors
 def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callback_auth_key, faults,
-          storage_endpoint, storage_bucket, storage_region, farm=None, farm_results=None, visibility_timeout=None):
+          storage_endpoint, storage_bucket, storage_region, allow_fetch=(), allow_callback=(), max_job_video_seconds=DEFAULT_JOB_VIDEO_SECONDS,
+          max_job_speech_chars=DEFAULT_JOB_SPEECH_CHARS, render_timeout_factor=30.0, farm=None,
+          farm_results=None, visibility_timeout=None):
     """Run the local IMS-compatible render engine as a server.
 
     It speaks the IMS RPC protocol (SubmitBatchMediaProducingJob, GetBatchMediaProducingJob,
     ListBatchMediaProducingJobs, RegisterMediaInfo, GetMediaInfo) with signed requests,
-    renders with FFmpeg and serves the videos under /outputs/. Without a key pair it
-    creates one and stores it in DATA/engine-key.json (readable by you only).
+    renders with FFmpeg and serves the videos under /outputs/<JobId>/ to presigned URLs (24 h)
+    only. Without a key pair it creates one in DATA/engine-key.json (readable by you only);
+    no media reference reaches DATA but its outputs, wherever --media-root is.
 
     \b
     Examples:
@@ -54,9 +89,12 @@ def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callba
         raise ConfigError("--storage-endpoint needs --storage-bucket")
     config = EngineConfig(data=data, media_root=media_root, keys=keys, qps=qps, callback_auth_key=callback_auth_key,
                           faults=faults, storage_endpoint=storage_endpoint, storage_bucket=storage_bucket,
-                          storage_region=storage_region)
+                          storage_region=storage_region, allow_fetch=allow_fetch, allow_callback=allow_callback)
     if workers:
         config.workers = workers
+    config.max_job_video_seconds = max_job_video_seconds or None  # 0: no limit
+    config.max_job_speech_chars = max_job_speech_chars or None
+    config.render_timeout_factor = render_timeout_factor
     if farm:  # renders go to Celery workers (engine/farm); checked now: an unreachable broker is exit 2
         from sheet2video.engine.farm.setup import executor_factory
 

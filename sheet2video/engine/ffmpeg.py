@@ -1,13 +1,16 @@
-"""The FFmpeg binary: where it is and what it can do."""
+"""The FFmpeg binary: where it is, what it can do, and how a child FFmpeg dies with the engine."""
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import os
 import re
+import signal
 import subprocess
+import sys
 
-__all__ = ["ffmpeg_exe", "is_modern", "FFMPEG_ENV"]
+__all__ = ["ffmpeg_exe", "is_modern", "FFMPEG_ENV", "die_with", "CAN_DIE_WITH", "run"]
 
 FFMPEG_ENV = "SHEET2VIDEO_FFMPEG"
 
@@ -39,3 +42,30 @@ def is_modern(exe: str) -> bool:
     major = _ffmpeg_major(exe)
     return major is None or major >= 7
 
+
+
+# Linux: FFmpeg gets SIGKILL when the engine dies (kill -9, the OOM killer) instead of running on
+# as an orphan. (The signal follows the thread that started FFmpeg; that thread waits for it, so
+# only death sends it.)
+_PR_SET_PDEATHSIG = 1
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
+CAN_DIE_WITH = _PRCTL is not None
+
+
+def die_with(parent: int) -> None:
+    """Have this process killed (SIGKILL) when its parent dies; exit now if ``parent`` is gone
+    already. Safe between fork and exec (no locks, no imports); nothing off Linux."""
+    if _PRCTL is None:
+        return
+    _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above: nobody is left to signal us
+        os._exit(1)
+
+
+def run(argv: list[str], *, timeout: float, capture: bool = False) -> subprocess.CompletedProcess:
+    """A short FFmpeg run (a poster, a probe, a measurement) that dies with the engine; stdout
+    discarded, stderr returned as text when ``capture``. Raises OSError, subprocess.TimeoutExpired."""
+    return subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE if capture else subprocess.DEVNULL, timeout=timeout,
+                          text=capture, errors="replace" if capture else None,
+                          preexec_fn=functools.partial(die_with, os.getpid()) if CAN_DIE_WITH else None)

@@ -10,12 +10,8 @@ Pixels never pass through Python.
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import os
-import signal
 import subprocess
-import sys
 import uuid
 
 from sheet2video.engine.compose import build_command, validate
@@ -23,10 +19,12 @@ from sheet2video.engine.compose.captions import ass_path
 from sheet2video.engine.compose.graph import even
 from sheet2video.engine.compose.titles import write_png
 from sheet2video.engine.compose.graph import SAMPLE_RATE, escape_filter_value, ms
-from sheet2video.engine.ffmpeg import FFMPEG_ENV, ffmpeg_exe
+from sheet2video.engine.ffmpeg import FFMPEG_ENV, die_with, ffmpeg_exe
+from sheet2video.engine.media.grids import flatten_grids
 from sheet2video.engine.media.poster import extract_poster, poster_path
 from sheet2video.engine.media.verify import check, video_end
-from sheet2video.engine.timeline.task import Caption, Music, RenderResult, RenderTask, Shot, SpeechClip, Sticker, TextOverlay
+from sheet2video.engine.timeline.task import (Caption, Music, RenderResult, RenderTask, Shot, SpeechClip, Sticker,
+                                               TextOverlay, identity_of)
 from sheet2video.errors import RenderError
 
 __all__ = [
@@ -72,6 +70,7 @@ def _check_inputs(task: RenderTask) -> None:
             raise RenderError(f"{path}: media file not found", code="InvalidMaterial.NotFound") from None
         if size == 0:
             raise RenderError(f"{os.path.basename(path)}: cannot read media (the file is empty)", code="InvalidMaterial.Corrupt")
+    _check_media(task)
     # An in-point at or past the end of a source's *video* gives a shot without frames, which
     # FFmpeg cannot configure, or (muted) an output without a video stream: say so instead. The
     # video's own end counts, not the container's (a longer audio track extends that).
@@ -81,7 +80,7 @@ def _check_inputs(task: RenderTask) -> None:
             continue
         path = os.path.abspath(shot.path)
         if path not in ends:
-            ends[path] = video_end(path)
+            ends[path] = video_end(path, task.input_format(path))
         end = ends[path]
         if end is not None and shot.start >= end - 0.04:  # within a (25 fps) frame of the end: none left
             raise RenderError(
@@ -96,6 +95,19 @@ def _check_inputs(task: RenderTask) -> None:
         info = probe(task.music.path)
         if not info.has_audio:
             raise RenderError(f"{os.path.basename(task.music.path)}: music has no audio stream", code="InvalidMaterial.Corrupt")
+
+
+def _check_media(task: RenderTask) -> None:
+    """Each user-supplied file is still the one the planner's probe checked (its identity), and has
+    the demuxer the render forces (``task.inputs``); one the task does not describe (a task built
+    by hand, or before tasks carried it) is probed now."""
+    from sheet2video.engine.media.probe import probe
+
+    task.check_unchanged()
+    for path in task.media_files():
+        if not task.input_format(path):
+            identity = identity_of(path)  # before the probe, as the planner takes it
+            task.inputs[path] = {"format": probe(path).demuxer or None, "identity": identity}
 
 
 def _diagnose(task: RenderTask) -> RenderError | None:
@@ -117,23 +129,6 @@ def _unlink(path: str) -> None:
         pass
 
 
-# Linux: FFmpeg gets SIGKILL when the engine dies (kill -9, the OOM killer) instead of rendering on
-# as an orphan; its temp file is removed and the job rendered again when the engine restarts. (The
-# signal follows the thread that started FFmpeg; that thread waits for it, so only death sends it.)
-_PR_SET_PDEATHSIG = 1
-_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
-
-
-def die_with(parent: int) -> None:
-    """Have this process killed (SIGKILL) when its parent dies; exit now if ``parent`` is gone
-    already. Safe between fork and exec (no locks, no imports); nothing off Linux."""
-    if _PRCTL is None:
-        return
-    _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before the line above: nobody is left to signal us
-        os._exit(1)
-
-
 def render(
     task: RenderTask,
     *,
@@ -151,21 +146,31 @@ def render(
     tmp_out = os.path.join(folder, stem + ".part")
     graph_file = os.path.join(folder, stem + ".filtergraph")
     titles_file = os.path.join(folder, stem + ".titles.png")  # rasterised here: the task may come from elsewhere
+    stills: list[str] = []  # phone photos' tiles, assembled (engine/media/grids.py)
     try:
+        drawn, stills = flatten_grids(task, os.path.join(folder, stem + ".still"), timeout=timeout)
         argv, graph = build_command(
-            task, threads=threads, preset=preset, output=tmp_out, graph_path=graph_file, titles_path=titles_file
+            drawn, threads=threads, preset=preset, output=tmp_out, graph_path=graph_file, titles_path=titles_file
         )
         with open(graph_file, "w", encoding="utf-8") as f:
             f.write(graph)
         write_png(task.titles, even(task.width), even(task.height), titles_file)
+        parent = os.getpid()
+
+        def in_child() -> None:  # between fork and exec: dies with the engine, and yields the CPU to its API
+            die_with(parent)
+            os.nice(10)
+
         try:
             proc = subprocess.run(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout,
-                preexec_fn=functools.partial(die_with, os.getpid()) if _PRCTL else None,
+                preexec_fn=in_child,
                 start_new_session=True,  # a terminal's Ctrl+C is sheet2video's to handle, not a failed render
             )
-        except subprocess.TimeoutExpired:
-            raise RenderError(f"FFmpeg did not finish within {timeout} s", code="RenderFailed") from None
+        except subprocess.TimeoutExpired:  # run() has killed FFmpeg; the finally below removes its files
+            raise RenderError(f"the render was stopped at its time limit of {timeout:g} s (FFmpeg had not finished;"
+                              " the limit grows with the output's duration: sheet2video serve --render-timeout-factor)",
+                              code="RenderFailed") from None
         except OSError as exc:
             raise RenderError(f"cannot run FFmpeg ({argv[0]}): {exc.strerror}", code="RenderFailed") from None
         if proc.returncode != 0 or not os.path.isfile(tmp_out) or os.path.getsize(tmp_out) == 0:
@@ -185,5 +190,7 @@ def render(
         _unlink(graph_file)
         _unlink(ass_path(graph_file))  # compose.captions writes it next to the graph
         _unlink(titles_file)
+        for still in stills:
+            _unlink(still)
     return RenderResult(path=output, duration=ms(task.duration) / 1000, warnings=list(task.warnings), poster=poster,
                         used=dict(task.used))

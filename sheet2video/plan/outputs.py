@@ -2,8 +2,11 @@
 
 The embedded engine writes output ``i`` of ``OutputConfig.MediaURL`` to
 ``<sheet folder>/videos/<engine.media.output_relpath(MediaURL, i)>`` and the runner writes that path,
-relative to the sheet, into the sheet (``backends.Backend.video_ref``). An http(s) or oss URL is where
-the cloud (or a shared engine) puts the file: ``{index}`` replaced by 0, 1, … as IMS does.
+relative to the sheet, into the sheet (``backends.Backend.video_ref``). A shared engine
+(``sheet2video serve``) keeps each job's videos under ``outputs/<JobId>/`` and answers presigned URLs
+``<endpoint>/outputs/<JobId>/<path>?Expires=…&Signature=…``; the JobId is known once submitted, so the
+plan shows ``<JobId>``. An http(s) or oss URL is where the cloud (or a shared engine) puts the file:
+``{index}`` replaced by 0, 1, … as IMS does.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ LOCAL_OUTPUTS = "videos"
 def planned_outputs(job: PlannedJob, endpoint: str | None = None) -> list[str]:
     """The path (relative to the sheet's folder) or URL of each video ``job`` makes, in index order:
     a relative MediaURL is rendered by the embedded engine, or by the engine at ``endpoint``
-    (``sheet2video serve``, which answers ``<endpoint>/outputs/<path>``)."""
+    (``sheet2video serve``, which answers ``<endpoint>/outputs/<JobId>/<path>``, presigned)."""
     output = job.parsed("OutputConfig") or {}
     url = str(output.get("MediaURL", ""))
     count = int(output.get("Count", 1))
@@ -36,7 +39,7 @@ def planned_outputs(job: PlannedJob, endpoint: str | None = None) -> list[str]:
     except RenderError as error:  # the engine will refuse it at submit, with this message
         return [f"({error.message})"]
     if endpoint:
-        return [f"{endpoint.rstrip('/')}/outputs/{quote(p)}" for p in relpaths]
+        return [f"{endpoint.rstrip('/')}/outputs/<JobId>/{quote(p)}" for p in relpaths]
     return [str(PurePosixPath(LOCAL_OUTPUTS, p)) for p in relpaths]
 
 

@@ -38,6 +38,7 @@ class Backend:
         self.sheet_dir = sheet_dir
 
     def video_ref(self, media_url: str) -> str:
+        """The embedded engine's (presigned) URL as the file's path relative to the sheet; any other as is."""
         if self.engine is None or not media_url:
             return media_url
         marker = "/outputs/"
@@ -57,6 +58,13 @@ class Backend:
 
 
 def open_backend(sheet_path: Path, options: RunOptions) -> Backend:
+    """The backend a run submits to: the cloud, a ``serve`` endpoint, or an embedded engine of its own.
+
+    The embedded engine is single-user: its caller is the person running the sheet on their own
+    machine, so its media URLs and callbacks may reach loopback and private networks
+    (``LOCAL_NETWORKS``; never link-local, the cloud metadata service) and a failed download says
+    why, and no per-job budget applies. A ``serve`` for a team refuses all of those by default
+    (engine/outbound.py) and budgets each job (engine/api/budgets.py)."""
     if options.backend == "aliyun":
         if not options.region and not options.endpoint:
             raise ConfigError("--backend aliyun needs --region (e.g. cn-shanghai) or --endpoint")
@@ -67,6 +75,7 @@ def open_backend(sheet_path: Path, options: RunOptions) -> Backend:
         creds = resolve_credentials(options.profile)
         return Backend(f"endpoint:{options.endpoint.rstrip('/')}", ImsClient(options.endpoint, creds))
     from sheet2video.engine.api.server import Engine, EngineConfig, ephemeral_keys
+    from sheet2video.engine.outbound import LOCAL_NETWORKS
     from sheet2video.cloud.storage import oss_endpoint
 
     sheet_dir = sheet_path.resolve().parent
@@ -77,9 +86,13 @@ def open_backend(sheet_path: Path, options: RunOptions) -> Backend:
     media_root = (options.media_root or sheet_dir).resolve()
     if not media_root.is_dir():
         raise ConfigError(f"--media-root {media_root} is not a folder")
-    config = EngineConfig(data=data, media_root=media_root, keys=keys, outputs=sheet_dir / "videos",
+    # outputs at videos/<MediaURL's path>, not under the job id: the sheet links them there, and a rerun of
+    # an edited row replacing that row's own video is what its user wants (plan/outputs.py shows the paths)
+    config = EngineConfig(data=data, media_root=media_root, keys=keys, outputs=sheet_dir / "videos", outputs_by_job=False,
                           callback_auth_key=options.callback_auth_key, storage_bucket=options.bucket, storage_region=options.region,
-                          storage_endpoint=options.storage_endpoint or (oss_endpoint(options.region) if options.bucket and options.region else None))
+                          storage_endpoint=options.storage_endpoint or (oss_endpoint(options.region) if options.bucket and options.region else None),
+                          allow_fetch=LOCAL_NETWORKS, allow_callback=LOCAL_NETWORKS, explain_fetch_errors=True,
+                          max_job_video_seconds=None, max_job_speech_chars=None)  # your machine, your sheet: no budget
     if options.preview:
         config.outputs, config.preset = preview_folder(sheet_path), PREVIEW_PRESET
     if options.workers:

@@ -407,7 +407,8 @@ def test_command_seeks_before_decoding_and_is_bit_exact(media, tmp_path):
         task_for(out_path(tmp_path), [shot], duration=1.0), threads=2, preset="fast", graph_path="/tmp/g.txt"
     )
     i = argv.index("-i")
-    assert argv[i - 4 : i] == ["-ss", "1.250", "-t", "2.000"]
+    j = argv.index("-ss")
+    assert argv[j : j + 4] == ["-ss", "1.250", "-t", "2.000"] and j < i  # input options: seek, then decode
     assert argv[argv.index("-/filter_complex") + 1] == "/tmp/g.txt" or "-filter_complex_script" in argv
     for flag in (["-fflags", "+bitexact"], ["-flags:v", "+bitexact"], ["-flags:a", "+bitexact"], ["-map_metadata", "-1"],
                  ["-movflags", "+faststart"], ["-preset", "fast"], ["-threads", "2"], ["-crf", "27"], ["-pix_fmt", "yuv420p"],

@@ -53,7 +53,10 @@ def test_fault_spec_is_parsed_and_checked():
     draws = [same._roll("error", "X") for _ in range(50)]
     assert draws == [again._roll("error", "X") for _ in range(50)] and 5 < sum(draws) < 45  # seeded
     assert not any(Faults.parse("error=1,only=A")._roll("error", "B") for _ in range(10))
-    for bad in ("error=2", "nonsense=1", "seed=x", "error", "delay=-1"):
+    fixed = Faults.parse("pattern=fixed,error=0.25,crash=0.5")  # intervals, not chances: 1st, 5th, 9th…
+    assert [fixed._roll("error", "X") for _ in range(10)] == [n % 4 == 0 for n in range(10)]
+    assert [fixed._roll("crash", "X") for _ in range(4)] == [False, True, False, True]  # every 2nd new job
+    for bad in ("error=2", "nonsense=1", "seed=x", "error", "delay=-1", "pattern=sometimes"):
         with pytest.raises(ConfigError):
             Faults.parse(bad)
 
@@ -62,14 +65,23 @@ def test_serve_refuses_a_bad_fault_spec(tmp_path):
     result = cli("serve", "--port", "0", "--data", tmp_path / "d", "--faults", "error=5", env=base_env(tmp_path / "home"),
                  timeout=60)
     assert result.returncode == 2
-    assert result.stderr.strip() == "error: --faults: bad value in 'error=5' (rates are 0-1, delay 0-60 s, seed an integer)"
+    assert result.stderr.strip() == ("error: --faults: bad value in 'error=5' (rates are 0-1, delay 0-60 s, seed an integer, "
+                                     "pattern random or fixed)")
+
+
+CRASH_EVERY = 7  # the campaign's crash=0.15 in pattern=fixed: round(1 / 0.15)
 
 
 def test_runs_finish_through_every_fault_with_no_duplicate_job(tmp_path, media_dir, preview_templates, serve, rng):
+    """pattern=fixed: the faults come at fixed intervals, not by chance, so what the campaign meets
+    follows from what it did (jobs stored, engine lives), not from luck: the engine crashes with every
+    7th new job, and each of its lives starts with a 5xx, a throttle, a slow and a dropped answer
+    (the client's retry after a crash meets them) and meets them again every 12 (slow: 20) requests.
+    Which Submits are refused (reject) stays drawn per ClientToken from the seed."""
     root = tmp_path / "root"
     copy_media(media_dir, root)
     seed = rng.randrange(10**6)
-    spec = f"seed={seed},error=0.08,throttle=0.08,drop=0.08,slow=0.05,delay=0.3,crash=0.15,reject=0.04"
+    spec = f"pattern=fixed,seed={seed},error=0.08,throttle=0.08,drop=0.08,slow=0.05,delay=0.3,crash=0.15,reject=0.04"
     engine = serve(tmp_path / "engine", root, "--workers", "2", "--faults", spec, supervise=True)
     env = base_env(tmp_path / "home", **CLOUD_ENV)
     sheets = soak(2, 10)
@@ -102,14 +114,23 @@ def test_runs_finish_through_every_fault_with_no_duplicate_job(tmp_path, media_d
         assert len(jobs) == 20 - len(rejected), context  # one job per accepted row, none for a refused one
         assert {r["job_id"] for r in table if r["job_id"]} == {ids[0] for ids in jobs.values()}, context
         totals["rejected"] += len(rejected)
+        totals["stored"] += len(jobs)
         # a rerun sends nothing: every row is final (failed rows need --retry-failed)
         again = cli(*args, "--json", env=env)
         if again.returncode != 4:
             assert json.loads(again.stdout)["submitted"] == 0, context
     injected = engine.faults_injected()
-    print(f"faults injected: {dict(injected)}; engine crashes {len(engine.exits)}; runs {totals['runs']} for {sheets} sheets")
-    assert injected["crash"] == len(engine.exits) and all(code == 70 for code in engine.exits)
-    assert sum(injected.values()) >= 10 * sheets and injected["crash"] >= 1, injected
+    lives = len(engine.exits) + 1
+    print(f"faults injected: {dict(injected)}; engine crashes {len(engine.exits)}; jobs stored {totals['stored']}; "
+          f"runs {totals['runs']} for {sheets} sheets")
+    assert all(code == 70 for code in engine.exits), engine.exits
+    # What was planned, from what happened: a crash with every 7th new job of a life (the 40 rows of
+    # 2 sheets, less the few refused, crash it 5 times), each transient fault at least once a life,
+    # a refusal per refused row.
+    assert injected["crash"] == len(engine.exits) == totals["stored"] // CRASH_EVERY >= 1, (injected, totals)
+    assert all(injected[kind] >= lives for kind in ("error", "throttle", "slow", "drop")), (injected, lives)
+    assert injected["reject"] == totals["rejected"], (injected, totals)
+    assert sum(injected.values()) >= 10 * sheets, injected
     FIGURES["faults injected (5xx, throttling, dropped, slow, crash, reject)"] += sum(injected.values())
     FIGURES["engine crashes after accepting a Submit"] += injected["crash"]
 

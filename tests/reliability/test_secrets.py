@@ -53,7 +53,7 @@ def test_no_secret_in_any_output_or_file(tmp_path, media_dir, preview_templates,
     credentials.write_text(f"[prod]\ntype = access_key\naccess_key_id = {KEY_ID}\naccess_key_secret = {FILE_SECRET}\n"
                            f"[broken]\ntype = access_key\naccess_key_secret = {FILE_SECRET}\n")
     engine_env = {**base_env(home), "SHEET2VIDEO_CALLBACK_AUTH_KEY": CALLBACK_KEY}
-    engine = serve(tmp_path / "engine", root, env=engine_env)
+    engine = serve(tmp_path / "engine", root, "--allow-callback", "127.0.0.1", env=engine_env)  # --callback-url below
     flaky = serve(tmp_path / "flaky-engine", root, "--faults", "error=1,only=GetBatchMediaProducingJob", env=engine_env)
     texts: dict[str, str] = {}
     secrets = [KEY_SECRET, TOKEN, CALLBACK_KEY, WRONG]

@@ -16,6 +16,13 @@ still ends with every row done once. SPEC is ``name=value`` pairs separated by c
 ``crash``     rate of Submits after which the process exits at once (``os._exit(70)``, no cleanup,
               like kill -9): the job is stored, the answer never sent
 ``only``      actions the faults apply to, joined with ``+`` (default: every action)
+``pattern``   ``random`` (default): each rate is a chance per request. ``fixed``: each rate is an
+              interval instead — with n = round(1/rate), the 1st, (n+1)th, (2n+1)th… request that
+              reaches a fault's check gets it, counted from the engine's start, so every life of the
+              engine meets each fault at once and a campaign of known size a known number of them;
+              a crash comes with every n-th new job (not the first, or no job would ever be answered).
+              ``reject`` stays decided per ClientToken (a retry gets the same answer, even from a
+              restarted engine, which has forgotten its counts)
 
 Each injected fault is logged as a warning ``fault injected: <kind> on <action>``.
 """
@@ -37,6 +44,7 @@ from urllib.parse import parse_qs
 
 from werkzeug.wrappers import Response
 
+from sheet2video.engine.api.http import SOCKET_KEY
 from sheet2video.errors import ConfigError
 
 __all__ = ["SUBMIT", "RATES", "CRASH_EXIT_CODE", "Faults"]
@@ -59,11 +67,13 @@ class Faults:
     crash: float = 0.0
     delay: float = 1.0
     only: frozenset[str] = frozenset()
+    pattern: str = "random"
     counts: Counter = field(default_factory=Counter, repr=False)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
         self._lock = threading.Lock()
+        self._reached: Counter = Counter()  # pattern=fixed: requests that reached each fault's check
 
     @classmethod
     def parse(cls, spec: str) -> Faults:
@@ -80,6 +90,10 @@ class Faults:
                     values[name] = int(value)
                 elif name == "only":
                     values[name] = frozenset(a.strip() for a in value.split("+") if a.strip())
+                elif name == "pattern":
+                    if value.strip() not in ("random", "fixed"):
+                        raise ValueError
+                    values[name] = value.strip()
                 elif name in RATES or name == "delay":
                     number = float(value)
                     if not (0 <= number <= (60 if name == "delay" else 1)):
@@ -88,9 +102,11 @@ class Faults:
                 else:
                     raise KeyError
             except KeyError:
-                raise ConfigError(f"--faults: unknown fault {name!r} (known: seed, {', '.join(RATES)}, delay, only)") from None
+                raise ConfigError(f"--faults: unknown fault {name!r} (known: seed, {', '.join(RATES)}, delay, only, "
+                                  "pattern)") from None
             except ValueError:
-                raise ConfigError(f"--faults: bad value in {part!r} (rates are 0-1, delay 0-60 s, seed an integer)") from None
+                raise ConfigError(f"--faults: bad value in {part!r} (rates are 0-1, delay 0-60 s, seed an integer, "
+                                  "pattern random or fixed)") from None
         return cls(**values)
 
     # ------------------------------------------------------------ decisions
@@ -100,7 +116,12 @@ class Faults:
         if not rate or (self.only and action not in self.only):
             return False
         with self._lock:
-            hit = self._rng.random() < rate
+            if self.pattern == "fixed":
+                self._reached[kind] += 1
+                every = max(1, round(1 / rate))
+                hit = self._reached[kind] % every == (0 if kind == "crash" else 1 % every)
+            else:
+                hit = self._rng.random() < rate
             if hit:
                 self.counts[kind] += 1
         if hit:
@@ -147,7 +168,7 @@ class Faults:
             if self._roll("drop", action):
                 for _ in app(environ, lambda *args, **kwargs: (lambda data: None)):
                     pass  # the request is handled; its answer is lost
-                sock = environ.get("werkzeug.socket")
+                sock = environ.get(SOCKET_KEY)  # the connection's socket (engine/api/http.py)
                 if sock is not None:
                     try:
                         sock.shutdown(socket.SHUT_RDWR)

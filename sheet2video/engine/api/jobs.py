@@ -1,4 +1,4 @@
-"""Running batch jobs: plan each job, render its outputs on a bounded pool, record, call back.
+"""Running batch jobs: plan each job, render its outputs on a bounded pool, record, call back (notify.py).
 
 The pool sits behind the ``Executor`` seam: it receives plain data (``RenderTask.to_dict()``) and
 returns plain data, so a distributed task engine can take its place later.
@@ -10,45 +10,62 @@ import json
 import logging
 import os
 import threading
-import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future
 from pathlib import Path
 from typing import Any, Protocol
 
-import requests
-
 from sheet2video.engine.api import templates
+from sheet2video.engine.api.budgets import JobBudget
+from sheet2video.engine.api.fair import FairPool
+from sheet2video.engine.speech.synthesis import QueuedSynthesizer
 from sheet2video.engine.timeline.planner import JobPlanner
 from sheet2video.engine.render import RenderTask, render
-from sheet2video.engine.api.store import Store, utc_now
+from sheet2video.engine.api.notify import notify
+from sheet2video.engine.api.store import Store
 from sheet2video.errors import RenderError, Sheet2VideoError
-from sheet2video.cloud.callback_auth import callback_signature
+from sheet2video.engine.outbound import OutboundPolicy
 
-__all__ = ["Executor", "LocalExecutor", "JobRunner", "default_workers"]
+__all__ = ["PLANNING_THREADS", "PLANNING_PER_CALLER", "Executor", "LocalExecutor", "JobRunner", "default_workers"]
 
 log = logging.getLogger("sheet2video.engine")
 
+# Planning mostly waits (for speech lines on their own pools, for probes), so it gets more threads
+# than cores; a caller holds at most two of them, so one caller's jobs never keep another's waiting.
+PLANNING_THREADS = 8
+PLANNING_PER_CALLER = 2
+
 
 class Executor(Protocol):
-    def submit(self, task: dict[str, Any]) -> Future: ...
+    """Renders tasks. ``caller`` (the job's AccessKey id) lets a pool be fair between callers."""
+
+    def submit(self, task: dict[str, Any], caller: str = "") -> Future: ...
 
     def shutdown(self) -> None: ...
 
 
 class LocalExecutor:
-    """Render on this machine: ``workers`` FFmpeg processes at once, ``threads`` x264 threads each."""
+    """Render on this machine: ``workers`` FFmpeg processes at once, ``threads`` x264 threads each,
+    taken round-robin from the callers' queues. A render is stopped after ``timeout_factor`` × the
+    output's duration, and never sooner than ``timeout_floor`` seconds."""
 
-    def __init__(self, workers: int, threads: int | None = None, preset: str = "veryfast"):
+    def __init__(self, workers: int, threads: int | None = None, preset: str = "veryfast", *,
+                 timeout_factor: float = 30.0, timeout_floor: float = 120.0):
         self.workers = workers
         self.threads = threads
         self.preset = preset
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="render")
+        self.timeout_factor = timeout_factor
+        self.timeout_floor = timeout_floor
+        self._pool = FairPool(workers, "render")
 
-    def submit(self, task: dict[str, Any]) -> Future:
-        return self._pool.submit(self._run, task)
+    def submit(self, task: dict[str, Any], caller: str = "") -> Future:
+        return self._pool.submit(caller, self._run, task)
+
+    def timeout_for(self, task: dict[str, Any]) -> float:
+        return max(self.timeout_floor, self.timeout_factor * float(task["duration"]))
 
     def _run(self, task: dict[str, Any]) -> dict[str, Any]:
-        result = render(RenderTask.from_dict(task), threads=self.threads, preset=self.preset)
+        result = render(RenderTask.from_dict(task), threads=self.threads, preset=self.preset,
+                        timeout=self.timeout_for(task))
         return result.to_dict()
 
     def shutdown(self) -> None:
@@ -57,21 +74,29 @@ class LocalExecutor:
 
 class JobRunner:
     def __init__(self, store: Store, planner: JobPlanner, executor: Executor, outputs: Path, *,
-                 callback_auth_key: str | None = None, render_outputs: bool = True, publish=None):
+                 callback_auth_key: str | None = None, render_outputs: bool = True, publish=None,
+                 callbacks: OutboundPolicy | None = None, budget: JobBudget | None = None):
         self.store = store
         self.planner = planner
         self.executor = executor
         self.outputs = outputs
         self.callback_auth_key = callback_auth_key
+        self.callbacks = callbacks or OutboundPolicy()  # where NotifyAddress may point (a shared server's default)
         self.render_outputs = render_outputs
         self.publish = publish  # (job, subjob, path) → None: puts an output into object storage (engine/media/objects.py)
-        self._planning = ThreadPoolExecutor(max_workers=2, thread_name_prefix="plan")
+        self.budget = budget or JobBudget()
+        # Fair between callers (AccessKey ids): planning, and speech line by line. Each speech engine
+        # speaks one line at a time (a process-wide lock in speech/piper.py, espeak_library.py), so
+        # each gets a one-thread pool: the fair queue, not that lock, decides whose line is next.
+        self._planning = FairPool(PLANNING_THREADS, "plan", per_caller=PLANNING_PER_CALLER)
+        self._speech: dict[str, FairPool] = {}  # speech engine → its pool
         self._lock = threading.Lock()
         self._stopped = False
 
     def dispatch(self, job_id: str) -> None:
-        if not self._stopped:
-            self._planning.submit(self._safely, job_id)
+        job = self.store.job(job_id)
+        if not self._stopped and job is not None:
+            self._planning.submit(job["key_id"], self._safely, job_id)
 
     def resume(self) -> int:
         unfinished = self.store.unfinished_jobs()
@@ -82,11 +107,17 @@ class JobRunner:
     def stop(self) -> None:
         self._stopped = True
         self._planning.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            speech = list(self._speech.values())
+        for pool in speech:  # a job waiting for a line stops there and resumes on the next start
+            pool.shutdown(wait=False, cancel_futures=True)
         self.executor.shutdown()
 
     def _safely(self, job_id: str) -> None:
         try:
             self._start(job_id)
+        except CancelledError:
+            return  # shutting down while it waited for speech: the job resumes on the next start
         except Exception as error:  # never lose a job to a bug: fail it with the reason
             log.exception("job %s crashed", job_id)
             self._fail_all(job_id, "InternalError", f"{type(error).__name__}: {error}")
@@ -102,7 +133,8 @@ class JobRunner:
         params = templates.apply(params, job.get("extend_input"))  # the template it picked, under its own configs
         paths = [str(self.outputs / s["output_path"]) for s in subjobs]
         try:
-            tasks = self.planner.plan(params, paths)
+            tasks = self.planner.plan(params, paths, speech=self._job_speech(job["key_id"]))
+            self.budget.check_planned(tasks)  # real durations: over budget fails here, before any render
         except RenderError as error:
             self._fail_all(job_id, error.code, error.message)
             return
@@ -120,8 +152,37 @@ class JobRunner:
                 self._one_done(job_id, remaining)
                 continue
             self.store.set_subjob(subjob["job_id"], "Processing")
-            future = self.executor.submit(task.to_dict())
+            future = self.executor.submit(task.to_dict(), job["key_id"])
             future.add_done_callback(lambda f, s=subjob: self._rendered(job_id, s, f, remaining))
+
+    def speech_queued(self, caller: str) -> int:
+        """Lines of ``caller``'s jobs waiting for their speech engine."""
+        with self._lock:
+            return sum(pool.queued(caller) for pool in self._speech.values())
+
+    def _speech_pool(self, engine: str) -> FairPool:
+        with self._lock:
+            if engine not in self._speech:
+                self._speech[engine] = FairPool(1, f"speech-{engine}")
+                if self._stopped:  # a job still planning after stop(): its lines are cancelled
+                    self._speech[engine].shutdown(wait=False, cancel_futures=True)
+            return self._speech[engine]
+
+    def _job_speech(self, caller: str) -> QueuedSynthesizer | None:
+        """The planner's synthesizer for one job: each line charged to the job's speech budget,
+        then queued under its caller on its engine's pool (this thread waits for it)."""
+        speech = self.planner.speech
+        if speech is None:
+            return None
+        meter = self.budget.speech_meter()
+        route = getattr(speech, "route", None)  # which engine speaks a line (DefaultSynthesizer)
+
+        def run(synthesize, text, voice, rate, language):
+            meter.charge(text, voice, rate, language)
+            engine = route(text, voice, language)[0] if route else "speech"
+            return self._speech_pool(engine).submit(caller, synthesize, text, voice, rate, language).result()
+
+        return QueuedSynthesizer(speech, run)
 
     def _rendered(self, job_id: str, subjob: dict[str, Any], future: Future, remaining: dict[str, int]) -> None:
         if future.cancelled():
@@ -166,43 +227,7 @@ class JobRunner:
             self.store.set_job_status(job_id, "Failed", {"ErrorCode": first["error_code"], "ErrorMessage": first["error_message"]})
         else:
             self.store.set_job_status(job_id, "Finished")
-        self._notify(job_id)
-
-    # ------------------------------------------------------------ callbacks (reference §5)
-
-    def _notify(self, job_id: str) -> None:
-        job = self.store.job(job_id)
-        try:
-            address = (json.loads(job["user_data"] or "{}") or {}).get("NotifyAddress")
-        except (json.JSONDecodeError, AttributeError):
-            return
-        if not address or not str(address).startswith(("http://", "https://")):
-            return
-        event = {
-            "EventType": "BatchProduceMediaComplete",
-            "UserId": 0,
-            "EventTime": utc_now(),
-            "MessageBody": {"Status": job["status"], "UserData": job["user_data"], "JobId": job_id},
-        }
-        threading.Thread(target=self._post_callback, args=(address, event), daemon=True, name="callback").start()
-
-    def _post_callback(self, address: str, event: dict[str, Any], tries: int = 3) -> None:
-        body = json.dumps(event, ensure_ascii=False).encode()
-        for attempt in range(tries):
-            headers = {"Content-Type": "application/json"}
-            if self.callback_auth_key:
-                stamp = str(int(time.time()))
-                headers["X-ICE-TIMESTAMP"] = stamp
-                headers["X-ICE-SIGNATURE"] = callback_signature(address, stamp, self.callback_auth_key)
-            try:
-                response = requests.post(address, data=body, headers=headers, timeout=(5, 10))
-                if response.status_code < 500:
-                    return
-            except requests.RequestException:
-                pass
-            if attempt + 1 < tries:
-                time.sleep(0.5 * 2**attempt)  # backoff between callback tries; a failing receiver never fails the job
-        log.warning("callback to %s failed after %d tries", address, tries)
+        notify(self.store.job(job_id), self.callbacks, self.callback_auth_key)
 
 
 def default_workers() -> int:

@@ -2,7 +2,8 @@
 its plan instead of encoding it; ``GetEditingProject`` shows that plan as the cloud's project shape —
 a ``Timeline`` (video tracks of shots, stickers and the background; audio tracks of speech and
 music; subtitle tracks of titles and captions) and a ``CoverURL``: one frame of the first shot's
-source, extracted once (next to where the video would go, ``x.jpg``) and served under /outputs/.
+source, extracted once (next to where the video would go, ``x.jpg``) and served under /outputs/ (a
+presigned URL, engine/api/output_links.py).
 
 Clips name their media by ``MediaURL``: the file the engine would read (a ``file://`` URL for local
 media and synthesized speech; the engine resolved MediaIds and URLs when it planned).
@@ -113,6 +114,7 @@ class Projects:
             if not dest.exists():
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 first = task.shots[0]
-                if not extract_poster(first.path, str(dest), first.source_duration if first.kind == "video" else 0.0):
+                if not extract_poster(first.path, str(dest), first.source_duration if first.kind == "video" else 0.0,
+                                      demuxer=task.input_format(first.path)):  # as its probe checked it
                     return None
         return dest

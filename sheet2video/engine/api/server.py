@@ -3,8 +3,11 @@
 ``POST /`` with the action in ``x-acs-action``, parameters in the query and the form body as IMS
 places them, ACS3-HMAC-SHA256 signatures verified against the engine's keys, IMS-shaped answers
 and errors (``RequestId``, ``Code``, ``Message``). ``GET /outputs/<path>`` serves the rendered
-files. ``Engine.start()`` runs it in a background thread on a loopback port — the embedded
-default the runner uses — and ``sheet2video serve`` runs it in the foreground.
+files to presigned URLs only (engine/api/output_links.py); a shared engine keeps each job's outputs
+under ``outputs/<JobId>/`` so no job replaces another's video. Requests are capped per parameter
+(engine/api/limits.py) and served by waitress (engine/api/http.py). ``Engine.start()`` runs it in a
+background thread on a loopback port — the embedded default the runner uses — and
+``sheet2video serve`` runs it in the foreground.
 """
 
 from __future__ import annotations
@@ -21,19 +24,23 @@ from pathlib import Path
 from typing import Any, Callable
 
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
-from werkzeug.serving import make_server
 from werkzeug.utils import send_from_directory
 from werkzeug.wrappers import Request, Response
 
 from sheet2video.engine.api.faults import Faults
+from sheet2video.engine.api.http import HttpServer
+from sheet2video.engine.api.limits import check_params_size
+from sheet2video.engine.api.output_links import OutputLinks
+from sheet2video.engine.api.budgets import DEFAULT_JOB_SPEECH_CHARS, DEFAULT_JOB_VIDEO_SECONDS, JobBudget
 from sheet2video.engine.api.jobs import JobRunner, LocalExecutor, default_workers
 from sheet2video.engine.media.sources import MediaResolver, media_type_of, output_relpath
 from sheet2video.engine.media.info import media_info
 from sheet2video.engine.media.objects import OutputPublisher, open_objects
+from sheet2video.engine.outbound import OutboundPolicy
 from sheet2video.engine.timeline.planner import JobPlanner
 from sheet2video.engine.api.projects import Projects
 from sheet2video.engine.api.responses import job_body
-from sheet2video.engine.api.store import Store
+from sheet2video.engine.api.store import OutputTaken, Store
 from sheet2video.engine.api.templates import Templates
 from sheet2video.engine.speech.synthesis import DefaultSynthesizer
 from sheet2video.errors import ImsError, RenderError
@@ -82,12 +89,27 @@ class EngineConfig:
     render_outputs: bool = True               # False: plan only (benchmarks of the API itself)
     public_url: str | None = None             # base for MediaURL in answers (default: where we listen)
     outputs: Path | None = None               # where rendered videos go (default: DATA/outputs)
+    # outputs/<JobId>/<MediaURL's path>: no job can replace another's video (a shared engine). The embedded
+    # runner's engine keeps <MediaURL's path> (False): the sheet links videos/<path>, and a rerun of an edited
+    # row is meant to replace that row's video.
+    outputs_by_job: bool = True
     faults: str | None = None                 # fault injection for reliability tests (engine/api/faults.py)
     storage_endpoint: str | None = None       # S3-compatible endpoint of storage_bucket (engine/media/objects.py)
     storage_bucket: str | None = None         # media URLs of this bucket are read, outputs written, through it
     storage_region: str | None = None
     # A farm executor (engine/farm) instead of the local pool, built once the outputs folder is known.
     executor_factory: Callable[[Path], Any] | None = None
+    # Outbound requests a caller asks for (engine/outbound.py). The defaults are a shared server's: no
+    # loopback, private, link-local … address; these open CIDRs or hosts (serve --allow-fetch/--allow-callback).
+    # The embedded engine (run/backends.py) opens LOCAL_NETWORKS and explains download errors.
+    allow_fetch: tuple[str, ...] = ()         # media URLs and RegisterMediaInfo InputURLs
+    allow_callback: tuple[str, ...] = ()      # UserData.NotifyAddress
+    explain_fetch_errors: bool = False        # tell the caller why a download failed (else one uniform sentence)
+    # What one job may cost (engine/api/budgets.py; None: no limit) and how long one render may take.
+    max_job_video_seconds: float | None = DEFAULT_JOB_VIDEO_SECONDS  # Count × duration, counted at 1080×1920
+    max_job_speech_chars: int | None = DEFAULT_JOB_SPEECH_CHARS      # characters of speech synthesised per job
+    render_timeout_factor: float = 30.0       # a render is stopped after this × its output's duration …
+    render_timeout_floor: float = 120.0       # … and never sooner than this many seconds
 
 
 class Engine:
@@ -106,18 +128,23 @@ class Engine:
         self.outputs = (config.outputs or config.data / "outputs").resolve()
         self.outputs.mkdir(parents=True, exist_ok=True)
         self.store = Store(config.data / "engine.sqlite3")
+        self.links = OutputLinks(config.data)
         self._remove_interrupted_renders()
         objects = open_objects(config.storage_endpoint, config.storage_bucket, config.storage_region)
         self.publisher = OutputPublisher(objects) if objects else None
         self.resolver = MediaResolver(config.media_root, config.data / "cache" / "downloads", self.store,
-                                      extra_roots=[self.outputs], objects=objects)
+                                      extra_roots=[self.outputs], objects=objects, private=config.data,
+                                      outbound=OutboundPolicy(config.allow_fetch, explain=config.explain_fetch_errors))
         self.planner = JobPlanner(self.resolver, DefaultSynthesizer(config.data / "cache" / "speech"))
         executor = (config.executor_factory(self.outputs) if config.executor_factory
-                    else LocalExecutor(config.workers, config.threads, config.preset))
+                    else LocalExecutor(config.workers, config.threads, config.preset,
+                                       timeout_factor=config.render_timeout_factor, timeout_floor=config.render_timeout_floor))
         self.runner = JobRunner(self.store, self.planner, executor,
                                 self.outputs, callback_auth_key=config.callback_auth_key,
                                 render_outputs=config.render_outputs,
-                                publish=self.publisher.publish if self.publisher else None)
+                                publish=self.publisher.publish if self.publisher else None,
+                                callbacks=OutboundPolicy(config.allow_callback),
+                                budget=JobBudget(config.max_job_video_seconds, config.max_job_speech_chars))
         self._buckets: dict[str, TokenBucket] = {}
         self.templates = Templates(self.store)
         self.projects = Projects(self.store, self.outputs, lambda: self._url_for)
@@ -143,7 +170,7 @@ class Engine:
                 target = self.outputs / subjob["output_path"]
                 pattern = f".{glob.escape(target.name)}.*"
                 for stale in target.parent.glob(pattern):
-                    if stale.suffix in (".part", ".filtergraph", ".ass") or stale.name.endswith(".titles.png"):
+                    if stale.suffix in (".part", ".filtergraph", ".ass", ".png"):  # .png: titles, phone photos (render.py)
                         stale.unlink(missing_ok=True)
 
     # ------------------------------------------------------------ lifecycle
@@ -155,11 +182,9 @@ class Engine:
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve in a background thread; return the endpoint URL. Resumes unfinished jobs."""
-        self._server = make_server(host, port, self.app, threaded=True)
-        self._server.daemon_threads = True
-        bound_port = self._server.server_port
-        self.base_url = self.config.public_url or f"http://{host}:{bound_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="engine-http", daemon=True)
+        self._server = HttpServer(self.app, host, port, max_body=2 * MAX_BODY_BYTES)
+        self.base_url = self.config.public_url or f"http://{host}:{self._server.port}"
+        self._thread = threading.Thread(target=self._server.serve, name="engine-http", daemon=True)
         self._thread.start()
         resumed = self.runner.resume()
         if resumed:
@@ -168,20 +193,18 @@ class Engine:
 
     def serve_forever(self, host: str, port: int, announce: Callable[[str], None] = lambda url: None) -> None:
         """Serve in this thread until interrupted; ``announce`` gets the URL once listening."""
-        self._server = make_server(host, port, self.app, threaded=True)
-        self.base_url = self.config.public_url or f"http://{host}:{self._server.server_port}"
+        self._server = HttpServer(self.app, host, port, max_body=2 * MAX_BODY_BYTES)
+        self.base_url = self.config.public_url or f"http://{host}:{self._server.port}"
         announce(self.base_url)
         self.runner.resume()
         try:
-            self._server.serve_forever()
+            self._server.serve()
         finally:
             self.close()
 
     def close(self) -> None:
         if self._server is not None:
-            if self._thread is not None:  # serve_forever runs in our thread: stop it first
-                self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
         self.runner.stop()
         self._lock.release()
@@ -203,6 +226,7 @@ class Engine:
                 name = request.path[len("/outputs/"):]
                 if any(part.startswith(".") for part in name.split("/")):  # renders in progress, hidden files
                     raise ApiError("InvalidApi.NotFound", "No such output.", 404)
+                self.links.check(name, request.args)  # 403 unless presigned and unexpired
                 response = send_from_directory(self.outputs, name, environ)
             elif request.method == "GET" and request.path == "/health":
                 response = Response('{"Status":"ok"}', content_type="application/json")
@@ -219,6 +243,8 @@ class Engine:
         except HTTPException as error:
             response = self._error("InvalidApi.NotFound" if error.code == 404 else "InvalidParameter",
                                    error.description or error.name, error.code or 400, request_id)
+        except RecursionError:  # nesting the limits missed (engine/api/limits.py): the caller's input, not our fault
+            response = self._error("InvalidParameter", "A parameter is nested too deeply.", 400, request_id)
         except Exception:
             log.exception("internal error")
             response = self._error("InternalError", "The request processing has failed due to some unknown error.", 500, request_id)
@@ -247,6 +273,7 @@ class Engine:
         handler = self.actions.get(action)
         if handler is None:
             raise ApiError("InvalidApi.NotFound", f"Specified api {action!r} is not found.", 404)
+        check_params_size(signed.params)  # 256 KiB a parameter, JSON ≤ 64 levels deep: before anything parses it
         return handler(key_id, signed.params)
 
     # ------------------------------------------------------------ actions
@@ -266,6 +293,9 @@ class Engine:
         problems = [i for i in check_params(parsed) if i.level == "error"]
         if problems:
             raise ApiError("InvalidParameter", "; ".join(f"{i.path}: {i.message}" for i in problems[:10]))
+        over_budget = self.runner.budget.submit_problem(parsed)  # what the parameters tell; planning checks the rest
+        if over_budget:
+            raise ApiError("InvalidParameter", over_budget)
         output = parsed["OutputConfig"]
         count = int(output.get("Count", 1))
         try:
@@ -274,9 +304,17 @@ class Engine:
             raise ApiError("InvalidParameter", error.message) from None
         job_type = "Script" if parsed["InputConfig"].get("MediaGroupArray") else "Smart_Mix"
         stored = {name: params.get(name) or None for name in JSON_PARAMS}
-        job_id, created = self.store.create_job(key_id, params.get("ClientToken") or None, job_type, stored, relpaths,
-                                                extend_input=extend_input,
-                                                projects=bool(output.get("GeneratePreviewOnly")))
+        # a bucket output is put create-only: a key another live job holds is refused now, not failed later
+        claims = [self.publisher.key_for(stored["OutputConfig"], i) for i in range(count)] if self.publisher else None
+        try:
+            job_id, created = self.store.create_job(key_id, params.get("ClientToken") or None, job_type, stored, relpaths,
+                                                    extend_input=extend_input,
+                                                    projects=bool(output.get("GeneratePreviewOnly")),
+                                                    under_job=self.config.outputs_by_job, claims=claims)
+        except OutputTaken as taken:
+            url = output["MediaURL"].replace("{index}", str(taken.index))
+            raise ApiError("InvalidParameter", f"OutputConfig.MediaURL {url} is already the output of job {taken.job_id}, "
+                                               "and a delivered video is never replaced: choose another MediaURL.") from None
         if created:
             self.runner.dispatch(job_id)
             if self.faults:
@@ -347,13 +385,12 @@ class Engine:
         return {"MediaInfo": media_info(record, self.resolver, self.outputs, self._url_for)}
 
     def _url_for(self, path: Path) -> str | None:
+        """A presigned URL of a file under the outputs folder (None elsewhere)."""
         try:
             rel = path.resolve().relative_to(self.outputs)
         except ValueError:
             return None
-        from urllib.parse import quote
-
-        return f"{self.base_url}/outputs/{quote(rel.as_posix())}"
+        return self.links.url(self.base_url, rel.as_posix())
 
 
 def ephemeral_keys() -> dict[str, str]:

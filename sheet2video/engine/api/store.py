@@ -17,7 +17,7 @@ from typing import Any
 
 from sheet2video.cloud.timestamps import format_timestamp as utc_now  # IMS times: yyyy-MM-ddTHH:mm:ssZ
 
-__all__ = ["SCHEMA", "JOB_FIELDS", "new_id", "Store", "utc_now"]
+__all__ = ["SCHEMA", "JOB_FIELDS", "new_id", "OutputTaken", "Store", "utc_now"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -100,6 +100,14 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+class OutputTaken(Exception):
+    """A Submit's output is claimed by a job that did not fail (its video is there, or will be)."""
+
+    def __init__(self, index: int, claim: str, job_id: str):
+        super().__init__(f"{claim} is job {job_id}'s output")
+        self.index, self.claim, self.job_id = index, claim, job_id
+
+
 class Store:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -114,10 +122,13 @@ class Store:
             self._db.execute("ALTER TABLE subjobs ADD COLUMN warnings TEXT")
         if "used" not in columns:  # … or before it recorded what each output used
             self._db.execute("ALTER TABLE subjobs ADD COLUMN used TEXT")
-        # later additions: a preview sub-job's editing project and its plan; the template a job applied
-        for table, column in (("subjobs", "project_id"), ("subjobs", "plan"), ("jobs", "extend_input")):
+        # later additions: a preview sub-job's editing project and its plan; the template a job applied;
+        # the bucket key an output will be put at (its claim: no other job may take it)
+        for table, column in (("subjobs", "project_id"), ("subjobs", "plan"), ("jobs", "extend_input"),
+                              ("subjobs", "claim")):
             if column not in {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}:
                 self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+        self._db.execute("CREATE INDEX IF NOT EXISTS subjobs_claim ON subjobs(claim) WHERE claim IS NOT NULL")
         self._nonce_writes = 0
 
     def close(self) -> None:
@@ -155,10 +166,13 @@ class Store:
 
     def create_job(
         self, key_id: str, client_token: str | None, job_type: str, params: dict[str, str | None], output_paths: list[str],
-        *, extend_input: str | None = None, projects: bool = False,
+        *, extend_input: str | None = None, projects: bool = False, under_job: bool = False,
+        claims: list[str | None] | None = None,
     ) -> tuple[str, bool]:
         """Insert a job and its sub-jobs; with a known ClientToken return the existing job instead.
-        ``projects``: each sub-job gets an editing project id (preview jobs).
+        ``projects``: each sub-job gets an editing project id (preview jobs). ``under_job``: each output
+        path goes under a folder named by the job id (no job can replace another's file). ``claims``:
+        per output, a name (a bucket key) no other job that has not failed may hold, else OutputTaken.
 
         Returns (job id, created)."""
         now = utc_now()
@@ -172,6 +186,7 @@ class Store:
             job_id = new_id()
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                self._check_claims(claims or [])
                 self._db.execute(
                     "INSERT INTO jobs (job_id, client_token, key_id, job_type, status, input_config, editing_config,"
                     " output_config, user_data, template_config, create_time, modified_time, extend_input)"
@@ -181,15 +196,25 @@ class Store:
                 )
                 for index, output_path in enumerate(output_paths):
                     self._db.execute(
-                        "INSERT INTO subjobs (job_id, parent_id, idx, status, output_path, project_id)"
-                        " VALUES (?, ?, ?, 'Init', ?, ?)",
-                        (new_id(), job_id, index, output_path, new_id() if projects else None),
+                        "INSERT INTO subjobs (job_id, parent_id, idx, status, output_path, project_id, claim)"
+                        " VALUES (?, ?, ?, 'Init', ?, ?, ?)",
+                        (new_id(), job_id, index, f"{job_id}/{output_path}" if under_job else output_path,
+                         new_id() if projects else None, claims[index] if claims else None),
                     )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             return job_id, True
+
+    def _check_claims(self, claims: list[str | None]) -> None:
+        for index, claim in enumerate(claims):
+            if claim is None:
+                continue
+            row = self._db.execute("SELECT parent_id FROM subjobs WHERE claim = ? AND status != 'Failed' LIMIT 1",
+                                   (claim,)).fetchone()
+            if row:
+                raise OutputTaken(index, claim, row["parent_id"])
 
     def job(self, job_id: str) -> dict[str, Any] | None:
         rows = self._query("SELECT * FROM jobs WHERE job_id = ?", (job_id,))

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 
-from sheet2video.engine.compose.graph import AFMT, SAMPLE_RATE, Graph, absolute, atempo_chain, ms, num, samples, sec
+from sheet2video.engine.compose.graph import AFMT, SAMPLE_RATE, Graph, absolute, atempo_chain, media_input, ms, num, samples, sec
+from sheet2video.engine.media.formats import own_input
 from sheet2video.engine.speech.loudness import LIMIT, MUSIC_UNDER_SPEECH
 from sheet2video.engine.compose.video import Slot
 from sheet2video.engine.timeline.task import RenderTask
@@ -85,7 +86,7 @@ def _speech(g: Graph, task: RenderTask, T: int) -> str | None:
         clip_ms = ms(clip.duration)
         if start_s >= T or clip_ms <= 0:
             continue
-        idx = g.add_input("-t", sec(clip_ms), "-i", absolute(clip.path))
+        idx = g.add_input("-t", sec(clip_ms), *own_input(absolute(clip.path), "wav"))  # our own voice-over WAV
         parts = [f"aresample={SAMPLE_RATE}", AFMT, f"atrim=end_sample={samples(clip_ms)}", "asetpts=PTS-STARTPTS"]
         parts += _volume(_gain(clip.volume, clip.loudness, task.loudness))
         if start_s > 0:
@@ -107,7 +108,7 @@ def _music(g: Graph, task: RenderTask, speech: str | None, T: int) -> tuple[str,
     speech label replaced when it had to be split for the sidechain key."""
     music = task.music
     # The looped music never ends by itself; it is cut to T samples at the end of its chain.
-    idx = g.add_input("-stream_loop", "-1", "-i", absolute(music.path))
+    idx = g.add_input("-stream_loop", "-1", *media_input(task, music.path))
     parts = [f"aresample={SAMPLE_RATE}", AFMT, "asetpts=N/SR/TB"]
     if task.loudness is None:
         parts += _volume(float(music.volume))

@@ -28,7 +28,7 @@ Measured (1080×1920, 10 s, three 4:3 photos): ``blur`` instead of ``cover`` cos
 
 from __future__ import annotations
 
-from sheet2video.engine.compose.graph import Graph, absolute, color, even, still_input
+from sheet2video.engine.compose.graph import Graph, color, even, hold, media_input
 from sheet2video.engine.timeline.task import RenderTask, Shot
 from sheet2video.errors import RenderError
 
@@ -124,10 +124,11 @@ def fit(g: Graph, task: RenderTask, src: str, mode: str, CW: int, CH: int, *, st
 
 def background(g: Graph, task: RenderTask, W: int, H: int, N: int, fps: int) -> str:
     """The job's background image, decoded and cover-filled once, repeated for N frames."""
-    idx = g.add_input(*still_input(absolute(task.background_image)))
+    idx = g.add_input(*media_input(task, task.background_image))
     out = g.label("bgimg")
+    src = f"[{idx}:g:0]" if task.background_grid else f"[{idx}:v]"  # a phone's tiles, assembled
     g.add(
-        f"[{idx}:v]scale={W}:{H}:force_original_aspect_ratio=increase:out_range=tv,crop={W}:{H},setsar=1,format=yuv420p,"
-        f"loop=loop={N - 1}:size=1:start=0,settb=1/{fps},setpts=N,trim=end_frame={N}{out}"
+        f"{src}scale={W}:{H}:force_original_aspect_ratio=increase:out_range=tv,crop={W}:{H},setsar=1,format=yuv420p,"
+        f"{hold(N, fps)}{out}"
     )
     return out

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import re
 
+from sheet2video.engine.media.formats import ffmpeg_input
+from sheet2video.engine.timeline.task import RenderTask
 from sheet2video.errors import RenderError
 
 __all__ = [
@@ -27,7 +29,8 @@ __all__ = [
     "escape_filter_value",
     "color",
     "atempo_chain",
-    "still_input",
+    "media_input",
+    "hold",
 ]
 
 SAMPLE_RATE = 44100
@@ -139,13 +142,19 @@ def atempo_chain(factor: float) -> list[str]:
     return parts
 
 
-def still_input(path: str) -> list[str]:
-    """Input options for a still picture, decoded once (repeated by the ``loop`` filter).
-
-    FFmpeg probes the format; a name holding ``%`` would be read by the image2 demuxer as a
-    numbered sequence pattern, so such names are opened as one literal file."""
-    if "%" in os.path.basename(path):
-        return ["-f", "image2", "-pattern_type", "none", "-i", path]
-    return ["-i", path]
+def media_input(task: RenderTask, path: str) -> list[str]:
+    """Input options for a user-supplied file, ending with ``-i PATH``: read with the demuxer its
+    probe checked (``task.inputs``), local files only, frames within the pixel limit
+    (engine/media/formats.py). Pictures use the single-picture demuxers, never image2: a name is
+    never a pattern and its extension never picks the decoder."""
+    return ffmpeg_input(absolute(path), task.input_format(path))
 
 
+def hold(n: int, fps: int) -> str:
+    """Filters repeating a one-frame stream (a decoded still) as exactly ``n`` frames at ``fps``.
+
+    ``fps`` gives every frame a duration of one frame: the still keeps its decoder's otherwise
+    (a HEIF/AVIF says 1 s, a grid of tiles more), and FFmpeg fills the last frame's duration with
+    copies at the output (50 frames planned, 74 written). It needs the frame after the last to
+    know where the last ends, hence one frame more in the ``loop``, cut again by ``trim``."""
+    return f"loop=loop={n}:size=1:start=0,settb=1/{fps},setpts=N,fps={fps},trim=end_frame={n}"

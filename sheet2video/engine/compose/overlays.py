@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sheet2video.engine.compose.graph import Graph, absolute, num, still_input
+from sheet2video.engine.compose.graph import Graph, media_input, num
 from sheet2video.engine.timeline.task import RenderTask
 
 __all__ = ["stickers"]
@@ -10,7 +10,7 @@ __all__ = ["stickers"]
 
 def stickers(g: Graph, task: RenderTask, cur: str) -> str:
     for st in task.stickers:
-        idx = g.add_input(*still_input(absolute(st.path)))
+        idx = g.add_input(*media_input(task, st.path))
         opacity = min(1.0, max(0.0, float(st.opacity)))
         alpha = "" if opacity >= 1.0 else f",colorchannelmixer=aa={num(opacity)}"
         img, out = g.label("st"), g.label("vs")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sheet2video.engine.compose import transitions
 from sheet2video.engine.compose import fit as fit_mode
 from sheet2video.engine.compose import motion
-from sheet2video.engine.compose.graph import SAMPLE_RATE, Graph, absolute, even, frames, ms, sec, still_input
+from sheet2video.engine.compose.graph import SAMPLE_RATE, Graph, absolute, even, frames, hold, media_input, ms, sec
 from sheet2video.engine.media.probe import is_svg_file
 from sheet2video.engine.timeline.task import RenderTask, Shot
 
@@ -79,17 +79,17 @@ def shot_stream(g: Graph, task: RenderTask, slot: Slot, fit: str) -> tuple[str, 
     move = "," + move if move else ""
     alpha = fit == "image"
     if shot.kind == "image":
-        idx = g.add_input(*_svg_size(path, CW, CH), *still_input(path))
+        idx = g.add_input(*_svg_size(path, CW, CH), *media_input(task, path))
         # Fitted once (background included), then repeated; only the motion runs per frame.
         src = f"[{idx}:g:0]" if shot.grid else f"[{idx}:v]"
         fitted = fit_mode.fit(g, task, src, mode, CW, CH, still=True, alpha=alpha)
-        g.add(f"{fitted}loop=loop={nf - 1}:size=1:start=0,settb=1/{fps},setpts=N,trim=end_frame={nf}{move}{out}")
+        g.add(f"{fitted}{hold(nf, fps)}{move}{out}")
         return out, None
     start_ms = ms(shot.start)
     src_ms = ms(shot.source_duration) or dur_ms
     args = ["-ss", sec(start_ms)] if start_ms > 0 else []
     # The lead frames (a transition into this shot) come after the slot's own source time.
-    idx = g.add_input(*args, "-t", sec(src_ms + -(-slot.lead * 1000 * src_ms // (fps * dur_ms))), "-i", path)
+    idx = g.add_input(*args, "-t", sec(src_ms + -(-slot.lead * 1000 * src_ms // (fps * dur_ms))), *media_input(task, path))
     speed = "" if src_ms == dur_ms else f"*{dur_ms}/{src_ms}"
     timed = g.label("src")
     g.add(f"[{idx}:v]{_pixels(shot)}setpts=(PTS-STARTPTS){speed},fps={fps}{timed}")

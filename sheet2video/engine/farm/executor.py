@@ -53,7 +53,8 @@ class CeleryExecutor:
 
     # ------------------------------------------------------------ the seam
 
-    def submit(self, task: dict[str, Any]) -> Future:
+    def submit(self, task: dict[str, Any], caller: str = "") -> Future:
+        """``caller`` is not used: the farm's queue is shared by every caller of this engine."""
         future: Future = Future()
         self._send_pool.submit(self._send_safely, task, future)
         return future

@@ -12,24 +12,37 @@ import json
 from typing import Any, Callable
 
 from sheet2video import __version__
+from sheet2video.engine.timeline.task import RenderTask
 
 __all__ = ["SCHEMA", "MAX_ATTEMPTS", "map_inputs", "input_files", "time_limit", "build", "schema_problem"]
 
 # Bump when the task's shape or meaning changes: a worker of another schema refuses the task.
-SCHEMA = 1
+# 2: ``inputs`` carries the demuxer each input is read with (a worker that ignored it would let
+# FFmpeg guess, playlists included).
+SCHEMA = 2
 MAX_ATTEMPTS = 3  # deliveries whose worker died before answering; then the sub-job fails
 
 
 def map_inputs(task: dict[str, Any], change: Callable[[str], str]) -> dict[str, Any]:
-    """A copy of ``task`` with every input file (shots, speech, stickers, music, background) changed."""
+    """A copy of ``task`` with every input file (shots, speech, stickers, music, background) changed,
+    each once. ``inputs`` follows with its demuxers; identities stay behind (a copy is another file)."""
     out = json.loads(json.dumps(task))
+    memo: dict[str, str] = {}
+
+    def once(path: str) -> str:
+        if path not in memo:
+            memo[path] = change(path)
+        return memo[path]
+
+    if out.get("inputs"):
+        out["inputs"] = {once(p): {"format": (e or {}).get("format")} for p, e in out["inputs"].items()}
     for group in ("shots", "speech", "stickers"):
         for item in out.get(group) or []:
-            item["path"] = change(item["path"])
+            item["path"] = once(item["path"])
     if out.get("music"):
-        out["music"]["path"] = change(out["music"]["path"])
+        out["music"]["path"] = once(out["music"]["path"])
     if out.get("background_image"):
-        out["background_image"] = change(out["background_image"])
+        out["background_image"] = once(out["background_image"])
     return out
 
 
@@ -47,7 +60,9 @@ def time_limit(task: dict[str, Any]) -> int:
 
 def build(task: dict[str, Any], output_name: str, key_of: Callable[[str], str]) -> dict[str, Any]:
     """The message for one render. ``output_name`` is the sub-job's output path (relative to the
-    engine's outputs folder); ``key_of`` uploads an input file and returns its key."""
+    engine's outputs folder); ``key_of`` uploads an input file and returns its key. An input that
+    changed since its probe is not sent (the same check as a local render's)."""
+    RenderTask.from_dict(task).check_unchanged()
     keyed = map_inputs(task, key_of)
     basename = output_name.rsplit("/", 1)[-1]
     keyed["output"] = basename

@@ -163,9 +163,9 @@ class RenderWorker:
 
 def die_with_parent() -> None:
     """A pool process gets SIGKILL when the worker's main process dies (kill -9): its render's
-    FFmpeg then dies with it (render.py, the same prctl), and the unacknowledged task goes to
+    FFmpeg then dies with it (engine/ffmpeg.py, the same prctl), and the unacknowledged task goes to
     another worker."""
-    from sheet2video.engine.render import die_with
+    from sheet2video.engine.ffmpeg import die_with
 
     parent = os.getppid()
     if parent == 1:  # the main process died already

@@ -18,6 +18,7 @@ from typing import Any
 
 import av
 
+from sheet2video.engine.media.formats import format_name, open_input
 from sheet2video.engine.media.poster import extract_poster, poster_path
 from sheet2video.engine.media.probe import probe
 from sheet2video.errors import RenderError
@@ -97,9 +98,9 @@ def _subtitle(stream) -> dict[str, Any]:
     return _common(stream)
 
 
-def _packet_seconds(path: Path) -> float | None:
+def _packet_seconds(path: Path, demuxer: str) -> float | None:
     """An audio-only file's length from its packets (read, not decoded)."""
-    with av.open(str(path)) as container:
+    with open_input(str(path), demuxer) as container:
         stream = container.streams.audio[0]
         first = last = None
         for packet in container.demux(stream):
@@ -134,13 +135,13 @@ def file_info(path: Path, media_type: str, registered: str, file_url: str) -> di
         return entry
     duration = probed.duration
     if probed.kind == "audio":
-        duration = _packet_seconds(path) or duration
+        duration = _packet_seconds(path, probed.demuxer) or duration
     basic["Duration"] = _num(round(duration, 3))
     if probed.width and probed.height:
         basic.update(Width=str(probed.width), Height=str(probed.height))
     try:
-        with av.open(str(path)) as container:
-            basic["FormatName"] = container.format.name
+        with open_input(str(path), probed.demuxer or None) as container:  # the demuxer the probe checked
+            basic["FormatName"] = format_name(container.format.name)
             if container.bit_rate:
                 basic["Bitrate"] = _kbps(container.bit_rate)
             elif duration > 0:
@@ -170,8 +171,12 @@ def cover(path: Path, media_type: str, media_id: str, outputs: Path, duration: f
     dest = outputs / COVERS_DIR / f"{media_id}.jpg"
     with _cover_lock:  # one extraction per cover: its temp name is per process
         if not dest.exists():
+            try:
+                demuxer = probe(path).demuxer or None  # read as its probe checked it, never as FFmpeg guesses
+            except RenderError:
+                return None
             dest.parent.mkdir(parents=True, exist_ok=True)
-            if not extract_poster(str(path), str(dest), duration if media_type == "video" else 0.0):
+            if not extract_poster(str(path), str(dest), duration if media_type == "video" else 0.0, demuxer=demuxer):
                 return None
     return dest
 

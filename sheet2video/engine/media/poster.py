@@ -3,6 +3,7 @@
 Extracted by FFmpeg from the checked file before it is renamed into place, so a finished video
 always has its poster (``out.mp4`` → ``out.jpg``, next to it). The frame is taken a third of the
 way in (capped at 3 s): past the first cut and fade-in, with the title already on screen.
+GetMediaInfo's cover of an input is extracted the same way, with the demuxer its probe checked.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import os
 import subprocess
 
-from sheet2video.engine.ffmpeg import ffmpeg_exe
+from sheet2video.engine.ffmpeg import ffmpeg_exe, run as run_ffmpeg
+from sheet2video.engine.media.formats import ffmpeg_input
 
 __all__ = ["POSTER_WIDTH", "POSTER_SUFFIX", "poster_path", "poster_time", "extract_poster"]
 
@@ -28,19 +30,19 @@ def poster_time(duration: float) -> float:
     return max(0.0, min(duration / 3, 3.0))
 
 
-def extract_poster(video: str, dest: str, duration: float, *, timeout: float = 60) -> bool:
-    """Write one JPEG frame of ``video`` to ``dest`` atomically; False if FFmpeg could not."""
+def extract_poster(video: str, dest: str, duration: float, *, timeout: float = 60, demuxer: str = "mov") -> bool:
+    """Write one JPEG frame of ``video`` to ``dest`` atomically; False if FFmpeg could not.
+    ``demuxer``: how to read ``video`` (a render's MP4 by default; an input: what its probe checked)."""
     tmp = f"{dest}.{os.getpid()}.part.jpg"
     argv = [
         ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-        "-ss", f"{poster_time(duration):.3f}", "-i", video,
+        "-ss", f"{poster_time(duration):.3f}", *ffmpeg_input(video, demuxer),
         "-frames:v", "1", "-an",
         "-vf", f"scale='min({POSTER_WIDTH},iw)':-2:flags=bicubic",
-        "-q:v", "3", tmp,
+        "-q:v", "3", "-f", "image2", "-update", "1", tmp,  # one literal file: a "%" in the name is no pattern
     ]
     try:
-        done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              timeout=timeout)
+        done = run_ffmpeg(argv, timeout=timeout)  # dies with the engine (PR_SET_PDEATHSIG), as a render does
         if done.returncode != 0 or not os.path.isfile(tmp) or os.path.getsize(tmp) == 0:
             return False
         os.replace(tmp, dest)

@@ -2,7 +2,9 @@
 
 Inputs: an IMS media ID registered with RegisterMediaInfo, a path relative to the media root, an
 absolute path or ``file://`` URL inside it, or an http(s) URL (downloaded once, with size and time
-limits, into the cache). Nothing outside the media root is ever read.
+limits, into the cache, through the resolver's ``OutboundPolicy``: engine/outbound.py says which
+addresses a caller may make the engine reach). Nothing outside the media root is ever read, nor
+anything in the engine's data folder (its key, store, caches) but its outputs, wherever the root is.
 
 A name typed in a sheet may differ invisibly from the file on disk (a non-breaking or zero-width
 space pasted from a chat, NFD as macOS stores names vs NFC as keyboards type them): when the exact
@@ -15,16 +17,21 @@ so a server trickling a byte every few seconds still ends), a size cap, and refu
 nothing, never resumed: the cache is keyed by URL, and a Range request against a file that changed
 on the server would splice two versions. The temp file is removed on every exit path; one left by
 a killed run is removed when the next resolver starts (a live download holds a lock on its own).
+A download is named by the URL's digest alone, never the URL's suffix: a ``.m3u8`` URL must not
+become a file FFmpeg would open as a playlist (what the file is, the probe reads from its bytes).
+Why a download failed goes to the log; the caller reads it only when the policy ``explain``s
+(the embedded engine), otherwise one sentence whatever the far side did.
 
 Outputs: ``OutputConfig.MediaURL`` with ``{index}`` maps to a file under the data folder's
-``outputs/``: an http(s)/oss URL → ``<host>/<path>``, a relative path → that path. Nothing may
-escape the folder.
+``outputs/`` (a shared engine's: under ``outputs/<JobId>/``): an http(s)/oss URL → ``<host>/<path>``, a
+relative path → that path. Nothing may escape the folder.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -35,9 +42,7 @@ import unicodedata
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-import requests
-import urllib3
-
+from sheet2video.engine.outbound import OutboundError, OutboundPolicy
 from sheet2video.errors import RenderError
 
 __all__ = [
@@ -68,6 +73,7 @@ ZERO_WIDTH = {"\u200b": "zero-width space", "\u200c": "zero-width non-joiner", "
 NBSP = "\u00a0"
 _ZW_TABLE = {ord(c): None for c in ZERO_WIDTH} | {ord(NBSP): " "}
 _SAFE_PART = re.compile(r"[^\w.\-]+")
+log = logging.getLogger("sheet2video.engine")
 
 
 def media_type_of(reference: str) -> str:
@@ -156,14 +162,19 @@ class MediaResolver:
     """Turn media references into local files under the media root or the download cache."""
 
     def __init__(self, media_root: Path, cache_dir: Path, store=None, *, extra_roots: list[Path] = (),
-                 max_download_bytes: int = 512 * 2**20, download_timeout: float = 60.0, objects=None):
+                 max_download_bytes: int = 512 * 2**20, download_timeout: float = 60.0, objects=None,
+                 outbound: OutboundPolicy | None = None, private: Path | None = None):
         self.media_root = media_root.resolve()
         self.readable_roots = [self.media_root, *(r.resolve() for r in extra_roots)]  # e.g. the engine's own outputs
+        # the engine's data folder (its key, store, caches): never read, wherever the media root is, except
+        # where an extra root (its outputs) lies inside it
+        self.private = private.resolve() if private is not None else None
         self.cache_dir = cache_dir
         self.store = store
         self.objects = objects  # storage.ObjectStore: URLs of its bucket are read through it (engine/media/objects.py)
         self.max_download_bytes = max_download_bytes
         self.download_timeout = download_timeout
+        self.outbound = outbound or OutboundPolicy()  # a shared server's: no loopback, private … addresses
         self._download_lock = threading.Lock()
         remove_stale_downloads(cache_dir)
 
@@ -189,9 +200,17 @@ class MediaResolver:
         return self._local(Path(reference), reference)
 
     def validate_input_url(self, reference: str) -> None:
-        """Check a RegisterMediaInfo InputURL without fetching it."""
+        """Check a RegisterMediaInfo InputURL without fetching it (an http(s) host is resolved and
+        checked against the outbound policy now; the fetch checks it again)."""
         scheme = url_scheme(reference)
-        if scheme in ("http", "https") or (self.objects is not None and self.objects.key_for_url(reference)):
+        if self.objects is not None and self.objects.key_for_url(reference):
+            return
+        if scheme in ("http", "https"):
+            try:
+                self.outbound.target(reference)
+            except OutboundError as error:
+                log.warning("RegisterMediaInfo %s refused: %s", reference[:300], error.detail)
+                raise RenderError(self.outbound.said(reference, error.detail), code="InvalidParameter") from None
             return
         if scheme in ("oss", "s3"):
             raise self._not_our_bucket(reference)
@@ -215,7 +234,15 @@ class MediaResolver:
         full = (path if path.is_absolute() else self.media_root / path).resolve()
         if not any(inside(root, full) for root in self.readable_roots):
             raise RenderError(f"media outside the media root is not readable: {reference}", code="InvalidMaterial.Forbidden")
+        if not self._public(full):
+            raise RenderError(f"media inside the engine's data folder is not readable: {reference}",
+                              code="InvalidMaterial.Forbidden")
         return full
+
+    def _public(self, full: Path) -> bool:
+        """Not inside the engine's data folder, or inside one of the extra roots (its outputs) there."""
+        return (self.private is None or not inside(self.private, full)
+                or any(inside(root, full) for root in self.readable_roots[1:]))
 
     def _near_match(self, path: Path, reference: str) -> Path:
         """The one file whose name reads like ``path`` component by component, or NotFound saying
@@ -228,7 +255,8 @@ class MediaResolver:
                 here = exact
                 continue
             real = here.resolve()
-            names = os.listdir(real) if real.is_dir() and any(inside(r, real) for r in self.readable_roots) else []
+            listable = any(inside(r, real) for r in self.readable_roots) and self._public(real)
+            names = os.listdir(real) if real.is_dir() and listable else []
             matches = [n for n in names if _loose(n) == _loose(part)]
             if len(matches) == 1:
                 here = here / matches[0]
@@ -245,9 +273,7 @@ class MediaResolver:
         return here
 
     def _download(self, url: str) -> Path:
-        digest = hashlib.sha256(url.encode()).hexdigest()[:32]
-        suffix = PurePosixPath(urlsplit(url).path).suffix[:8]
-        target = self.cache_dir / f"{digest}{suffix}"
+        target = self.cache_dir / hashlib.sha256(url.encode()).hexdigest()[:32]  # no suffix: see the module's doc
         if target.is_file():
             return target
         self.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -270,7 +296,7 @@ class MediaResolver:
         from sheet2video.errors import Sheet2VideoError
 
         digest = hashlib.sha256(f"{self.objects.bucket}/{key}".encode()).hexdigest()[:32]
-        target = self.cache_dir / "objects" / f"{digest}{PurePosixPath(key).suffix[:8]}"
+        target = self.cache_dir / "objects" / digest
         if target.is_file():
             return target
         with self._download_lock:
@@ -286,45 +312,55 @@ class MediaResolver:
         return RenderError(f"{reference[:200]}: the engine reads {where}", code="InvalidMaterial.Forbidden")
 
     def _fetch(self, url: str, out) -> None:
+        """Stream ``url`` into ``out``, or RenderError with what the caller may read (the log has why)."""
         limit = self.download_timeout
         deadline = time.monotonic() + limit
-        late = RenderError(f"download of {url} took longer than {limit:g} s", code="InvalidMaterial.NotFound")
         try:
-            with requests.get(url, stream=True, timeout=(min(10.0, limit), min(READ_TIMEOUT, limit)),
-                              headers={"Accept-Encoding": "identity"}) as resp:
-                if resp.status_code != 200:
-                    raise RenderError(f"cannot download {url}: HTTP {resp.status_code} {resp.reason or ''}".rstrip(),
-                                      code="InvalidMaterial.NotFound")
-                kind = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
-                if kind in ("text/html", "application/xhtml+xml"):
-                    raise self._html(url)
-                if int(resp.headers.get("Content-Length") or 0) > self.max_download_bytes:
+            self._stream(url, out, deadline)
+            return
+        except RenderError as error:  # what the far side sent: an error status, a page, too many bytes, too slowly
+            failure = error
+        except (OutboundError, OSError) as error:  # refused, unreachable, a connection broken or timed out
+            failure = RenderError(f"download of {url} took longer than {limit:g} s" if time.monotonic() >= deadline
+                                  else f"cannot download {url}: {error}", code="InvalidMaterial.NotFound")
+        log.warning("%s", failure.message)
+        if self.outbound.explain:
+            raise failure
+        raise RenderError(self.outbound.said(url, failure.message), code="InvalidMaterial.NotFound")
+
+    def _stream(self, url: str, out, deadline: float) -> None:
+        limit = self.download_timeout
+        with self.outbound.request("GET", url, headers={"Accept-Encoding": "identity"},
+                                   timeout=(min(10.0, limit), min(READ_TIMEOUT, limit))) as resp:
+            if resp.status != 200:
+                raise RenderError(f"cannot download {url}: HTTP {resp.status} {resp.reason or ''}".rstrip(),
+                                  code="InvalidMaterial.NotFound")
+            kind = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            if kind in ("text/html", "application/xhtml+xml"):
+                raise self._html(url)
+            if int(resp.headers.get("Content-Length") or 0) > self.max_download_bytes:
+                raise self._too_large(url)
+            size, head = 0, b""
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise RenderError(f"download of {url} took longer than {limit:g} s", code="InvalidMaterial.NotFound")
+                sock = getattr(resp.connection, "sock", None)
+                if sock is not None:
+                    sock.settimeout(min(left, READ_TIMEOUT))  # a read never outlasts the deadline
+                chunk = resp.read1(1 << 16, decode_content=True)
+                if not chunk:
+                    break
+                if len(head) < 256:
+                    head += chunk[:256]
+                    if len(head) >= 64 and _looks_like_html(head):
+                        raise self._html(url)
+                size += len(chunk)
+                if size > self.max_download_bytes:
                     raise self._too_large(url)
-                size, head = 0, b""
-                while True:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        raise late
-                    sock = getattr(getattr(resp.raw, "_connection", None), "sock", None)
-                    if sock is not None:
-                        sock.settimeout(min(left, READ_TIMEOUT))  # a read never outlasts the deadline
-                    chunk = resp.raw.read1(1 << 16, decode_content=True)
-                    if not chunk:
-                        break
-                    if len(head) < 256:
-                        head += chunk[:256]
-                        if len(head) >= 64 and _looks_like_html(head):
-                            raise self._html(url)
-                    size += len(chunk)
-                    if size > self.max_download_bytes:
-                        raise self._too_large(url)
-                    out.write(chunk)
-                if _looks_like_html(head):
-                    raise self._html(url)
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
-            if time.monotonic() >= deadline:
-                raise late from None
-            raise RenderError(f"cannot download {url}: {type(error).__name__}", code="InvalidMaterial.NotFound") from None
+                out.write(chunk)
+            if _looks_like_html(head):
+                raise self._html(url)
 
     @staticmethod
     def _html(url: str) -> RenderError:
@@ -350,7 +386,10 @@ def output_relpath(media_url: str, index: int) -> str:
             continue
         if part == "..":
             raise RenderError(f"OutputConfig.MediaURL may not contain '..': {media_url}", code="InvalidParameter")
-        clean.append(_SAFE_PART.sub("_", part))
+        name = _SAFE_PART.sub("_", part)
+        # Never a hidden name: /outputs/ serves none (the render's temp files are ".<name>.*"), so
+        # ".ses{index}" would finish, answer a MediaURL that is never found, and stay on the disk.
+        clean.append("_" + name[1:] if name.startswith(".") else name)
         if len(clean[-1].encode()) > 200:  # room for the renderer's temp-file suffixes within 255
             raise RenderError(f"OutputConfig.MediaURL has a file or folder name longer than 200 bytes: {media_url[:80]}…",
                               code="InvalidParameter")

@@ -1,6 +1,7 @@
 """Check a finished render before it is called a Success, and measure a source's video length.
 
-Both read container/stream headers and packet timestamps with PyAV; nothing is decoded.
+Both read container/stream headers and packet timestamps with PyAV (opened through
+``media.formats``); nothing is decoded.
 
 Tolerances (the output is the planned ``N`` frames at ``fps`` — see compose.build_command):
 
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 import av
 
 from sheet2video.engine.compose.graph import SAMPLE_RATE, frames, ms, samples
+from sheet2video.engine.media.formats import open_input
 from sheet2video.engine.timeline.task import RenderTask
 from sheet2video.errors import RenderError
 
@@ -43,8 +45,8 @@ class Measured:
 
 
 def measure(path: str) -> Measured:
-    """Streams, frame count and end times of a file from its packets (no decoding)."""
-    with av.open(path) as c:
+    """Streams, frame count and end times of a rendered MP4 from its packets (no decoding)."""
+    with open_input(path, "mov") as c:
         v = next(iter(c.streams.video), None)
         a = next(iter(c.streams.audio), None)
         wanted = [s for s in (v, a) if s is not None]
@@ -68,12 +70,13 @@ def measure(path: str) -> Measured:
         )
 
 
-def video_end(path: str) -> float | None:
+def video_end(path: str, demuxer: str | None = None) -> float | None:
     """Where a source's *video stream* ends, in seconds (not the container's duration, which
     a longer audio track extends): the stream header's duration, else its packets' last
-    timestamp. None when there is no video stream or the file cannot be read."""
+    timestamp. None when there is no video stream or the file cannot be read. ``demuxer``: the
+    one its probe checked (None: any on the list)."""
     try:
-        with av.open(path) as c:
+        with open_input(path, demuxer) as c:
             v = next(iter(c.streams.video), None)
             if v is None or v.time_base is None:
                 return None

@@ -2,7 +2,8 @@
 
 The mix is normalised from levels known before the render (the voice-over is synthesised, the
 music is one file): each input gets a fixed gain, so no output needs a two-pass ``loudnorm``.
-Results are cached per (path, size, mtime) for the life of the process.
+Results are cached per (path, size, mtime) for the life of the process. Files are opened through
+``media.formats`` (local files, demuxers from its list: a music file cannot be a playlist).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import subprocess
 import uuid
 from dataclasses import dataclass
 
-from sheet2video.engine.ffmpeg import ffmpeg_exe
+from sheet2video.engine.ffmpeg import ffmpeg_exe, run as run_ffmpeg
+from sheet2video.engine.media.formats import ffmpeg_input, own_input
 
 __all__ = ["Loudness", "measure", "levelled", "DEFAULT_TARGET", "MUSIC_UNDER_SPEECH", "TRUE_PEAK", "LIMIT"]
 
@@ -51,9 +53,10 @@ def _measure(path: str, size: int, mtime_ns: int, seconds: float | None) -> Loud
     argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats"]
     if seconds:
         argv += ["-t", f"{seconds:.3f}"]
-    argv += ["-i", path, "-vn", "-sn", "-map", "0:a:0", "-af", "ebur128=framelog=quiet:peak=true", "-f", "null", "-"]
+    argv += [*ffmpeg_input(path, None), "-vn", "-sn", "-map", "0:a:0", "-af", "ebur128=framelog=quiet:peak=true",
+             "-f", "null", "-"]
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+        proc = run_ffmpeg(argv, timeout=300, capture=True)
     except (OSError, subprocess.SubprocessError):
         return None
     i, peak = _I.search(proc.stderr), _PEAK.search(proc.stderr)
@@ -82,10 +85,10 @@ def levelled(path: str, target: float) -> tuple[str, Loudness | None]:
     gain, done = target - level.integrated, None
     for _ in range(2):  # the limiter takes some loudness away: correct once
         tmp = f"{out}.{uuid.uuid4().hex[:12]}.tmp.wav"  # planner threads may level the same line
-        argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", path,
+        argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *own_input(path, "wav"),
                 "-af", f"volume={gain:.2f}dB,alimiter=limit={LIMIT:.4f}:level=0:latency=1", "-c:a", "pcm_s16le", tmp]
         try:
-            ok = subprocess.run(argv, capture_output=True, timeout=300).returncode == 0
+            ok = run_ffmpeg(argv, timeout=300).returncode == 0
         except (OSError, subprocess.SubprocessError):
             ok = False
         if not ok:

@@ -15,6 +15,7 @@ Callers use the names below; the modules named above hold the parts.
 from __future__ import annotations
 
 import os
+from typing import Callable
 
 from sheet2video.engine.speech import voices
 from sheet2video.engine.speech.espeak import EspeakSynthesizer
@@ -26,7 +27,7 @@ from sheet2video.engine.speech.result import Segment, Speech, SpeechSynthesizer
 from sheet2video.engine.speech.script import SSML_TAG, check_text, clause_spans, speakable
 
 __all__ = [
-    "Segment", "Speech", "SpeechSynthesizer", "EspeakSynthesizer", "DefaultSynthesizer", "ims_rate_to_wpm",
+    "Segment", "Speech", "SpeechSynthesizer", "EspeakSynthesizer", "DefaultSynthesizer", "QueuedSynthesizer", "ims_rate_to_wpm",
     "ims_rate_to_speed", "default_voice", "speakable", "clause_spans", "espeak_knows",
 ]  # fmt: skip
 
@@ -67,3 +68,21 @@ class DefaultSynthesizer:
         if engine == "piper":
             return self.piper.synthesize_as(text, name, rate)
         return self.espeak.synthesize_as(text, name, rate)
+
+
+class QueuedSynthesizer:
+    """Another synthesizer whose every line goes through ``run(synthesize, text, voice, rate,
+    language)`` — the engine queues it on a speech pool shared fairly between callers, so a job
+    waits for a speech slot line by line instead of holding one for all its lines."""
+
+    def __init__(self, inner: SpeechSynthesizer, run: Callable[..., Speech]) -> None:
+        self.inner = inner
+        self.run = run
+
+    @property
+    def route(self):
+        """The inner synthesizer's ``route`` (which voice speaks a line), if it has one."""
+        return getattr(self.inner, "route", None)
+
+    def synthesize(self, text: str, voice: str | None = None, rate: float | None = None, language: str | None = None) -> Speech:
+        return self.run(self.inner.synthesize, text, voice, rate, language)

@@ -1,5 +1,9 @@
 """The job's material: references resolved to local files and probed once (the cache lives as
-long as the planner), checked for what they are used as, and cut into candidate shots."""
+long as the planner), checked for what they are used as, and cut into candidate shots.
+
+The cache is keyed on the file's identity (device, inode, size, mtime), never its path: a file
+swapped or rewritten after a probe is probed again, and each task records the identity and the
+demuxer its probe checked (``RenderTask.inputs``) for the render to check again."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from typing import Callable
 from sheet2video.engine.media.probe import MediaInfo
 from sheet2video.engine.media.sources import MediaResolver
 from sheet2video.engine.timeline.settings import TimeRanges
-from sheet2video.engine.timeline.task import RenderTask, Shot
+from sheet2video.engine.timeline.task import RenderTask, Shot, identity_of
 from sheet2video.errors import RenderError
 
 __all__ = ["Candidate", "MediaCatalog"]
@@ -34,19 +38,34 @@ class Candidate:
         return Shot(self.path, "video", round(self.start, 3), round(source, 3), round(duration, 3), volume, self.info.has_audio)
 
 
+_CACHED = 4096  # probe results kept (the oldest go first)
+
+
 class MediaCatalog:
-    """Resolves and probes references, each file once."""
+    """Resolves and probes references, each file (each version of it) once."""
 
     def __init__(self, resolver: MediaResolver, probe_fn: Callable[[str], MediaInfo]):
         self.resolver = resolver
         self._probe = probe_fn
-        self._infos: dict[str, MediaInfo] = {}
+        self._cache: dict[tuple, MediaInfo] = {}  # identity → what the probe found
+        self._seen: dict[str, tuple[list[int] | None, MediaInfo]] = {}  # absolute path → its latest (identity, info)
 
     def _probed(self, reference: str) -> tuple[str, MediaInfo]:
         path = str(self.resolver.resolve(reference))
-        if path not in self._infos:
-            self._infos[path] = self._probe(path)
-        return path, self._infos[path]
+        identity = identity_of(path)  # before the probe: a change while it reads shows at the render's check
+        key = tuple(identity) if identity else ("missing", path)
+        info = self._cache.get(key)
+        if info is None:
+            info = self._probe(path)
+            if len(self._cache) >= _CACHED:
+                self._cache.pop(next(iter(self._cache)), None)
+            self._cache[key] = info
+        self._seen[os.path.abspath(path)] = (identity, info)
+        return path, info
+
+    def _info(self, path: str | None) -> MediaInfo | None:
+        seen = self._seen.get(os.path.abspath(path)) if path else None
+        return seen[1] if seen else None
 
     def media(self, reference: str) -> tuple[str, MediaInfo]:
         """A picture source (video or image): its path and what the probe found."""
@@ -55,7 +74,11 @@ class MediaCatalog:
             raise RenderError(f"{reference} is audio, not a video or image", code="InvalidMaterial.Type")
         if info.kind == "video" and getattr(info, "frames", None) == 1:
             # One picture (a one-frame GIF with a long delay): a still, held for the shot's length.
-            info = self._infos[path] = dataclasses.replace(info, kind="image", duration=0.0)
+            identity = self._seen[os.path.abspath(path)][0]
+            info = dataclasses.replace(info, kind="image", duration=0.0)
+            self._seen[os.path.abspath(path)] = (identity, info)
+            if identity:
+                self._cache[tuple(identity)] = info
         return path, info
 
     def audio(self, reference: str) -> str:
@@ -92,10 +115,16 @@ class MediaCatalog:
         """What the composition needs to know of each shot's source: its shown size (fit picks
         cover for a near aspect), pixel aspect, interlacing and HEIF grid."""
         for shot in task.shots:
-            info = self._infos.get(shot.path)
+            info = self._info(shot.path)
             if info is not None:
                 shot.width, shot.height = info.width, info.height
                 shot.sar, shot.interlaced, shot.grid = info.sar, info.interlaced, info.grid
+        background = self._info(task.background_image)
+        task.background_grid = bool(getattr(background, "grid", False))
+        for path in task.media_files():  # what the render forces and checks again
+            identity, info = self._seen.get(path, (None, None))
+            if info is not None:
+                task.inputs[path] = {"format": getattr(info, "demuxer", "") or None, "identity": identity}
 
     def warnings(self, task: RenderTask) -> list[str]:
         """The probe's notes (e.g. a truncated file) about the files this output uses."""
@@ -104,6 +133,6 @@ class MediaCatalog:
         paths += [task.music.path] if task.music else []
         out = []
         for path in dict.fromkeys(paths):
-            for note in getattr(self._infos.get(path), "warnings", None) or ():
+            for note in getattr(self._info(path), "warnings", None) or ():
                 out.append(note if os.path.basename(path) in note else f"{os.path.basename(path)}: {note}")
         return out

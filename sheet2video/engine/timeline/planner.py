@@ -52,7 +52,11 @@ class JobPlanner:
         self.speech = speech
         self.catalog = MediaCatalog(resolver, probe_fn)
 
-    def plan(self, params: dict[str, Any], output_paths: list[str]) -> list[RenderTask]:
+    def plan(self, params: dict[str, Any], output_paths: list[str], *,
+             speech: SpeechSynthesizer | None = None) -> list[RenderTask]:
+        """One task per output path. ``speech``: this job's synthesizer, instead of the planner's
+        own (the engine passes one that queues each line under the job's caller)."""
+        speech = speech or self.speech
         inputs = params.get("InputConfig") or {}
         editing = params.get("EditingConfig") or {}
         output = params.get("OutputConfig") or {}
@@ -60,7 +64,7 @@ class JobPlanner:
         rng = random.Random(seed)
         count = len(output_paths)
         settings = read_settings(editing, output)
-        timelines = plan_timelines(inputs, self.catalog, self.speech, settings, rng, count)
+        timelines = plan_timelines(inputs, self.catalog, speech, settings, rng, count)
         check_output_length([t.duration for t in timelines])
         extras = draw_extras(inputs, count, rng)
         look = read_look(editing, output)
@@ -68,7 +72,7 @@ class JobPlanner:
         for i, (timeline, path) in enumerate(zip(timelines, output_paths)):
             task = self._task(path, timeline, extras, look, i)
             self._finish(task, editing, seed, i)
-            task.used = self._used(extras.titles[i] if extras.titles else None, timeline, settings)
+            task.used = self._used(speech, extras.titles[i] if extras.titles else None, timeline, settings)
             tasks.append(task)
         return tasks
 
@@ -105,14 +109,15 @@ class JobPlanner:
         choose_fit_and_motion(task, editing, random.Random(f"look:{seed}:{i}"))
         task.warnings = self.catalog.warnings(task)
 
-    def _used(self, title: str | None, timeline: Timeline, settings: PlanSettings) -> dict[str, str]:
+    def _used(self, speech: SpeechSynthesizer | None, title: str | None, timeline: Timeline,
+              settings: PlanSettings) -> dict[str, str]:
         """What a reviewer hears and reads in this output: the title, the scripts spoken and the
         voice that spoke them (a cloud name with the local voice it maps to)."""
         used = {"Title": title} if title else {}
         scripts = [script for _, _, script in timeline.voiced]
         if scripts:
             used["Speech"] = "\n".join(scripts)
-            route = getattr(self.speech, "route", None)  # the default synthesizer knows which voice speaks
+            route = getattr(speech, "route", None)  # the default synthesizer knows which voice speaks
             spoken_by = route(scripts[0], timeline.voice, settings.language)[1] if route else None
             asked = timeline.voice
             used["Voice"] = (f"{asked} → {spoken_by}" if asked and spoken_by and asked != spoken_by

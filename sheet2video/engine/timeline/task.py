@@ -4,10 +4,24 @@ output video, so it can be rendered here or on another machine (a farm worker) l
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 
+from sheet2video.errors import RenderError
 
-__all__ = ["Shot", "TextOverlay", "SpeechClip", "Caption", "Music", "Sticker", "RenderTask", "RenderResult"]
+__all__ = ["Shot", "TextOverlay", "SpeechClip", "Caption", "Music", "Sticker", "RenderTask", "RenderResult",
+           "identity_of", "CHANGED"]
+
+CHANGED = "InvalidMaterial.Changed"
+
+
+def identity_of(path: str) -> list[int] | None:
+    """A file's identity (device, inode, size, mtime in ns): any swap or rewrite changes it. None if missing."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
 
 
 class _Data:
@@ -110,6 +124,7 @@ class RenderTask(_Data):
     music: Music | None = None  # looped or trimmed to the duration
     stickers: list[Sticker] = field(default_factory=list)
     background_image: str | None = None  # shots letterboxed over this image (cover-filled)
+    background_grid: bool = False  # that image is a HEIF tile grid (a phone photo), like Shot.grid
     # How a source whose aspect differs from the output's is fitted (compose.video.FIT_MODES).
     fit: str = "cover"
     background_color: str | None = None  # behind "contain" (default black)
@@ -123,6 +138,31 @@ class RenderTask(_Data):
     warnings: list[str] = field(default_factory=list)
     # What this output says and who says it ({"Title", "Speech", "Voice"}): the report shows it per video.
     used: dict = field(default_factory=dict)
+    # Each user-supplied file (media_files) as the planner's probe checked it, by absolute path:
+    # {"format": the demuxer the render forces, "identity": identity_of() then, or None (a farm
+    # worker's copy)}. The render refuses a file whose identity changed (engine/render.py).
+    inputs: dict = field(default_factory=dict)
+
+    def media_files(self) -> list[str]:
+        """The user-supplied files (shots, stickers, music, background), absolute, each once; the
+        voice-over WAVs are the engine's own."""
+        files = [s.path for s in self.shots] + [s.path for s in self.stickers]
+        files += [self.music.path] if self.music else []
+        files += [self.background_image] if self.background_image else []
+        return list(dict.fromkeys(os.path.abspath(f) for f in files))
+
+    def check_unchanged(self) -> None:
+        """Raise unless every user-supplied file still has the identity its probe recorded: a file
+        replaced or rewritten since is never rendered on the strength of the old probe."""
+        for path in self.media_files():
+            recorded = (self.inputs.get(path) or {}).get("identity")
+            if recorded and identity_of(path) != list(recorded):
+                raise RenderError(f"{os.path.basename(path)} changed after it was checked (replaced or rewritten): "
+                                  "not rendered; submit the job again", code=CHANGED)
+
+    def input_format(self, path: str) -> str | None:
+        """The demuxer the probe checked for ``path`` (None: not recorded)."""
+        return (self.inputs.get(os.path.abspath(path)) or {}).get("format") or None
 
     @classmethod
     def from_dict(cls, data: dict) -> RenderTask:

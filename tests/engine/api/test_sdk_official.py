@@ -161,7 +161,7 @@ def rendered(serve, media, raw_bodies):
 
 def test_a_template_shapes_a_real_render(serve, rendered):
     """The template's OutputTemplateConfig sized the video; its sticker is in the picture (top left, red)."""
-    path = serve_outputs(serve) / "sdk/out_0.mp4"
+    path = serve_outputs(serve) / rendered.job_id / "sdk/out_0.mp4"  # a shared engine: outputs/<JobId>/<path>
     with av.open(str(path)) as container:
         frame = next(container.decode(video=0)).to_ndarray(format="rgb24")
     assert frame.shape[:2] == (H, W)
@@ -208,8 +208,10 @@ def test_every_action_through_the_official_sdk(serve, media, raw_bodies, rendere
 
     output_id = rendered.sub_job_list[0].media_id
     output = call("get_media_info", ice.GetMediaInfoRequest(media_id=output_id)).media_info
-    assert output.file_info_list[0].file_basic_info.file_url == rendered.sub_job_list[0].media_url
-    assert output.media_basic_info.cover_url.endswith("/outputs/sdk/out_0.jpg")  # the render's own poster
+    # the same file; each presigned when answered (expiry rounded to the hour, so compare without the query)
+    assert output.file_info_list[0].file_basic_info.file_url.split("?")[0] == rendered.sub_job_list[0].media_url.split("?")[0]
+    cover_path = urlsplit(output.media_basic_info.cover_url).path
+    assert cover_path.endswith(f"/outputs/{rendered.job_id}/sdk/out_0.jpg")  # the render's own poster
     assert_cover(serve, output.media_basic_info.cover_url, 180, 320)
 
     # templates: add, get, list, update
@@ -256,7 +258,7 @@ def test_every_action_through_the_official_sdk(serve, media, raw_bodies, rendere
     assert [c["Content"] for c in timeline["SubtitleTracks"][0]["SubtitleTrackClips"] if "SubType" not in c] == ["Preview"]
     assert project.duration == pytest.approx(shots[-1]["TimelineOut"], abs=0.05)
     assert_cover(serve, project.cover_url, 240, 320)  # the first shot's source: the still
-    assert not (serve_outputs(serve) / f"preview-{mode}/v_0.mp4").exists(), "a preview encodes nothing"
+    assert not (serve_outputs(serve) / job.job_id / f"preview-{mode}/v_0.mp4").exists(), "a preview encodes nothing"
 
     # delete (a GET request in the SDK); afterwards the template is gone
     call("delete_template", ice.DeleteTemplateRequest(template_ids=template.template_id))

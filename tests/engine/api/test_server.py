@@ -105,8 +105,10 @@ def _start_engine(data: Path, media_root: Path, **options) -> SimpleNamespace:
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory, media_root):
-    """The engine most tests share: 2 render workers of 1 thread each, callbacks signed."""
-    e = _start_engine(tmp_path_factory.mktemp("engine"), media_root, callback_auth_key=CALLBACK_KEY)
+    """The engine most tests share: 2 render workers of 1 thread each, callbacks signed (and let reach
+    the test's receiver on loopback, which a shared server refuses unless told)."""
+    e = _start_engine(tmp_path_factory.mktemp("engine"), media_root, callback_auth_key=CALLBACK_KEY,
+                      allow_callback=["127.0.0.1/32"])
     yield e
     e.client.close()
     e.engine.close()
@@ -228,6 +230,8 @@ def assert_playable(srv: SimpleNamespace, sub: dict, *, audible: bool | None = N
     assert sub["Status"] == "Success", sub
     assert HEX32.match(sub["MediaId"]), sub
     assert sub["MediaURL"].startswith(srv.url + "/outputs/"), sub
+    assert "&Signature=" in sub["MediaURL"], sub  # presigned: the bare path is refused (engine/api/output_links.py)
+    assert requests.get(sub["MediaURL"].split("?")[0], timeout=30).status_code == 403
     path = local_file(srv, sub["MediaURL"])
     fetched = requests.get(sub["MediaURL"], timeout=30)
     assert fetched.status_code == 200

@@ -253,7 +253,7 @@ def assert_outputs(farm: Farm, job: dict, n: int) -> None:
     subs = job["SubJobList"]
     assert [s["Status"] for s in subs] == ["Success"] * n, subs
     for sub in subs:
-        path = farm.engine.data / "outputs" / unquote(sub["MediaURL"].split("/outputs/", 1)[1])
+        path = farm.engine.data / "outputs" / unquote(sub["MediaURL"].split("?")[0].split("/outputs/", 1)[1])  # presigned
         info = probe(path)
         assert (info.width, info.height, info.has_video) == (W, H, True), sub
         assert abs(info.duration - 2.0) <= 0.15, sub

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from sheet2video.engine.farm.app import redact
 from sheet2video.engine.farm.wire import SCHEMA, build, input_files, schema_problem
-from sheet2video.engine.timeline.task import Music, RenderTask, Shot, SpeechClip, Sticker, TextOverlay
+from sheet2video.engine.timeline.task import Music, RenderTask, Shot, SpeechClip, Sticker, TextOverlay, identity_of
+from sheet2video.errors import RenderError
 
 
 def task(output: str = "/data/outputs/job1/v_0.mp4", title: str = "Hello") -> dict:
@@ -41,3 +44,21 @@ def test_schema_and_redaction():
     assert redact("redis://:pw@h:6379/0") == "redis://:***@h:6379/0"
     assert redact("amqp://user:pw@mq/vhost") == "amqp://user:***@mq/vhost"
     assert redact("redis://h:6379/0") == "redis://h:6379/0"
+
+
+def test_the_checked_demuxers_travel_and_identities_stay_behind(tmp_path):
+    clip = tmp_path / "a.mp4"
+    clip.write_bytes(b"not really a video")
+    data = RenderTask(output="/data/outputs/job1/v_0.mp4", width=180, height=320, duration=2.0,
+                      shots=[Shot(str(clip), "video", 0, 2, 2)], speech=[SpeechClip("/cache/s1.wav", 0, 1.5)],
+                      inputs={str(clip): {"format": "mov", "identity": identity_of(str(clip))}}).to_dict()
+    calls = []
+    message = build(data, "job1/v_0.mp4", lambda p: calls.append(p) or f"farm/{len(calls)}")
+    assert calls == [str(clip), "/cache/s1.wav"]  # each file uploaded once
+    assert message["task"]["inputs"] == {"farm/1": {"format": "mov"}}  # a worker's copy is another file
+    assert message["task"]["shots"][0]["path"] == "farm/1"
+
+    clip.write_bytes(b"rewritten after its probe")
+    with pytest.raises(RenderError) as err:
+        build(data, "job1/v_0.mp4", lambda p: "k")
+    assert err.value.code == "InvalidMaterial.Changed" and "a.mp4" in str(err.value)

@@ -38,10 +38,11 @@ def test_video_without_audio(media):
     assert info.duration == pytest.approx(1.5, abs=0.05)
 
 
-@pytest.mark.parametrize("name,size", [("png", (64, 48)), ("jpg", (100, 50)), ("webp", (30, 20))])
-def test_images_are_still(media, name, size):
+@pytest.mark.parametrize("name,size,demuxer", [("png", (64, 48), "png_pipe"), ("jpg", (100, 50), "jpeg_pipe"),
+                                               ("webp", (30, 20), "webp_pipe")])
+def test_images_are_still(media, name, size, demuxer):
     info = probe(media[name])
-    assert info == MediaInfo(kind="image", duration=0.0, width=size[0], height=size[1], has_video=True)
+    assert info == MediaInfo(kind="image", duration=0.0, width=size[0], height=size[1], has_video=True, demuxer=demuxer)
 
 
 def test_audio_only(media):

@@ -4,6 +4,7 @@ answer with HTML, an error, a trickle, too many bytes, or real media (a loopback
 import fcntl
 import http.server
 import os
+import socket
 import threading
 import time
 import unicodedata
@@ -13,6 +14,7 @@ import pytest
 import urllib3
 
 from sheet2video.engine.media.sources import MediaResolver
+from sheet2video.engine.outbound import OutboundPolicy, UNIFORM
 from sheet2video.errors import RenderError
 from tests.media import make_video
 
@@ -165,9 +167,15 @@ def site(clip_bytes):
     s.close()
 
 
+# The site is on loopback: opened, and explained as the embedded engine explains (a shared server's
+# one sentence for every failure is test_a_shared_server_says_the_same_whatever_the_site_did).
+EMBEDDED = OutboundPolicy(["127.0.0.1/32"], explain=True)
+
+
 def resolver_for(tmp_path, **kw) -> MediaResolver:
     root = tmp_path / "media"
     root.mkdir(exist_ok=True)
+    kw.setdefault("outbound", EMBEDDED)
     return MediaResolver(root, tmp_path / "cache", **kw)
 
 
@@ -256,3 +264,25 @@ def test_a_killed_runs_temp_is_removed_at_the_next_start_and_the_download_restar
     finally:
         os.close(fd)
     assert resolver.resolve(f"{site.base}/clip.mp4").read_bytes() == clip_bytes  # whole, from the start
+
+
+def test_a_shared_server_says_the_same_whatever_the_site_did(site, tmp_path, clip_bytes, caplog):
+    """A port scanner learns nothing: an HTML page, a redirect to one, a 404, too many bytes, a
+    stall, a closed port and a refused address all read the same; the log keeps the difference."""
+    opened = OutboundPolicy(["127.0.0.1/32"])
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{unused.getsockname()[1]}/clip.mp4"
+    cases = [(f"{site.base}{path}", opened) for path in ("/share", "/disguised.mp4", "/login", "/missing.mp4", "/big.mp4", "/stall.mp4")]
+    cases += [(closed, opened), (f"{site.base}/clip.mp4", OutboundPolicy())]  # closed port; loopback refused
+    said = set()
+    for url, policy in cases:
+        resolver = resolver_for(tmp_path, outbound=policy, max_download_bytes=len(clip_bytes) * 10, download_timeout=1.5)
+        with pytest.raises(RenderError) as caught:
+            resolver.resolve(url)
+        said.add((caught.value.code, caught.value.message.replace(url, "URL")))
+    assert said == {("InvalidMaterial.NotFound", UNIFORM.format(url="URL"))}
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    for why in ("HTML page", "HTTP 404", "download limit", "took longer", "Connection refused", "is loopback: refused"):
+        assert why in logged, why
+    assert "/clip.mp4" not in site.hits and temps(tmp_path) == []  # the refused fetch never reached the site

@@ -7,6 +7,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
 from sheet2video.engine.media.sources import MediaResolver, output_relpath
+from sheet2video.engine.outbound import UNIFORM, OutboundPolicy
 from sheet2video.errors import RenderError
 
 
@@ -14,7 +15,8 @@ from sheet2video.errors import RenderError
 def http_files():
     """A loopback HTTP server with a small file and a big one; counts the requests it serves."""
     served = {"count": 0}
-    files = {"/clip.mp4": b"\x00\x00\x00\x18ftypmp42" + b"x" * 1000, "/big.mp4": b"y" * 300_000}
+    files = {"/clip.mp4": b"\x00\x00\x00\x18ftypmp42" + b"x" * 1000, "/big.mp4": b"y" * 300_000,
+             "/list.m3u8": b"#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n"}
 
     def app(environ, start_response):
         served["count"] += 1
@@ -64,7 +66,8 @@ def test_local_references_stay_inside_the_media_root(roots, tmp_path):
 def test_http_media_downloaded_once_within_limits(roots, tmp_path, http_files):
     media, _ = roots
     base, served = http_files
-    resolver = MediaResolver(media, tmp_path / "cache", max_download_bytes=100_000)
+    resolver = MediaResolver(media, tmp_path / "cache", max_download_bytes=100_000,
+                             outbound=OutboundPolicy(["127.0.0.1/32"], explain=True))  # the loopback server, opened
     first = resolver.resolve(f"{base}/clip.mp4")
     assert first.read_bytes().startswith(b"\x00\x00\x00\x18ftyp") and first.parent == tmp_path / "cache"
     assert resolver.resolve(f"{base}/clip.mp4") == first and served["count"] == 1  # cached
@@ -75,6 +78,28 @@ def test_http_media_downloaded_once_within_limits(roots, tmp_path, http_files):
         resolver.resolve(f"{base}/nothing.mp4")
     assert caught.value.code == "InvalidMaterial.NotFound" and "404" in caught.value.message
     assert not [p for p in (tmp_path / "cache").iterdir() if p.name.startswith(".dl-")]  # no partial files left
+
+
+def test_a_resolver_refuses_loopback_by_default_without_a_request(roots, tmp_path, http_files):
+    media, _ = roots
+    base, served = http_files
+    for url in (f"{base}/clip.mp4", f"{base.replace('127.0.0.1', 'localhost')}/clip.mp4"):
+        with pytest.raises(RenderError) as caught:
+            MediaResolver(media, tmp_path / "cache").resolve(url)
+        assert (caught.value.code, caught.value.message) == ("InvalidMaterial.NotFound", UNIFORM.format(url=url))
+    assert served["count"] == 0
+
+
+def test_a_download_is_named_by_the_url_digest_never_its_suffix(roots, tmp_path, http_files):
+    """A ``.m3u8`` (or ``.txt``, ``.concat``) URL must not become a file FFmpeg reads as a playlist."""
+    media, _ = roots
+    base, _ = http_files
+    resolver = MediaResolver(media, tmp_path / "cache", outbound=OutboundPolicy(["127.0.0.1/32"]))
+    for query in ("/clip.mp4", "/clip.mp4?as=.m3u8", "/clip.mp4#x.m3u8"):
+        path = resolver.resolve(base + query)
+        assert path.suffix == "" and len(path.name) == 32 and path.read_bytes().startswith(b"\x00\x00\x00\x18ftyp")
+    path = resolver.resolve(f"{base}/list.m3u8")
+    assert path.suffix == "" and "." not in path.name
 
 
 @pytest.mark.parametrize(
