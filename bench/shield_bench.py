@@ -25,7 +25,7 @@ from bench.common import ROOT, WORK, Result, log, stats
 
 SUBMITS = 200
 ARRIVALS_PER_SECOND = 20.0
-W, H = 180, 320
+W, H = 360, 640  # big enough that 200 renders keep both cores busy for about a minute
 
 
 def _ffmpeg(*args: str) -> None:
@@ -37,15 +37,18 @@ def _ffmpeg(*args: str) -> None:
 
 def _media(folder: Path) -> dict[str, Path]:
     """Small clips for the load test, and the largest inputs the engine accepts for the memory test."""
-    from sheet2video.engine.media.formats import MAX_PIXELS
+    from sheet2video.engine.media.formats import DECODE_BYTES, MAX_PIXELS
 
     folder.mkdir(parents=True, exist_ok=True)
     side = int(MAX_PIXELS ** 0.5) - 16  # a square picture just under the limit
+    webp = int((DECODE_BYTES / 17) ** 0.5) - 16  # the largest WebP the server decodes itself (~17 bytes a pixel)
     made = {
-        "clip": (folder / "clip.mp4", ["-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=2", "-c:v", "libx264",
+        "clip": (folder / "clip.mp4", ["-f", "lavfi", "-i", "testsrc2=s=640x360:r=25:d=3", "-c:v", "libx264",
                                        "-preset", "ultrafast", "-pix_fmt", "yuv420p"]),
         "big_png": (folder / "big.png", ["-f", "lavfi", "-i", f"testsrc2=s={side}x{side}:d=1", "-frames:v", "1"]),
         "big_jpg": (folder / "big.jpg", ["-f", "lavfi", "-i", f"testsrc2=s={side}x{side}:d=1", "-frames:v", "1", "-q:v", "4"]),
+        "big_webp": (folder / "big.webp", ["-f", "lavfi", "-i", f"testsrc2=s={webp}x{webp}:d=1", "-frames:v", "1",
+                                           "-c:v", "libwebp"]),
         "uhd": (folder / "uhd.mp4", ["-f", "lavfi", "-i", "testsrc2=s=3840x2160:r=30:d=3", "-c:v", "libx264",
                                      "-preset", "ultrafast", "-pix_fmt", "yuv420p"]),
         "music": (folder / "music.m4a", ["-f", "lavfi", "-i", "sine=f=220:r=48000:d=600", "-c:a", "aac", "-b:a", "96k"]),
@@ -109,7 +112,7 @@ def _job(references: list[str], name: str, music: str | None = None) -> dict:
         inputs["BackgroundMusicArray"] = [music]
     return {"InputConfig": json.dumps(inputs),
             "OutputConfig": json.dumps({"MediaURL": f"{name}/v_{{index}}.mp4", "Count": 1, "Width": W, "Height": H,
-                                        "MaxDuration": 2})}
+                                        "MaxDuration": 3})}
 
 
 def get_p99_under_load(reps: int = 3) -> Result:
@@ -151,7 +154,7 @@ def get_p99_under_load(reps: int = 3) -> Result:
         finally:
             serve.close()
     return Result("get_p99_under_load_ms", "<= 100", p99s, unit="ms", detail={
-        "measured": f"`sheet2video serve --workers 2` in its own process; {SUBMITS} jobs (one 2 s clip, 180x320) "
+        "measured": f"`sheet2video serve --workers 2` in its own process; {SUBMITS} jobs (one 3 s clip, 360x640) "
                     f"submitted at {ARRIVALS_PER_SECOND:g}/s and rendered while 5 pollers (a separate process) "
                     "call GetBatchMediaProducingJob every 0.1 s each; latency = client wall time of a signed Get",
         "p50_ms": stats(p50s, 2), "gets": counts, "seconds_to_render_all": stats(walls, 1)})
@@ -168,7 +171,7 @@ def rss_above_idle(reps: int = 3) -> Result:
             engine_util.wait(c, engine_util.submit(c, _job([str(media["clip"])], "warm")))  # imports loaded: "idle"
             idle = serve.memory_kb("VmRSS")
             worst = 0
-            for name in ("big_png", "big_jpg", "uhd"):
+            for name in ("big_png", "big_jpg", "big_webp", "uhd"):
                 job = engine_util.wait(c, engine_util.submit(c, _job([str(media[name])], f"rss{rep}-{name}",
                                                                      music=str(media["music"]))))
                 if job["Status"] != "Finished":
@@ -184,7 +187,8 @@ def rss_above_idle(reps: int = 3) -> Result:
             serve.close()
     return Result("serve_rss_above_idle_mb", "<= 200", deltas, unit="MB", detail={
         "measured": "`sheet2video serve --workers 1` in its own process; idle = VmRSS after one small job; then "
-                    "jobs with a square picture just under the pixel limit (PNG, then JPEG), a 3840x2160 clip, "
+                    "jobs with a square picture just under the pixel limit (PNG, then JPEG), the largest WebP the "
+                    "server decodes itself, a 3840x2160 clip, "
                     "each with 10 min of music; figure = the server's VmHWM (peak RSS, FFmpeg excluded) minus idle",
         "peak_above_idle_after_each_input_mb": {k: stats(v, 1) for k, v in peaks.items()}})
 
