@@ -17,10 +17,12 @@ so a server trickling a byte every few seconds still ends), a size cap, and refu
 nothing, never resumed: the cache is keyed by URL, and a Range request against a file that changed
 on the server would splice two versions. The temp file is removed on every exit path; one left by
 a killed run is removed when the next resolver starts (a live download holds a lock on its own).
-A download is named by the URL's digest alone, never the URL's suffix: a ``.m3u8`` URL must not
-become a file FFmpeg would open as a playlist (what the file is, the probe reads from its bytes).
-Why a download failed goes to the log; the caller reads it only when the policy ``explain``s
-(the embedded engine), otherwise one sentence whatever the far side did.
+A download is probed before it enters the cache and named from what its bytes are — the URL's
+digest plus the demuxer the probe checked (``<digest>.mov``, ``<digest>.png``) — never from the
+URL's suffix: a ``.m3u8`` URL must not become a file FFmpeg would open as a playlist, and bytes
+that are not media never enter the cache. Why a download failed goes to the log; the caller reads
+it only when the policy ``explain``s (the embedded engine), otherwise one sentence whatever the
+far side did (also when it answered with something that is not media).
 
 Outputs: ``OutputConfig.MediaURL`` with ``{index}`` maps to a file under the data folder's
 ``outputs/`` (a shared engine's: under ``outputs/<JobId>/``): an http(s)/oss URL → ``<host>/<path>``, a
@@ -42,6 +44,7 @@ import unicodedata
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
+from sheet2video.engine.media.probe import probe
 from sheet2video.engine.outbound import OutboundError, OutboundPolicy
 from sheet2video.errors import RenderError
 
@@ -273,23 +276,42 @@ class MediaResolver:
         return here
 
     def _download(self, url: str) -> Path:
-        target = self.cache_dir / hashlib.sha256(url.encode()).hexdigest()[:32]  # no suffix: see the module's doc
-        if target.is_file():
-            return target
+        digest = hashlib.sha256(url.encode()).hexdigest()[:32]
+        cached = self._cached(digest)
+        if cached is not None:
+            return cached
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         with self._download_lock:
-            if target.is_file():
-                return target
+            cached = self._cached(digest)
+            if cached is not None:
+                return cached
             fd, tmp = tempfile.mkstemp(dir=self.cache_dir, prefix=TEMP_PREFIX)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)  # "in use": a resolver starting meanwhile leaves it alone
                 with os.fdopen(fd, "wb") as out:
                     self._fetch(url, out)
+                kind = self._checked(url, tmp).demuxer.split("_")[0]  # png_pipe → png
+                target = self.cache_dir / f"{digest}.{kind}"
                 os.replace(tmp, target)
             finally:  # every exit: an error, a deadline, KeyboardInterrupt
                 if os.path.exists(tmp):
                     os.unlink(tmp)
         return target
+
+    def _cached(self, digest: str) -> Path | None:
+        return next((p for p in self.cache_dir.glob(f"{digest}.*") if p.is_file()), None)
+
+    def _checked(self, url: str, path: str):
+        """What downloaded bytes are (the probe's MediaInfo), or the download's error: on a shared
+        engine the same sentence as any other failed fetch, so content is no port-scan signal either."""
+        try:
+            return probe(path)
+        except RenderError as error:
+            detail = error.message.replace(os.path.basename(path), url)
+            log.warning("%s", detail)
+            if self.outbound.explain:
+                raise RenderError(detail, code=error.code) from None
+            raise RenderError(self.outbound.said(url, detail), code="InvalidMaterial.NotFound") from None
 
     def _object(self, key: str, reference: str) -> Path:
         """An object of the engine's bucket, fetched once into the cache with its credentials."""

@@ -9,13 +9,19 @@ from werkzeug.wrappers import Response
 from sheet2video.engine.media.sources import MediaResolver, output_relpath
 from sheet2video.engine.outbound import UNIFORM, OutboundPolicy
 from sheet2video.errors import RenderError
+from tests.media import make_video
+
+
+@pytest.fixture(scope="module")
+def clip_bytes(tmp_path_factory) -> bytes:
+    return open(make_video(tmp_path_factory.mktemp("clip") / "clip.mp4", 1, "64x48"), "rb").read()
 
 
 @pytest.fixture
-def http_files():
-    """A loopback HTTP server with a small file and a big one; counts the requests it serves."""
+def http_files(clip_bytes):
+    """A loopback HTTP server with a small clip, a big file, a playlist and junk; counts the requests it serves."""
     served = {"count": 0}
-    files = {"/clip.mp4": b"\x00\x00\x00\x18ftypmp42" + b"x" * 1000, "/big.mp4": b"y" * 300_000,
+    files = {"/clip.mp4": clip_bytes, "/big.mp4": b"y" * 300_000, "/junk.mp4": b"x" * 1000,
              "/list.m3u8": b"#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n"}
 
     def app(environ, start_response):
@@ -69,7 +75,7 @@ def test_http_media_downloaded_once_within_limits(roots, tmp_path, http_files):
     resolver = MediaResolver(media, tmp_path / "cache", max_download_bytes=100_000,
                              outbound=OutboundPolicy(["127.0.0.1/32"], explain=True))  # the loopback server, opened
     first = resolver.resolve(f"{base}/clip.mp4")
-    assert first.read_bytes().startswith(b"\x00\x00\x00\x18ftyp") and first.parent == tmp_path / "cache"
+    assert first.read_bytes()[4:8] == b"ftyp" and first.parent == tmp_path / "cache"
     assert resolver.resolve(f"{base}/clip.mp4") == first and served["count"] == 1  # cached
     with pytest.raises(RenderError) as caught:
         resolver.resolve(f"{base}/big.mp4")
@@ -90,16 +96,34 @@ def test_a_resolver_refuses_loopback_by_default_without_a_request(roots, tmp_pat
     assert served["count"] == 0
 
 
-def test_a_download_is_named_by_the_url_digest_never_its_suffix(roots, tmp_path, http_files):
-    """A ``.m3u8`` (or ``.txt``, ``.concat``) URL must not become a file FFmpeg reads as a playlist."""
+def test_a_download_is_named_from_its_content_never_its_url(roots, tmp_path, http_files):
+    """A ``.m3u8`` (or ``.txt``, ``.concat``) URL must not become a file FFmpeg reads as a playlist:
+    the cache name is the URL's digest and what the probe found the bytes to be."""
     media, _ = roots
     base, _ = http_files
     resolver = MediaResolver(media, tmp_path / "cache", outbound=OutboundPolicy(["127.0.0.1/32"]))
     for query in ("/clip.mp4", "/clip.mp4?as=.m3u8", "/clip.mp4#x.m3u8"):
         path = resolver.resolve(base + query)
-        assert path.suffix == "" and len(path.name) == 32 and path.read_bytes().startswith(b"\x00\x00\x00\x18ftyp")
-    path = resolver.resolve(f"{base}/list.m3u8")
-    assert path.suffix == "" and "." not in path.name
+        assert path.suffix == ".mov" and len(path.stem) == 32, path  # an MP4's bytes, whatever the URL says
+        assert path.read_bytes()[4:8] == b"ftyp"
+    with pytest.raises(RenderError):  # a playlist is not media, whatever it is called
+        resolver.resolve(f"{base}/list.m3u8")
+    assert sorted(p.suffix for p in (tmp_path / "cache").iterdir()) == [".mov"] * 3
+
+
+def test_downloaded_bytes_that_are_not_media_never_enter_the_cache(roots, tmp_path, http_files):
+    media, _ = roots
+    base, _ = http_files
+    for explain in (True, False):
+        resolver = MediaResolver(media, tmp_path / f"cache-{explain}", outbound=OutboundPolicy(["127.0.0.1/32"], explain=explain))
+        url = f"{base}/junk.mp4"
+        with pytest.raises(RenderError) as caught:
+            resolver.resolve(url)
+        if explain:  # the embedded engine says what the bytes were, naming the URL
+            assert url in caught.value.message and caught.value.code.startswith("InvalidMaterial."), caught.value
+        else:  # a shared engine: the same sentence as for a closed port
+            assert (caught.value.code, caught.value.message) == ("InvalidMaterial.NotFound", UNIFORM.format(url=url))
+        assert list((tmp_path / f"cache-{explain}").iterdir()) == []
 
 
 @pytest.mark.parametrize(
