@@ -62,10 +62,17 @@ def die_with(parent: int) -> None:
         os._exit(1)
 
 
-def run(argv: list[str], *, timeout: float, capture: bool = False) -> subprocess.CompletedProcess:
+def _in_child(parent: int, nice: int) -> None:
+    die_with(parent)
+    if nice:
+        os.nice(nice)
+
+
+def run(argv: list[str], *, timeout: float, capture: bool = False, nice: int = 0) -> subprocess.CompletedProcess:
     """A short FFmpeg run (a poster, a probe, a measurement) that dies with the engine; stdout
-    discarded, stderr returned as text when ``capture``. Raises OSError, subprocess.TimeoutExpired."""
+    discarded, stderr returned as text when ``capture``; ``nice`` > 0 yields the CPU to the API (as
+    a render does). Raises OSError, subprocess.TimeoutExpired."""
+    in_child = functools.partial(_in_child, os.getpid(), nice) if CAN_DIE_WITH or (nice and hasattr(os, "nice")) else None
     return subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE if capture else subprocess.DEVNULL, timeout=timeout,
-                          text=capture, errors="replace" if capture else None,
-                          preexec_fn=functools.partial(die_with, os.getpid()) if CAN_DIE_WITH else None)
+                          text=capture, errors="replace" if capture else None, preexec_fn=in_child)
