@@ -147,6 +147,7 @@ def check_params(params: dict[str, Any]) -> list[Issue]:
     if "InputConfig" in valid and "OutputConfig" in valid:
         issues += _cross_rules(valid["InputConfig"], valid["OutputConfig"], params)
     issues += _speech_issues(params)
+    issues += _metadata_words(params)
     issues += _not_rendered(params.get("EditingConfig"))
     issues += _font_rules(params)
     if "UserData" in params:
@@ -180,6 +181,36 @@ def _not_rendered(editing: Any) -> list[Issue]:
             node = node.get(key) if isinstance(node, dict) else None
         if node not in (None, False, [], ""):
             issues.append(Issue("EditingConfig." + ".".join(path), f"{why} (sent as is)", "warning"))
+    return issues
+
+
+def _metadata_words(params: dict[str, Any]) -> list[Issue]:
+    """``MediaMetaData`` ``Title``, ``Description`` and ``Tags`` (a local extension: a string or a list
+    of strings): the words image-text jobs match media to sentences by (engine/timeline/matching.py).
+    Wrong types are errors; words nothing will read are a warning."""
+    inputs = params.get("InputConfig") if isinstance(params.get("InputConfig"), dict) else {}
+    editing = params.get("EditingConfig")
+    config = editing.get("MediaConfig") if isinstance(editing, dict) else None
+    entries = config.get("MediaMetaDataArray") if isinstance(config, dict) else None
+    image_text = not inputs.get("MediaGroupArray") and isinstance(inputs.get("MediaArray"), list)
+    media = set(map(str, inputs.get("MediaArray") or [])) if image_text else set()
+    issues: list[Issue] = []
+    for i, meta in enumerate(entries if isinstance(entries, list) else []):
+        if not isinstance(meta, dict):
+            continue
+        path = f"EditingConfig.MediaConfig.MediaMetaDataArray[{i}]"
+        for key in ("Title", "Description"):
+            if meta.get(key) is not None and not isinstance(meta[key], str):
+                issues.append(Issue(f"{path}.{key}", f"must be a string, got {_short(meta[key])}"))
+        tags = meta.get("Tags")
+        if tags is not None and not (isinstance(tags, str) or (isinstance(tags, list) and all(isinstance(t, str) for t in tags))):
+            issues.append(Issue(f"{path}.Tags", f"must be a string or a list of strings, got {_short(tags)}"))
+        words = next((key for key in ("Title", "Description", "Tags") if meta.get(key)), None)
+        if words and not image_text and not any(x.level == "warning" for x in issues):  # said once per job
+            issues.append(Issue(f"{path}.{words}", "is not used: only image-text jobs (InputConfig.MediaArray, no "
+                                "MediaGroupArray) match media to sentences by words (sent as is)", "warning"))
+        elif words and image_text and meta.get("Media") not in media:
+            issues.append(Issue(f"{path}.Media", "names no media of InputConfig.MediaArray: its words are not used", "warning"))
     return issues
 
 

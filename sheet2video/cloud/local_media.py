@@ -94,6 +94,13 @@ def _rewrite(job: PlannedJob, media_id_of: Callable[[str], str], media_url: str)
     output = job.parsed("OutputConfig") or {}
     output["MediaURL"] = media_url
     params = dict(job.params)
+    editing = job.parsed("EditingConfig") or {}
+    metas = (editing.get("MediaConfig") or {}).get("MediaMetaDataArray") if isinstance(editing.get("MediaConfig"), dict) else None
+    if metas:  # in/out points and words name the same files as the inputs: they must name them the same way
+        for meta in metas:
+            if isinstance(meta, dict) and _local(meta.get("Media")):
+                meta["Media"] = media_id_of(meta["Media"])
+        params["EditingConfig"] = json.dumps(editing, ensure_ascii=False, separators=(",", ":"))
     params["InputConfig"] = json.dumps(inputs, ensure_ascii=False, separators=(",", ":"))
     params["OutputConfig"] = json.dumps(output, ensure_ascii=False, separators=(",", ":"))
     return dataclasses.replace(job, params=params)

@@ -145,7 +145,8 @@ def canonical_json(value: Any) -> str:
 def render_job(sheet: Sheet, template_set: TemplateSet, job: Job) -> PlannedJob:
     """Render, validate and freeze one job. Raises PreflightError listing this job's problems."""
     cell_problems: list[SheetError] = []
-    views = [RowView(r, sheet.headers, cell_problems) for r in job.rows]
+    cell_warnings: list[SheetError] = []  # what the templates said with row.warn(...)
+    views = [RowView(r, sheet.headers, cell_problems, cell_warnings) for r in job.rows]
     context = {
         "job": {"key": job.key, "rows": views, "first": views[0]},
         "row": views[0],
@@ -171,7 +172,8 @@ def render_job(sheet: Sheet, template_set: TemplateSet, job: Job) -> PlannedJob:
     params = {p: canonical_json(parsed[p]) for p in PARAMETERS if parsed.get(p) is not None}
     content_hash = hashlib.sha256(canonical_json(params).encode()).hexdigest()
     token = client_token(sheet_identity(sheet), job.key, content_hash)
-    warnings = [str(locate(i.path, i.message, job.rows, sheet, template_set, parsed)) for i in issues if i.level == "warning"]
+    warnings = [str(w) for w in cell_warnings]
+    warnings += [str(locate(i.path, i.message, job.rows, sheet, template_set, parsed)) for i in issues if i.level == "warning"]
     return PlannedJob(job.key, job.row_numbers, {"ClientToken": token, **params}, content_hash, warnings)
 
 

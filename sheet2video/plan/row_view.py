@@ -21,15 +21,19 @@ class RowView:
 
     A bad cell does not stop the rendering: the error is collected in ``problems`` and the
     column's default is used, so one preflight reports every bad cell of every row at once.
+    A template says what only the sheet knows with ``row.fail(column, message)`` (a problem: exit 2,
+    nothing sent) and ``row.warn(column, message)`` (collected in ``warnings``, shown by plan and run).
     """
 
     # the methods templates may call (the sandbox calls exactly these without its generic checks)
-    template_api = frozenset({"has", "text", "lines", "number", "integer", "flag", "media_groups"})
+    template_api = frozenset({"has", "text", "lines", "number", "integer", "flag", "media_groups", "fail", "warn"})
 
-    def __init__(self, row: Row, headers: list[str], problems: list[SheetError] | None = None):
+    def __init__(self, row: Row, headers: list[str], problems: list[SheetError] | None = None,
+                 warnings: list[SheetError] | None = None):
         self._row = row
         self._headers = headers
         self.problems = problems if problems is not None else []
+        self.warnings = warnings if warnings is not None else []
         self.sheet_row = row.number  # the spreadsheet row number
 
     def _bad(self, column: str, message: str, default: Any) -> Any:
@@ -45,6 +49,16 @@ class RowView:
                 self.problems.append(problem)
             return ""
         return value
+
+    def fail(self, column: str, message: str) -> str:
+        """A problem with ``column`` that a template found (e.g. two columns that exclude each other)."""
+        self.problems.append(SheetError(str(message), row=self.sheet_row, column=column))
+        return ""
+
+    def warn(self, column: str, message: str) -> str:
+        """A warning about ``column`` (e.g. a cell this kind of row does not use)."""
+        self.warnings.append(SheetError(str(message), row=self.sheet_row, column=column))
+        return ""
 
     def has(self, column: str) -> bool:
         return bool(self._cell(column).strip())

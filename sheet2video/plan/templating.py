@@ -88,9 +88,10 @@ class TemplateSet:
             key = memo.key(row, parent) if memo is not None and row is not None else None
             text = memo.get(key) if key is not None else None
             if text is None:
-                reported = len(row.problems) if key is not None else 0
+                reported = (len(row.problems), len(row.warnings)) if key is not None else None
                 text = self._render_text(template, parent, filename, row_number)
-                if key is not None and len(row.problems) == reported:  # a render that found a bad cell is not kept
+                # a render that found a bad cell or warned is not kept (the next row must say it too)
+                if key is not None and (len(row.problems), len(row.warnings)) == reported:
                     memo.put(key, text)
             if not text.strip():
                 out[parameter] = None
