@@ -1,6 +1,6 @@
 """``python -m bench [--only NAME,...] [--quick]``: run the benchmarks, write results.json and README.md.
 
-``--only`` runs some groups (render, look, batch, plan, probe, qps, get, tts, storage, farm) and merges their results into
+``--only`` runs some groups (render, look, batch, plan, probe, qps, get, tts, storage, farm, shield, beats, edit) and merges their results into
 the existing results.json; ``--quick`` does one repetition each (a smoke test, not a measurement).
 """
 
@@ -14,7 +14,7 @@ import traceback
 
 from bench.common import BENCH, WORK, Result, log, machine
 
-GROUPS = ("render", "look", "batch", "plan", "probe", "qps", "get", "tts", "storage", "farm", "shield")
+GROUPS = ("render", "look", "batch", "plan", "probe", "qps", "get", "tts", "storage", "farm", "shield", "beats", "edit")
 RETIRED = {"plan_csv_vs_pandas"}  # replaced by plan_csv_vs_pandas_jinja: not carried over from an older results.json
 
 
@@ -63,6 +63,14 @@ def _run_group(group: str, reps: int | None) -> list[Result]:
         from bench.shield_bench import shield_benchmarks
 
         return shield_benchmarks(reps=reps or 3)
+    if group == "beats":
+        from bench.beats_bench import beats_benchmarks
+
+        return beats_benchmarks(reps=reps or 3)
+    if group == "edit":
+        from bench.edit_bench import edit_benchmarks
+
+        return edit_benchmarks(reps=reps or 3)
     raise ValueError(group)
 
 
@@ -107,7 +115,8 @@ def main(argv: list[str]) -> int:
         timings = {**previous.get("seconds_per_group", {}), **timings}
     order = ["render_vs_ffmpeg", "moviepy_vs_render", "look_vs_plain", "look_vs_ffmpeg", "loudness_vs_plain", "batch_vs_single", "plan_vs_pandas", "plan_peak_mb",
              "plan_csv_vs_pandas_jinja", "plan_csv_peak_mb", "probe_cached_vs_plain", "probe_cold_vs_plain", "submit_qps_ratio", "get_p99_ms", "get_p99_under_load_ms", "serve_rss_above_idle_mb", "tts_rtf_piper", "tts_rtf_espeak",
-             "upload_vs_boto3", "upload_rerun_vs_first", "farm_vs_local", "farm_recovery_s"]
+             "upload_vs_boto3", "upload_rerun_vs_first", "farm_vs_local", "farm_recovery_s", "beats_f_measure",
+             "beats_seconds_10min", "edit_plan_cached_vs_off"]
     results.sort(key=lambda r: order.index(r["name"]) if r["name"] in order else len(order))
     doc = {
         "machine": machine(),

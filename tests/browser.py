@@ -119,6 +119,14 @@ class Browser:
         path.write_bytes(base64.b64decode(last["png"]))
         return path
 
+    def as_phone(self) -> int:
+        """Show the page as a 390 px phone would, once its cards stack in one column; the page's
+        width (a test asserts nothing is wider than the screen)."""
+        self.send("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=1, mobile=True)
+        self.wait_for("new Set(Array.from(document.querySelectorAll('.card')).map(c => c.getBoundingClientRect().x)).size === 1",
+                      what="a one-column layout")
+        return self.evaluate("document.documentElement.scrollWidth")
+
     def close(self) -> None:
         ws = getattr(self, "ws", None)
         if ws is not None:

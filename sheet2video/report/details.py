@@ -1,9 +1,12 @@
 """What each video of a job actually got, taken from a GetBatchMediaProducingJob answer.
 
 The local engine says it per video, in the job's ``ExtendOutput`` keyed by sub-job id
-(``{"Used": {id: {"Title", "Speech", "Voice"}}, "Posters": {id: url}, "Warnings": {id: [...]}}``,
+(``{"Used": {id: {"Title", "Speech", "Voice", "Shots"}}, "Posters": {id: url}, "Warnings": {id: [...]}}``,
 engine/api/responses.py); the cloud does not, so the job's own lists stand in, marked ``OneOf``
 (each video got one of these). The runner stores the result in the ledger's ``details``.
+``Shots`` is the video's edit list (engine/api/projects.py): each shot's media as the job named
+it, group, type, source in and out, speed and place in the video; it is for the report only,
+never a result column of the sheet.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-__all__ = ["job_choices", "video_details"]
+__all__ = ["job_choices", "shots_of", "video_details"]
 
 
 def _json(text: Any) -> dict:
@@ -26,6 +29,27 @@ def _json(text: Any) -> dict:
 
 def _texts(values: Any) -> list[str]:
     return [str(v) for v in values] if isinstance(values, list) else []
+
+
+def _seconds(value: Any) -> float | None:
+    try:
+        return round(float(value), 3)
+    except (TypeError, ValueError):
+        return None
+
+
+def shots_of(used: Any) -> list[dict[str, Any]]:
+    """A video's edit list from what it used, each value of the type the report expects (a
+    number or None, a string or None): whatever else an answer carries is dropped."""
+    shots = used.get("Shots") if isinstance(used, dict) else None
+    out = []
+    for shot in shots if isinstance(shots, list) else []:
+        if not isinstance(shot, dict) or not shot.get("Media"):
+            continue
+        entry: dict[str, Any] = {k: _seconds(shot.get(k)) for k in ("In", "Out", "Speed", "TimelineIn", "TimelineOut")}
+        entry.update({k: str(shot[k]) if shot.get(k) else None for k in ("Media", "Group", "Type", "Transition")})
+        out.append(entry)
+    return out
 
 
 def job_choices(job: dict[str, Any]) -> dict[str, Any]:
@@ -64,6 +88,9 @@ def video_details(job: dict[str, Any], video_ref: Callable[[str], str]) -> list[
         used = _json(extend.get("Used")).get(mine)
         if isinstance(used, dict) and used:
             detail.update({k: str(v) for k, v in used.items() if k in ("Title", "Speech", "Voice") and v})
+            shots = shots_of(used)
+            if shots:
+                detail["Shots"] = shots
         else:
             fallback = fallback if fallback is not None else job_choices(job)
             detail.update(fallback)

@@ -43,6 +43,7 @@ class Card:
     code: str | None = None        # the raw error code, small
     detail: str | None = None      # the raw error message
     warnings: list[str] = field(default_factory=list)
+    shots: list[dict] = field(default_factory=list)  # the edit list (report/details.py shots_of), when known
     note: str | None = None        # for work still going on
     updated_at: str = ""
 
@@ -115,7 +116,7 @@ def _cards(entry: Entry, folder: Path) -> list[Card]:
                     duration=detail.get("Duration"), title=detail.get("Title"), speech=detail.get("Speech"),
                     voice=detail.get("Voice"), one_of=bool(detail.get("OneOf")), titles=detail.get("Titles") or [],
                     speeches=detail.get("Speeches") or [], warnings=detail.get("Warnings") or [],
-                    updated_at=entry.updated_at)
+                    shots=detail.get("Shots") or [], updated_at=entry.updated_at)
         if detail.get("Video"):
             card.video, card.poster, card.video_name = _links(detail["Video"], folder)
             remote_poster = str(detail.get("Poster") or "")

@@ -12,6 +12,7 @@ import hashlib
 from datetime import datetime, timezone
 from html import escape
 
+from sheet2video.report.edits import edit_list_html
 from sheet2video.report.gather import Card, ReportData
 from sheet2video.report.words import BADGES
 
@@ -61,6 +62,16 @@ h2{font-size:16px;margin:2px 0 0;overflow-wrap:anywhere}
 .note{margin:0;color:var(--working);font-size:14px}
 .next{margin:0;font-size:13px;font-weight:600;color:#344054}
 .empty{grid-column:1/-1;text-align:center;color:var(--muted);padding:48px}
+.edits{margin:2px 0 0;font-size:12px;color:#344054}
+.edits summary{cursor:pointer;color:var(--muted);font-size:12px;font-weight:600;margin-bottom:2px}
+.shots{list-style:none;margin:0;padding:0}
+.shot{display:grid;grid-template-columns:auto minmax(0,1fr) auto;column-gap:8px;padding:3px 0;border-top:1px solid var(--line);font-variant-numeric:tabular-nums}
+.shot .when{grid-row:span 2;color:var(--muted);white-space:nowrap}
+.shot .what{grid-column:2/4;font-weight:600;overflow-wrap:anywhere}
+.shot .how{color:var(--muted);white-space:nowrap}
+.shot .speed{justify-self:end;color:var(--muted);white-space:nowrap}
+.shot .speed.fast,.shot .speed.slow{color:var(--working);background:var(--working-bg);border-radius:6px;padding:0 5px;font-weight:600}
+.shot .tr{grid-column:2/4;color:var(--muted);font-size:11px;font-style:italic}
 """
 
 SCRIPT = """
@@ -113,6 +124,7 @@ def _card(card: Card, preview: bool) -> str:
         parts.append(f'<p class="voice">Voice: {e(card.voice)}</p>')
     if card.one_of and (len(card.titles) > 1 or len(card.speeches) > 1):
         parts.append('<p class="oneof">Each video got one of these titles and scripts.</p>')
+    parts.append(edit_list_html(card.shots))
     if card.problem:
         raw = " — ".join(e(x) for x in (card.code, card.detail) if x)
         parts.append(f'<p class="problem">{e(card.problem)}' + (f"<small>{raw}</small>" if raw else "") + "</p>")

@@ -147,11 +147,12 @@ class JobRunner:
         for subjob, task in pending:
             if preview_only or not self.render_outputs:
                 # a preview keeps its plan: GetEditingProject shows it as the sub-job's timeline
-                plan = json.dumps(task.to_dict(), ensure_ascii=False) if subjob.get("project_id") else None
+                plan = json.dumps(task.to_dict(), ensure_ascii=False) if preview_only else None
                 self.store.set_subjob(subjob["job_id"], "Success", duration=task.duration, used=task.used, plan=plan)
                 self._one_done(job_id, remaining)
                 continue
-            self.store.set_subjob(subjob["job_id"], "Processing")
+            # what it uses (title, speech, voice, shots: a few kB, not the plan) is its project while it renders
+            self.store.set_subjob(subjob["job_id"], "Processing", used=task.used)
             future = self.executor.submit(task.to_dict(), job["key_id"])
             future.add_done_callback(lambda f, s=subjob: self._rendered(job_id, s, f, remaining))
 

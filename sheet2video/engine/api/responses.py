@@ -6,7 +6,7 @@ sub-jobs ``ProjectId``; the list item (``ListBatchMediaProducingJobsResponseBody
 has neither, and no model has ``TemplateConfig`` (it stays a request parameter; the template a job
 applied is its ``ExtendInput``). Sub-jobs have no ``ExtendOutput``, so what the engine can say about
 each finished video goes in the job's ``ExtendOutput``, keyed by sub-job id: ``Warnings`` (damaged
-inputs that still rendered), ``Used`` (the title, speech and voice it got) and ``Posters`` (the URL of
+inputs that still rendered), ``Used`` (the title, speech, voice and shots it got) and ``Posters`` (the URL of
 its poster frame, engine/media/poster.py) — the report shows them.
 """
 

@@ -135,7 +135,8 @@ class Engine:
         self.resolver = MediaResolver(config.media_root, config.data / "cache" / "downloads", self.store,
                                       extra_roots=[self.outputs], objects=objects, private=config.data,
                                       outbound=OutboundPolicy(config.allow_fetch, explain=config.explain_fetch_errors))
-        self.planner = JobPlanner(self.resolver, DefaultSynthesizer(config.data / "cache" / "speech"))
+        self.planner = JobPlanner(self.resolver, DefaultSynthesizer(config.data / "cache" / "speech"),
+                                  facts=config.data / "cache" / "facts")
         executor = (config.executor_factory(self.outputs) if config.executor_factory
                     else LocalExecutor(config.workers, config.threads, config.preset,
                                        timeout_factor=config.render_timeout_factor, timeout_floor=config.render_timeout_floor))
@@ -147,7 +148,8 @@ class Engine:
                                 budget=JobBudget(config.max_job_video_seconds, config.max_job_speech_chars))
         self._buckets: dict[str, TokenBucket] = {}
         self.templates = Templates(self.store)
-        self.projects = Projects(self.store, self.outputs, lambda: self._url_for)
+        self.projects = Projects(self.store, self.outputs, lambda: self._url_for, media_root=config.media_root,
+                                 private=config.data)
         self.faults = Faults.parse(config.faults) if config.faults else None
         self._server = None
         self._thread: threading.Thread | None = None
@@ -309,7 +311,7 @@ class Engine:
         try:
             job_id, created = self.store.create_job(key_id, params.get("ClientToken") or None, job_type, stored, relpaths,
                                                     extend_input=extend_input,
-                                                    projects=bool(output.get("GeneratePreviewOnly")),
+                                                    projects=True,  # every sub-job: GetEditingProject shows its shots
                                                     under_job=self.config.outputs_by_job, claims=claims)
         except OutputTaken as taken:
             url = output["MediaURL"].replace("{index}", str(taken.index))

@@ -170,7 +170,7 @@ class Store:
         claims: list[str | None] | None = None,
     ) -> tuple[str, bool]:
         """Insert a job and its sub-jobs; with a known ClientToken return the existing job instead.
-        ``projects``: each sub-job gets an editing project id (preview jobs). ``under_job``: each output
+        ``projects``: each sub-job gets an editing project id (engine/api/projects.py). ``under_job``: each output
         path goes under a folder named by the job id (no job can replace another's file). ``claims``:
         per output, a name (a bucket key) no other job that has not failed may hold, else OutputTaken.
 
@@ -305,7 +305,7 @@ class Store:
             rows = self._query("SELECT * FROM media WHERE input_url = ?", (input_url,))
         return dict(rows[0]) if rows else None
 
-    # ------------------------------------------------------------ editing projects (preview sub-jobs)
+    # ------------------------------------------------------------ editing projects (engine/api/projects.py)
 
     def subjob_by_project(self, project_id: str) -> dict[str, Any] | None:
         rows = self._query("SELECT * FROM subjobs WHERE project_id = ?", (project_id,))

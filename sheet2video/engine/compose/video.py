@@ -70,7 +70,7 @@ def shot_stream(g: Graph, task: RenderTask, slot: Slot, fit: str) -> tuple[str, 
     shot, nf = slot.shot, slot.nf + slot.lead
     fps = int(task.fps)
     path = absolute(shot.path)
-    dur_ms = max(1, ms(shot.duration))
+    dur_ms = max(1, ms(shot.duration - shot.hold))  # played; then the last frame is held (tpad below)
     out = g.label("v")
     W, H = even(task.width), even(task.height)
     mode = fit_mode.mode_for(task, shot, W, H)

@@ -27,6 +27,7 @@ random draws is part of the result.
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any, Callable
 
 from sheet2video.engine.compose.captions import enabled as captions_enabled, plan_events
@@ -38,7 +39,8 @@ from sheet2video.engine.timeline.material import MediaCatalog
 from sheet2video.engine.timeline.settings import PlanSettings, read_settings, seed_of
 from sheet2video.engine.timeline.styling import choose_fit_and_motion, choose_transitions
 from sheet2video.engine.timeline.task import Music, RenderTask
-from sheet2video.engine.timeline.timelines import Timeline, plan_timelines
+from sheet2video.engine.timeline.on_beat import beats_on_timeline, snap_to_beats
+from sheet2video.engine.timeline.timelines import Timeline, edit_list, plan_timelines, shots_of
 from sheet2video.engine.timeline.timing import check_output_length
 
 __all__ = ["JobPlanner"]
@@ -47,10 +49,12 @@ __all__ = ["JobPlanner"]
 class JobPlanner:
     """Plans jobs; the probe results of the files it has seen are kept across jobs."""
 
-    def __init__(self, resolver: MediaResolver, speech: SpeechSynthesizer, probe_fn: Callable[[str], MediaInfo] = probe):
+    def __init__(self, resolver: MediaResolver, speech: SpeechSynthesizer, probe_fn: Callable[[str], MediaInfo] = probe,
+                 facts: Path | None = None):
+        """``facts``: a folder keeping the clips' scenes and the songs' beats across restarts."""
         self.resolver = resolver
         self.speech = speech
-        self.catalog = MediaCatalog(resolver, probe_fn)
+        self.catalog = MediaCatalog(resolver, probe_fn, facts)
 
     def plan(self, params: dict[str, Any], output_paths: list[str], *,
              speech: SpeechSynthesizer | None = None) -> list[RenderTask]:
@@ -70,11 +74,20 @@ class JobPlanner:
         look = read_look(editing, output)
         tasks = []
         for i, (timeline, path) in enumerate(zip(timelines, output_paths)):
+            if extras.music and look.music_volume > 0:
+                self._on_beat(timeline, extras.music[i])
             task = self._task(path, timeline, extras, look, i)
-            self._finish(task, editing, seed, i)
-            task.used = self._used(speech, extras.titles[i] if extras.titles else None, timeline, settings)
+            self._finish(task, timeline, editing, seed, i)
+            task.used = {**self._used(speech, extras.titles[i] if extras.titles else None, timeline, settings),
+                         **task.used}
             tasks.append(task)
         return tasks
+
+    def _on_beat(self, timeline: Timeline, music: str) -> None:
+        """Cuts moved onto the beats of the output's music (engine/timeline/on_beat.py)."""
+        song = self.catalog.audio(music)
+        beats = beats_on_timeline(self.catalog.beats(song), self.catalog.duration(song), timeline.duration)
+        snap_to_beats(timeline.cuts, beats)
 
     def _task(self, path: str, timeline: Timeline, extras: Extras, look: OutputLook, i: int) -> RenderTask:
         """Output ``i``: its timeline with the extras drawn for it (files probed in this order:
@@ -85,7 +98,7 @@ class JobPlanner:
             width=look.width,
             height=look.height,
             duration=timeline.duration,
-            shots=timeline.shots,
+            shots=shots_of(timeline.cuts),
             fps=FPS,
             crf=look.crf,
             titles=overlays_for(extras, look, i),
@@ -99,15 +112,20 @@ class JobPlanner:
             caption_style=look.caption_style,
         )
 
-    def _finish(self, task: RenderTask, editing: dict[str, Any], seed: int, i: int) -> None:
-        """Levels, transitions, source details, fit and motion, probe warnings. Transitions and
-        looks draw from generators of their own, so restyling a job keeps its shots and texts."""
+    def _finish(self, task: RenderTask, timeline: Timeline, editing: dict[str, Any], seed: int, i: int) -> None:
+        """Levels, transitions, source details, fit and motion, warnings, the edit list. Transitions
+        and looks draw from generators of their own, so restyling a job keeps its shots and texts."""
         if task.loudness is not None:
             measure_levels(task)
-        choose_transitions(task.shots, editing.get("ProcessConfig") or {}, random.Random(f"transition:{seed}:{i}"))
+        process = editing.get("ProcessConfig") or {}
+        choose_transitions(task.shots, process, random.Random(f"transition:{seed}:{i}"),
+                           [c.spare for c in timeline.cuts])
         self.catalog.describe(task)
         choose_fit_and_motion(task, editing, random.Random(f"look:{seed}:{i}"))
-        task.warnings = self.catalog.warnings(task)
+        task.warnings = self.catalog.warnings(task) + timeline.warnings
+        if process.get("EnableClipDetection") is not None and all(s.kind == "image" for s in task.shots):
+            task.warnings.append("ProcessConfig.EnableClipDetection changes nothing here: the job has no video clips")
+        task.used["Shots"] = edit_list(task.shots)
 
     def _used(self, speech: SpeechSynthesizer | None, title: str | None, timeline: Timeline,
               settings: PlanSettings) -> dict[str, str]:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sheet2video.engine.speech.loudness import DEFAULT_TARGET
+from sheet2video.engine.timeline.matching import metadata_by_media
 
-__all__ = ["DEFAULT_SHOT", "TimeRanges", "PlanSettings", "read_settings", "level", "time_ranges", "loudness_target", "seed_of"]
+__all__ = ["DEFAULT_SHOT", "TimeRanges", "PlanSettings", "read_settings", "flag", "level", "time_ranges", "loudness_target", "seed_of"]
 
 DEFAULT_SHOT = 3.0  # SingleShotDuration when none is given
 
@@ -34,6 +35,9 @@ class PlanSettings:
     fixed_duration: float | None
     language: str | None
     ranges: TimeRanges
+    transition: float = 0.0  # seconds of each transition (0: hard cuts), kept unshown after a clip's shot
+    detect: bool = True  # ProcessConfig.EnableClipDetection: cut clips at their own scenes, skip black/frozen ends
+    meta: dict = field(default_factory=dict)  # Media → its MediaMetaDataArray entry (image-text matching reads Title, Description, Tags)
 
 
 def read_settings(editing: dict[str, Any], output: dict[str, Any]) -> PlanSettings:
@@ -52,7 +56,19 @@ def read_settings(editing: dict[str, Any], output: dict[str, Any]) -> PlanSettin
         fixed_duration=output.get("FixedDuration"),
         language=speech.get("SpeechLanguage"),
         ranges=time_ranges(editing),
+        transition=float(process.get("TransitionDuration") or 1.0) if flag(process.get("AllowTransition"), False) else 0.0,
+        detect=flag(process.get("EnableClipDetection"), True),
+        meta=metadata_by_media(editing),
     )
+
+
+def flag(value: Any, default: bool) -> bool:
+    """A boolean parameter as a JSON bool or a string ("true", "false", "1", "0")."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)
 
 
 def level(config: dict[str, Any] | None, default: float) -> float:

@@ -4,6 +4,7 @@ are written onto the task as plain data; ``compose`` draws them."""
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
 
@@ -16,11 +17,14 @@ DEFAULT_TRANSITIONS = ("fade",)  # AllowTransition without a TransitionList
 DEFAULT_TRANSITION_DURATION = 1.0  # seconds; the IMS Timeline's documented transition default
 
 
-def choose_transitions(shots: list[Shot], process: dict[str, Any], rng: random.Random) -> None:
+def choose_transitions(shots: list[Shot], process: dict[str, Any], rng: random.Random,
+                       spare: list[float] | None = None) -> None:
     """ProcessConfig transitions: when ``AllowTransition`` is true (absent = hard cuts), each cut
     gets one name from ``TransitionList`` (the same one for the whole video with
     ``UseUniformTransition``, else drawn per cut) lasting ``TransitionDuration``, clamped to half
-    of each of the two shots it joins, so a shot is never more than half blended."""
+    of each of the two shots it joins, so a shot is never more than half blended, and to the
+    next shot's ``spare`` source (its lead never plays into another scene). Two shots of the same
+    source are joined by a hard cut: a blend of a clip with itself is a double exposure."""
     allow = process.get("AllowTransition")
     if isinstance(allow, str):
         allow = allow.strip().lower() in ("true", "1", "yes")
@@ -34,9 +38,13 @@ def choose_transitions(shots: list[Shot], process: dict[str, Any], rng: random.R
             raise RenderError(f"ProcessConfig.TransitionList: {check_transition(n)}", code=CODE)
     duration = float(process.get("TransitionDuration") or DEFAULT_TRANSITION_DURATION)
     uniform = rng.choice(names) if process.get("UseUniformTransition") else None
-    for prev, nxt in zip(shots, shots[1:]):
-        prev.transition = uniform or rng.choice(names)
-        prev.transition_duration = round(max(0.0, min(duration, prev.duration / 2, nxt.duration / 2)), 3)
+    spare = spare or [math.inf] * len(shots)
+    for k, (prev, nxt) in enumerate(zip(shots, shots[1:])):
+        name = uniform or rng.choice(names)  # drawn for every cut, so the draws do not depend on the shots
+        length = round(max(0.0, min(duration, prev.duration / 2, nxt.duration / 2, spare[k + 1])), 3)
+        if prev.path == nxt.path or length < 0.1:
+            continue
+        prev.transition, prev.transition_duration = name, length
 
 
 def choose_fit_and_motion(task: RenderTask, editing: dict[str, Any], rng: random.Random) -> None:

@@ -60,6 +60,9 @@ class Shot(_Data):
     sar: str = "1:1"
     interlaced: bool = False
     grid: bool = False  # a HEIF tile grid: read as FFmpeg's assembled stream group, not its first tile
+    hold: float = 0.0  # the last seconds of ``duration`` hold the last frame (the source ran out)
+    media: str | None = None  # the source as the job named it (what a user is shown; never a server path)
+    group: str | None = None  # the media group it came from
 
 
 @dataclass

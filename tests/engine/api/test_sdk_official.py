@@ -253,7 +253,8 @@ def test_every_action_through_the_official_sdk(serve, media, raw_bodies, rendere
     shots = timeline["VideoTracks"][0]["VideoTrackClips"]
     assert [c["Type"] for c in shots] == ["Image", "Video"]
     sticker, = timeline["VideoTracks"][1]["VideoTrackClips"]
-    assert sticker["MediaURL"].endswith("/logo.png") and (sticker["Width"], sticker["Height"]) == (40, 40)
+    assert sticker["MediaURL"] == "logo.png" and (sticker["Width"], sticker["Height"]) == (40, 40)
+    assert "file:" not in project.timeline and str(media) not in project.timeline  # as named, no server path
     assert timeline["AudioTracks"][0]["AudioTrackClips"], "the voice-over is on the timeline"
     assert [c["Content"] for c in timeline["SubtitleTracks"][0]["SubtitleTrackClips"] if "SubType" not in c] == ["Preview"]
     assert project.duration == pytest.approx(shots[-1]["TimelineOut"], abs=0.05)

@@ -217,7 +217,17 @@ def test_same_transition_task_renders_byte_identical(media, tmp_path):
 
 
 def shots_of(*durations: float) -> list[Shot]:
-    return [Shot("/x.png", "image", 0, d, d) for d in durations]
+    return [Shot(f"/x{k}.png", "image", 0, d, d) for k, d in enumerate(durations)]
+
+
+def test_two_shots_of_the_same_source_are_joined_by_a_hard_cut():
+    """A blend of a clip with itself is a double exposure; nor may a transition's lead play into
+    source the next shot does not have (``spare``)."""
+    process = {"AllowTransition": True, "TransitionList": ["fade"], "TransitionDuration": 0.5}
+    shots = [Shot("/a.mp4", "video", 0, 2, 2), Shot("/a.mp4", "video", 4, 2, 2), Shot("/b.mp4", "video", 0, 2, 2),
+             Shot("/c.mp4", "video", 0, 2, 2)]
+    _set_transitions(shots, process, random.Random(0), [0.0, 0.0, 9.0, 0.2])
+    assert [(s.transition, s.transition_duration) for s in shots] == [(None, 0.0), ("fade", 0.5), ("fade", 0.2), (None, 0.0)]
 
 
 def test_planner_picks_seeded_transitions_clamped_to_half_a_shot():
