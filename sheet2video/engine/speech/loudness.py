@@ -22,7 +22,7 @@ from sheet2video.engine.media.formats import ffmpeg_input, own_input
 __all__ = ["Loudness", "measure", "levelled", "DEFAULT_TARGET", "MUSIC_UNDER_SPEECH", "TRUE_PEAK", "LIMIT"]
 
 DEFAULT_TARGET = -16.0    # LUFS: the usual target for short video on phones
-MUSIC_UNDER_SPEECH = 12.0  # LU: music (at the default volume) sits this far under the voice
+MUSIC_UNDER_SPEECH = 14.0  # LU: music (default volume) under the voice while it speaks; its bed is DUCK_DB higher
 TRUE_PEAK = -1.0          # dBTP ceiling of the mix
 # Sample-peak ceiling: -1 dBTP less a margin for inter-sample peaks (alimiter does not oversample).
 LIMIT = 10 ** (-2.0 / 20)

@@ -90,7 +90,7 @@ class SpeechClip(_Data):
 class Music(_Data):
     path: str
     volume: float = 0.3
-    duck: bool = True  # lower the music under speech (sidechaincompress keyed by the speech mix)
+    duck: bool = True  # lower the music under speech (a fixed dip timed from the speech clips: engine/compose/audio.py)
     loudness: float | None = None  # measured integrated loudness of the file (LUFS); None = unknown
 
 
