@@ -7,7 +7,7 @@ from typing import Any
 from sheet2video.errors import SheetError
 from sheet2video.sheets.read import Row
 
-__all__ = ["MEDIA_PREFIX", "FALSE_WORDS", "TRUE_WORDS", "EXCEL_ERRORS", "RowView", "split_lines"]
+__all__ = ["MEDIA_PREFIX", "FALSE_WORDS", "TRUE_WORDS", "EXCEL_ERRORS", "RowView", "split_lines", "split_blocks"]
 
 MEDIA_PREFIX = "media:"
 FALSE_WORDS = {"no", "n", "false", "0", "off", "skip", "disabled", "否"}
@@ -26,7 +26,7 @@ class RowView:
     """
 
     # the methods templates may call (the sandbox calls exactly these without its generic checks)
-    template_api = frozenset({"has", "text", "lines", "number", "integer", "flag", "media_groups", "fail", "warn"})
+    template_api = frozenset({"has", "text", "lines", "blocks", "number", "integer", "flag", "media_groups", "fail", "warn"})
 
     def __init__(self, row: Row, headers: list[str], problems: list[SheetError] | None = None,
                  warnings: list[SheetError] | None = None):
@@ -37,7 +37,9 @@ class RowView:
         self.sheet_row = row.number  # the spreadsheet row number
 
     def _bad(self, column: str, message: str, default: Any) -> Any:
-        self.problems.append(SheetError(message, row=self.sheet_row, column=column))
+        problem = SheetError(message, row=self.sheet_row, column=column)
+        if not any(str(p) == str(problem) for p in self.problems):  # a cell two templates read is one problem
+            self.problems.append(problem)
         return default
 
     def _cell(self, column: str) -> str:
@@ -69,6 +71,9 @@ class RowView:
 
     def lines(self, column: str) -> list[str]:
         return split_lines(self._cell(column))
+
+    def blocks(self, column: str) -> list[str]:
+        return split_blocks(self._cell(column))
 
     def number(self, column: str, default: float | int | None = None) -> float | int | None:
         raw = self._cell(column).strip()
@@ -125,3 +130,16 @@ def split_lines(value: Any) -> list[str]:
     if isinstance(value, (list, tuple)):
         return [str(v).strip() for v in value if str(v).strip()]
     return [part.strip() for part in str(value).splitlines() if part.strip()]
+
+
+def split_blocks(value: Any) -> list[str]:
+    """A cell of blocks separated by blank lines: each block's lines joined by a space, in order
+    (a space, not a line break: a caption is a piece of the script and must stay on its lines)."""
+    blocks, block = [], []
+    for line in [*str(value or "").splitlines(), ""]:
+        if line.strip():
+            block.append(line.strip())
+        elif block:
+            blocks.append(" ".join(block))
+            block = []
+    return blocks

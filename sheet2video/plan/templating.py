@@ -21,6 +21,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from sheet2video.engine.compose.layout import shares
 from sheet2video.errors import Sheet2VideoError, TemplateError
 from sheet2video.plan.row_view import RowView, split_lines
 from sheet2video.plan.render_memo import RenderMemo
@@ -218,6 +219,7 @@ def make_environment(folder: Path) -> TemplateSandbox:
     env.filters["tojson"] = to_json
     env.filters["lines"] = split_lines
     env.filters["prune"] = prune
+    env.filters["safe_zone"] = lambda size: shares(*size)  # [width, height] → the apps' zone margins (fractions)
     return env
 
 

@@ -2,7 +2,8 @@
 
 ``write_report(sheet)`` rebuilds it from the sheet's ledger (gather.py: the data; page.py: the
 HTML; words.py: statuses and errors in plain words; details.py: what each video used, recorded
-by the runner; edits.py: its edit list, one line per shot). Every ``run`` / ``sync`` calls it at the end; ``sheet2video report`` on demand.
+by the runner; edits.py: its edit list, one line per shot; zones.py: the apps' safe-zone bands,
+shown by a toggle). Every ``run`` / ``sync`` calls it at the end; ``sheet2video report`` on demand.
 """
 
 from __future__ import annotations

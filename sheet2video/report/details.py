@@ -6,7 +6,8 @@ engine/api/responses.py); the cloud does not, so the job's own lists stand in, m
 (each video got one of these). The runner stores the result in the ledger's ``details``.
 ``Shots`` is the video's edit list (engine/api/projects.py): each shot's media as the job named
 it, group, type, source in and out, speed and place in the video; it is for the report only,
-never a result column of the sheet.
+never a result column of the sheet. ``Width``/``Height`` are the job's OutputConfig size (the report
+draws the apps' safe zones for it).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-__all__ = ["job_choices", "shots_of", "video_details"]
+__all__ = ["job_choices", "output_size", "shots_of", "video_details"]
 
 
 def _json(text: Any) -> dict:
@@ -70,16 +71,30 @@ def job_choices(job: dict[str, Any]) -> dict[str, Any]:
     return choices
 
 
+def output_size(job: dict[str, Any]) -> dict[str, int]:
+    """``{"Width", "Height"}`` of the job's videos as its OutputConfig asked (the report's safe
+    zones are drawn for that size); empty when it does not say."""
+    output = _json(job.get("OutputConfig"))
+    try:
+        width, height = int(output.get("Width") or 0), int(output.get("Height") or 0)
+    except (TypeError, ValueError):
+        return {}
+    return {"Width": width, "Height": height} if width > 0 and height > 0 else {}
+
+
 def video_details(job: dict[str, Any], video_ref: Callable[[str], str]) -> list[dict[str, Any]]:
-    """One object per sub-job, in order: its status, video, duration, what it used, its error."""
+    """One object per sub-job, in order: its status, video, size, duration, what it used, its error."""
     fallback = None
     out = []
     extend = _json(job.get("ExtendOutput"))
+    size = output_size(job)
     for subjob in job.get("SubJobList") or []:
         mine = str(subjob.get("JobId"))
         detail: dict[str, Any] = {"Status": subjob.get("Status") or "Processing"}
         if subjob.get("MediaURL"):
             detail["Video"] = video_ref(subjob["MediaURL"])
+        if subjob.get("MediaURL") and size:
+            detail.update(size)
         if subjob.get("Duration") is not None:
             detail["Duration"] = float(subjob.get("Duration") or 0)
         if subjob.get("ErrorCode"):

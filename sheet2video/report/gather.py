@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from PIL import Image
+
 from sheet2video.engine.media.poster import poster_path
 from sheet2video.run.ledger import Entry, Ledger, ledger_path
 from sheet2video.report.words import WORKING_WORDS, explain, kind_of, next_step, split_error
@@ -44,6 +46,7 @@ class Card:
     detail: str | None = None      # the raw error message
     warnings: list[str] = field(default_factory=list)
     shots: list[dict] = field(default_factory=list)  # the edit list (report/details.py shots_of), when known
+    size: tuple[int, int] | None = None  # the video's width and height (its safe zones), when known
     note: str | None = None        # for work still going on
     updated_at: str = ""
 
@@ -119,6 +122,7 @@ def _cards(entry: Entry, folder: Path) -> list[Card]:
                     shots=detail.get("Shots") or [], updated_at=entry.updated_at)
         if detail.get("Video"):
             card.video, card.poster, card.video_name = _links(detail["Video"], folder)
+            card.size = _size(detail, folder)
             remote_poster = str(detail.get("Poster") or "")
             if card.poster is None and remote_poster.lower().startswith(("http://", "https://")):
                 card.poster = remote_poster  # a shared engine (serve) serves it next to the video
@@ -151,12 +155,38 @@ def _explain(card: Card, error: str) -> None:
     card.next = next_step(code, card.rows)
 
 
+def _remote(video: str) -> bool:
+    return video.lower().startswith(("http://", "https://"))
+
+
+def _local(video: str, folder: Path) -> Path:
+    path = Path(video[len("file://"):] if video.startswith("file://") else video)
+    return path if path.is_absolute() else folder / path
+
+
+def _size(detail: dict, folder: Path) -> tuple[int, int] | None:
+    """The size the job asked for (details.py ``output_size``); a ledger written before that was
+    recorded: its poster's pixels, which have the video's shape (scaled down evenly)."""
+    try:
+        width, height = int(detail.get("Width") or 0), int(detail.get("Height") or 0)
+    except (TypeError, ValueError):
+        width = height = 0
+    if width > 0 and height > 0:
+        return width, height
+    if _remote(detail["Video"]):
+        return None
+    try:
+        with Image.open(poster_path(_local(detail["Video"], folder))) as image:  # reads the header only
+            return image.size
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
 def _links(video: str, folder: Path) -> tuple[str, str | None, str]:
     """(video link, poster link or None, name) — relative to the report's folder when on disk."""
-    if video.lower().startswith(("http://", "https://")):  # a cloud or remote engine's link, as returned
+    if _remote(video):  # a cloud or remote engine's link, as returned
         return video, None, video.rsplit("/", 1)[-1].split("?", 1)[0] or video
-    path = Path(video[len("file://"):] if video.startswith("file://") else video)
-    full = path if path.is_absolute() else folder / path
+    full = _local(video, folder)
     try:
         relative = os.path.relpath(full, folder)
     except ValueError:  # another drive (Windows): only an absolute link works

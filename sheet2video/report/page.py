@@ -15,6 +15,7 @@ from html import escape
 from sheet2video.report.edits import edit_list_html
 from sheet2video.report.gather import Card, ReportData
 from sheet2video.report.words import BADGES
+from sheet2video.report.zones import zones_for, zones_html
 
 __all__ = ["STYLE", "SCRIPT", "render_page"]
 
@@ -72,18 +73,40 @@ h2{font-size:16px;margin:2px 0 0;overflow-wrap:anywhere}
 .shot .speed{justify-self:end;color:var(--muted);white-space:nowrap}
 .shot .speed.fast,.shot .speed.slow{color:var(--working);background:var(--working-bg);border-radius:6px;padding:0 5px;font-weight:600}
 .shot .tr{grid-column:2/4;color:var(--muted);font-size:11px;font-style:italic}
+.zones-toggle{margin-left:auto}
+.zones-toggle:focus-visible,.filter:focus-visible{outline:3px solid #84adff;outline-offset:2px}
+.zones{display:none;position:absolute;inset:0;pointer-events:none}
+.show-zones .zones{display:block}
+.zone{position:absolute;background:repeating-linear-gradient(135deg,rgba(16,24,40,.62) 0 6px,rgba(16,24,40,.38) 6px 12px);border:0 dashed #fdb022}
+.zone-top{border-bottom-width:2px}.zone-bottom{border-top-width:2px}.zone-left{border-right-width:2px}.zone-right{border-left-width:2px}
 """
 
 SCRIPT = """
 (function(){
-  var buttons=document.querySelectorAll('.filter'),cards=document.querySelectorAll('.card');
+  var buttons=document.querySelectorAll('.filter[data-filter]'),cards=document.querySelectorAll('.card');
   function show(kind){
     cards.forEach(function(c){c.hidden=!(kind==='all'||c.dataset.kind===kind);});
     buttons.forEach(function(b){b.setAttribute('aria-pressed',String(b.dataset.filter===kind));});
   }
   buttons.forEach(function(b){b.addEventListener('click',function(){show(b.dataset.filter);});});
+  var toggle=document.querySelector('.zones-toggle'),key='sheet2video.report.safeZones';
+  function zones(on){
+    document.body.classList.toggle('show-zones',on);
+    toggle.setAttribute('aria-pressed',String(on));
+  }
+  try{zones(localStorage.getItem(key)==='1');}catch(e){}  /* storage off (a locked-down browser): off */
+  toggle.addEventListener('click',function(){
+    var on=toggle.getAttribute('aria-pressed')!=='true';
+    zones(on);
+    try{localStorage.setItem(key,on?'1':'0');}catch(e){}
+  });
 })();
 """
+
+
+TOGGLE = ('<button class="filter zones-toggle" type="button" aria-pressed="false" '
+          'title="Shade the parts of each video that TikTok, Reels and Shorts cover with their buttons and text">'
+          'Show what the apps cover</button>')
 
 
 def _hash(script: str) -> str:
@@ -106,6 +129,10 @@ def _card(card: Card, preview: bool) -> str:
         media = f'<video controls preload="metadata" playsinline{poster} src="{e(card.video)}"></video>'
     else:
         media = f'<div class="none">{ {"failed": "No video", "skipped": "Skipped"}.get(card.kind, "Not made yet")}</div>'
+    shape, zones = "", ""
+    if card.video and card.size:  # the box takes the video's shape, so the bands land on its picture
+        width, height = card.size
+        shape, zones = f' style="aspect-ratio:{width}/{height}"', zones_html(zones_for(width, height))
     tag = '<span class="tag">PREVIEW</span>' if preview else ""
     which = f" · video {card.index + 1}/{card.of}" if card.of > 1 else ""
     duration = f'<span class="dur">{_clock(card.duration)}</span>' if card.duration else ""
@@ -137,7 +164,7 @@ def _card(card: Card, preview: bool) -> str:
     if card.video:
         parts.append(f'<p class="file"><a href="{e(card.video)}">{e(card.video_name or card.video)}</a></p>')
     return (f'<article class="card {card.kind}" data-kind="{card.kind}" data-job="{e(card.job)}">'
-            f'<div class="media">{media}{tag}</div><div class="body">{"".join(parts)}</div></article>')
+            f'<div class="media"{shape}>{media}{zones}{tag}</div><div class="body">{"".join(parts)}</div></article>')
 
 
 def render_page(data: ReportData, now: datetime | None = None) -> str:
@@ -167,7 +194,7 @@ def render_page(data: ReportData, now: datetime | None = None) -> str:
 <body{' class="preview"' if data.preview else ''}>
 <header><h1>{e(title)}</h1>
 <p class="sub">{data.rows} row(s) · {total - data.counts.get('skipped', 0)} video(s) · {data.counts.get('ready', 0)} ready, {data.counts.get('failed', 0)} failed, {data.counts.get('working', 0)} in progress{f" · {data.counts['skipped']} skipped" if data.counts.get('skipped') else ""} · made {made}</p>{banner}
-<div class="bar">{''.join(buttons)}</div></header>
+<div class="bar">{''.join(buttons)}{TOGGLE}</div></header>
 <main>{cards}</main>
 <script>{SCRIPT}</script>
 </body></html>

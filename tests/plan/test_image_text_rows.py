@@ -5,11 +5,10 @@ warning naming row and column (the plan goes on), `media` beside media:<Group> a
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from sheet2video.cli import cli
 from sheet2video.cloud.checks import check_params
 from tests.media import make_image
+from tests.plan.csv_rows import csv_sheet, plan
 
 
 @pytest.fixture
@@ -18,17 +17,7 @@ def sheet(tmp_path):
     make_image(tmp_path / "red-sneaker_01.jpg", "64x64", "red")
     make_image(tmp_path / "coffee.png", "64x64", "brown")
 
-    def write(header: str, *rows: list[str]):
-        path = tmp_path / "campaign.csv"
-        lines = [header, *(",".join('"' + c.replace('"', '""') + '"' for c in row) for row in rows)]
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        return path
-
-    return write
-
-
-def plan(path):
-    return CliRunner().invoke(cli, ["plan", str(path), "--out", "-"])
+    return csv_sheet(tmp_path)
 
 
 def params(result):

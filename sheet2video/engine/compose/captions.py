@@ -3,8 +3,8 @@
 Events (the planner calls :func:`plan_events`): one per clause the speech engine reports
 (``Speech.segments``, seconds inside the WAV); a clause too long for two lines at the caption size is
 cut at the engine's word timings (``Speech.words``) into shorter events. A speech without segments
-is one event for the whole clip (its length is exact). Events are offset by the clip's start, never
-overlap, and end with their clip and with the video.
+is one event for the whole clip (its length is exact). Events are offset by the clip's start and never
+overlap; :mod:`caption_pacing` then makes them readable (0.8-7 s, no gap under 0.3 s, no lone word).
 
 Drawing (:func:`caption_filters`): one ``.ass`` file per output, ``PlayResX/Y`` = the output size and
 ``WrapStyle: 2`` — libass never wraps; lines are broken here by :mod:`sheet2video.engine.text.linebreak`
@@ -43,7 +43,8 @@ from sheet2video.engine.text import font_files
 from sheet2video.engine.text import fonts
 from sheet2video.engine.text import linebreak
 from sheet2video.engine.compose.graph import escape_filter_value, ms
-from sheet2video.engine.compose.layout import safe_area, title_band
+from sheet2video.engine.compose.caption_pacing import pace
+from sheet2video.engine.compose.layout import centre_x, safe_area, title_band
 from sheet2video.engine.timeline.task import Caption, RenderTask
 from sheet2video.errors import RenderError
 
@@ -150,7 +151,7 @@ def _anchor(style: dict, an: int, W: int, H: int) -> tuple[int, int, float]:
         x = W - (X if X is not None else safe.right)
         room = x - safe.left
     else:
-        x, room = W // 2, W - safe.left - safe.right
+        x, room = centre_x(W, H)  # the zone's centre: its right margin (the apps' buttons) is wider
     y = Y if Y is not None else (H - safe.bottom, H // 2, safe.top)[row]
     share = _number(style, "TextWidth")
     if share is not None:
@@ -394,11 +395,11 @@ def finish(events: list[Caption], end: float | None) -> list[Caption]:
 
 
 def plan_events(voiced: list[tuple[Any, float, str]], style: dict, W: int, H: int, total: float) -> list[Caption]:
-    """All caption events of one output: ``voiced`` holds (speech, timeline offset, script)."""
+    """All caption events of one output, paced: ``voiced`` holds (speech, timeline offset, script)."""
     out: list[Caption] = []
     for spoken, offset, text in voiced:
         out += events_for(spoken, text, offset, style, W, H)
-    return finish(out, total)
+    return pace(finish(out, total), functools.lru_cache(maxsize=None)(lambda t: _fits(t, style, W, H)), total)
 
 
 # ------------------------------------------------------------------ the .ass file (compose side)

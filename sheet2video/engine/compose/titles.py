@@ -5,10 +5,11 @@ neither falls back per character run. Here Pillow shapes each run with raqm (Har
 the font of :func:`fonts.chain` that has it — the requested font, then CJK, Thai, Devanagari,
 Arabic, Hebrew … — draws emoji from Noto Color Emoji's bitmaps (one size, 109 px, scaled to the
 text), lays runs out in visual order (right-to-left lines for Arabic and Hebrew), and breaks and
-shrinks lines with :mod:`linebreak` measuring the real glyphs, so nothing leaves the frame. The
-picture is made once per output at render time (the task is plain data that may render elsewhere);
-FFmpeg decodes it once and repeats it (``overlay`` ``eof_action=repeat``). No video frame passes
-through Python.
+shrinks lines with :mod:`title_lines` measuring the real glyphs: a title shrinks to 36 % of its size
+before it takes a third line, breaks only between words or BudouX phrases (never inside ``九折``),
+in balanced lines, and never leaves the frame. The picture is made once per output at render time
+(the task is plain data that may render elsewhere); FFmpeg decodes it once and repeats it
+(``overlay`` ``eof_action=repeat``). No video frame passes through Python.
 
 Style keys (IMS TitleConfig / SubHeadingConfig, SubtitleTrackClip-like):
 
@@ -28,8 +29,9 @@ Style keys (IMS TitleConfig / SubHeadingConfig, SubtitleTrackClip-like):
 
 ``\\n`` or ``\\N`` in a title breaks the line, as in IMS subtitles. Without ``Y`` a block starts
 at the top of the safe area (:func:`layout.safe_area`: 10 % of the height in 9:16, 6 % in 16:9,
-8 % square) and later levels stack under it; a ``Bottom*`` block without ``Y`` ends 36 % above the
-bottom, clear of the voice-over captions. A block is always kept inside the frame.
+8 % square) and later levels stack under it; without ``X`` a block is centred in (and kept inside)
+the zone, whose right margin is wider in 9:16. A ``Bottom*`` block without ``Y`` ends 36 % above
+the bottom, clear of the voice-over captions. A block is always kept inside the frame.
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ from sheet2video.engine.text import fonts
 from sheet2video.engine.text.font_catalog import Face
 from sheet2video.engine.text import linebreak
 from sheet2video.engine.compose.graph import Graph, color as parse_color
-from sheet2video.engine.compose.layout import safe_area
+from sheet2video.engine.compose import title_lines
+from sheet2video.engine.compose.layout import centre_x, safe_area
 from sheet2video.engine.media.formats import own_input
 from sheet2video.engine.timeline.task import TextOverlay
 from sheet2video.errors import RenderError
@@ -278,7 +281,7 @@ def _look(t: TextOverlay, W: int, H: int, base_size: int) -> _Look:
     fill = fill[:3] + (round(fill[3] * min(1.0, max(0.0, opacity))),)
     box = _rgba(style.get("BackgroundColor"), "black", "InvalidParameter.BackgroundColor") if style.get("BackgroundColor") else None
     measure_px = _number(style, "TextWidth", None)
-    frame_width = W - 2 * safe_area(W, H).left
+    frame_width = centre_x(W, H)[1]  # the zone's width (in 9:16 its right margin is the wider)
     primary = fonts.face_for(style.get("Font"), text, bold=bold, italic=italic)
     return _Look(
         style=style, text=text, size=size, bold=bold, italic=italic, underline=underline, fill=fill,
@@ -297,10 +300,7 @@ def _lay_out(look: _Look) -> tuple[int, _Shaper, list]:
         slack = 2 * look.pad_at(s) + (s * 0.25 if look.italic else 0)
         return lambda line: shapers[s].width(line) + slack
 
-    # Shrink to 60 % at most, then break inside a word: smaller would be unreadable on a phone.
-    lines_allowed = max(2, look.text.count("\n") + 1)
-    size, lines = linebreak.fit(look.text, look.max_width, measure_at, look.size, max_lines=lines_allowed,
-                                min_size=max(8, round(look.size * 0.6)))
+    size, lines = title_lines.fit(look.text, look.max_width, measure_at, look.size)
     shaper = shapers.get(size) or _Shaper(look.faces, size)
     laid = []  # line metrics: the tallest ascent / descent of the fonts each line uses
     for line in lines:
@@ -426,7 +426,8 @@ def _compose(titles: list[TextOverlay], W: int, H: int) -> Layer | None:
         fh, fv = alignment(style.get("Alignment"))
         ox = _length(_number(style, "X", 0.0), W)
         oy = _number(style, "Y", None)
-        x = {0.0: ox - pad, 0.5: (W - img.width) / 2 + ox, 1.0: W - img.width - ox + pad}[fh]
+        mid = W / 2 if style.get("X") is not None else centre_x(W, H)[0]  # no X: centred in the zone
+        x = {0.0: ox - pad, 0.5: mid - img.width / 2 + ox, 1.0: W - img.width - ox + pad}[fh]
         if oy is None and fv == 0.0:
             y = cursor - pad
         else:
@@ -434,7 +435,9 @@ def _compose(titles: list[TextOverlay], W: int, H: int) -> Layer | None:
                 oy = BOTTOM_SAFE  # above the voice-over captions' band
             oy_px = _length(oy or 0.0, H)
             y = {0.0: oy_px - pad, 0.5: (H - img.height) / 2 + oy_px, 1.0: H - img.height - oy_px + pad}[fv]
-        x = min(max(round(x), margin), W - margin - img.width)
+        safe = safe_area(W, H)  # no X: kept in the zone, clear of the apps' side column; an explicit X wins
+        lo, hi = (margin, W - margin - img.width) if style.get("X") is not None else (safe.left - pad, W - safe.right + pad - img.width)
+        x = max(0, min(max(round(x), lo), hi))
         y = min(max(round(y), 0), H - img.height)
         placed.append((img, x, y))
         cursor = y + img.height - pad + round(base * 0.2)

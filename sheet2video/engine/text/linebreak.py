@@ -21,7 +21,7 @@ import re
 import unicodedata
 from typing import Callable
 
-__all__ = ["units", "wrap", "balanced", "fit", "clusters", "Measure"]
+__all__ = ["units", "wrap", "balanced", "fit", "fits", "clusters", "Measure"]
 
 Measure = Callable[[str], float]
 
@@ -182,9 +182,16 @@ def fit(
     rather than cut off. Returns (size, lines)."""
     floor = max(4, min_size if min_size is not None else size // 2)
     while True:
-        measure = measure_at(size)
-        lines = balanced(text, max_width, measure)
-        whole_units = all(_width(measure, u) <= max_width for u in units(" ".join(text.split())))
-        if (len(lines) <= max_lines and whole_units) or size <= floor:
+        lines = fits(text, max_width, measure_at(size), max_lines)
+        if lines is not None:
             return size, lines
+        if size <= floor:
+            return size, balanced(text, max_width, measure_at(size))
         size = max(floor, int(size * 0.92))
+
+
+def fits(text: str, max_width: float, measure: Measure, max_lines: int) -> list[str] | None:
+    """Balanced lines when ``text`` fits in ``max_lines`` with no unit broken, else None."""
+    lines = balanced(text, max_width, measure)
+    whole_units = all(_width(measure, u) <= max_width for u in units(" ".join(text.split())))
+    return lines if len(lines) <= max_lines and whole_units else None

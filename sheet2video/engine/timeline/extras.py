@@ -13,6 +13,7 @@ from sheet2video.engine.timeline.draws import spread
 from sheet2video.engine.timeline.material import MediaCatalog
 from sheet2video.engine.timeline.settings import level, loudness_target
 from sheet2video.engine.timeline.task import RenderTask, Sticker, TextOverlay
+from sheet2video.errors import RenderError
 
 __all__ = [
     "DEFAULT_WIDTH", "DEFAULT_HEIGHT", "DEFAULT_CRF", "FPS",
@@ -90,9 +91,14 @@ def overlays_for(extras: Extras, look: OutputLook, i: int) -> list[TextOverlay]:
 
 def sticker_for(catalog: MediaCatalog, sticker: dict[str, Any], width: int, height: int) -> Sticker:
     """A StickerArray entry placed on a ``width``×``height`` frame: values under 1 are fractions of
-    the frame; by default a sixth of the width, in the top right corner."""
+    the frame. Only ``Width`` or only ``Height`` given: the other follows the picture's aspect (a
+    logo sized by height keeps its shape); neither: a sixth of the width. ``Alignment`` (a local
+    extension, like the titles'; ``TopLeft`` when absent) names the corner ``X`` / ``Y`` measure
+    from — ``TopRight``: X from the right edge, ``Bottom*``: Y from the bottom — so a logo sized by
+    height can sit in a right corner. Without X / Y: the top right corner. Positions are even."""
     reference = sticker.get("MediaId") or sticker.get("MediaURL")
     path, info = catalog.media(reference)
+    aspect = max(1, info.width) / max(1, info.height)
 
     def size(value, whole, default):
         if value is None:
@@ -100,10 +106,26 @@ def sticker_for(catalog: MediaCatalog, sticker: dict[str, Any], width: int, heig
         value = float(value)
         return int(round(value * whole)) if value < 1 else int(round(value))
 
-    w = size(sticker.get("Width"), width, max(2, width // 6))
-    h = size(sticker.get("Height"), height, max(2, round(w * info.height / max(1, info.width))))
+    if sticker.get("Width") is None and sticker.get("Height") is not None:
+        h = size(sticker.get("Height"), height, 2)
+        w = max(2, round(h * aspect))
+    else:
+        w = size(sticker.get("Width"), width, max(2, width // 6))
+        h = size(sticker.get("Height"), height, max(2, round(w / aspect)))
+    corner = sticker.get("Alignment") or "TopLeft"
+    if corner not in ("TopLeft", "TopRight", "BottomLeft", "BottomRight"):
+        raise RenderError(f"sticker Alignment {corner!r}: expected TopLeft, TopRight, BottomLeft or BottomRight",
+                          code="InvalidParameter.Alignment")
     x = size(sticker.get("X"), width, width - w - width // 20)
     y = size(sticker.get("Y"), height, height // 20)
+    if corner.endswith("Right") and sticker.get("X") is not None:
+        x = width - w - x
+    if corner.startswith("Bottom") and sticker.get("Y") is not None:
+        y = height - h - y
+    # overlay on 4:2:0 frames moves a picture to even x / y (rounding down): round away from the
+    # margin the position keeps instead, so a logo never slips a pixel into the apps' zone
+    x = x - x % 2 if corner.endswith("Right") else x + x % 2
+    y = y - y % 2 if corner.startswith("Bottom") else y + y % 2
     return Sticker(path, x, y, max(2, w), max(2, h), float(sticker.get("Opacity", 1)))
 
 

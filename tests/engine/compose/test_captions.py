@@ -116,9 +116,9 @@ def test_long_chinese_clause_is_split_between_phrases_even_with_per_character_ti
 
 
 def test_events_of_clips_never_overlap_and_end_with_the_video():
-    a = Spoken("a.wav", 2.0, (Seg("One.", 0.0, 1.0), Seg("Two.", 0.9, 2.5)))  # engine overshoot
-    b = Spoken("b.wav", 2.0, (Seg("Three.", 0.0, 1.5),))
-    ev = captions.plan_events([(a, 0.0, "One. Two."), (b, 2.0, "Three.")], {}, W, H, total=3.0)
+    a = Spoken("a.wav", 2.0, (Seg("One more.", 0.0, 1.0), Seg("Two more.", 0.9, 2.5)))  # engine overshoot
+    b = Spoken("b.wav", 2.0, (Seg("Three more.", 0.0, 1.5),))
+    ev = captions.plan_events([(a, 0.0, "One more. Two more."), (b, 2.0, "Three more.")], {}, W, H, total=3.0)
     assert [(e.start, e.end) for e in ev] == [(0.0, 0.9), (0.9, 2.0), (2.0, 3.0)]
 
 
@@ -168,7 +168,7 @@ def test_ass_header_has_output_size_and_no_libass_wrapping(tmp_path):
 
 def test_default_position_is_the_bottom_of_the_safe_area_and_titles_push_top_captions_down():
     lk = captions.look({}, 1080, 1920, "Hi")
-    assert (lk.an, lk.x, lk.y) == (2, 540, 1920 - safe_area(1080, 1920).bottom)
+    assert (lk.an, lk.x, lk.y) == (2, 507, 1920 - safe_area(1080, 1920).bottom)  # the zone's centre: its right margin is wider
     assert 55 <= lk.size <= 62  # 5.5 % of the short side
     task = RenderTask(output="/tmp/x.mp4", width=W, height=H, duration=2, captions=[Caption("Hi there", 0, 1)],
                       caption_style={"Alignment": "TopCenter"}, titles=[TextOverlay("Sale")])
@@ -242,7 +242,7 @@ def test_planner_turns_speech_timings_into_captions_in_grouped_mode(tmp_path):
               "OutputConfig": {"MediaURL": "x_{index}.mp4", "Width": W, "Height": H}}
     (task,) = planner.plan(params, [str(tmp_path / "o.mp4")])
     assert [(c.text, c.start, c.end) for c in task.captions] == [
-        ("Hello there.", 0.1, 0.8), ("Buy now!", 1.0, 1.9), ("Second group.", 2.1, 2.8)]
+        ("Hello there.", 0.1, 1.0), ("Buy now!", 1.0, 2.1), ("Second group.", 2.1, 2.9)]  # paced: gaps closed, 0.8 s
     params["EditingConfig"] = {"SpeechConfig": {"AsrConfig": {"Enable": False, "FontSize": 20}}}
     (off,) = planner.plan(params, [str(tmp_path / "o.mp4")])
     assert off.captions == [] and off.caption_style == {"FontSize": 20}
