@@ -1,7 +1,8 @@
 """What the look costs: ``look_vs_plain`` (the typical 1080×1920 job with voice-over captions,
 fade transitions at every cut and motion on its photo ÷ the same job without them; both with the
 templates' blurred fit), ``look_vs_ffmpeg`` (that looked job ÷ a hand-written FFmpeg command drawing the same video,
-``handwritten.look_command``) and ``loudness_vs_plain`` (the plain job with its loudness gains,
+``handwritten.look_command``), ``karaoke_vs_plain_captions`` (that looked job with karaoke captions ÷
+with plain ones) and ``loudness_vs_plain`` (the plain job with its loudness gains,
 fades and limiter ÷ the same job with ``loudness`` off). Paired repetitions, alternating order."""
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def look_benchmarks(reps: int = 3) -> list[Result]:
     looked = _task(work, "looked", LOOK)
     bare = _task(work, "bare", {**PLAIN, "fit": LOOK["fit"]})  # the looked job less captions, transitions, motion
     quiet = _task(work, "quiet", PLAIN, {"loudness": "off"})
+    karaoke = _task(work, "karaoke", LOOK, {"caption_style": "karaoke"})  # the looked job, karaoke captions
     cuts = sum(1 for s in looked.shots if s.transition)
     log(f"looked job: {looked.duration:.1f} s, {len(looked.shots)} shots, {cuts} transitions, "
         f"{len(looked.captions)} captions, motion on {sum(1 for s in looked.shots if s.motion)} shot(s), fit {looked.fit}")
@@ -60,6 +62,8 @@ def look_benchmarks(reps: int = 3) -> list[Result]:
     look_plain = _pairs(run(looked), run(bare), reps)
     look_hand = _pairs(run(looked), lambda: handwritten.run_look(looked, hand_out, str(ass_file), preset, threads), reps)
     loud = _pairs(run(plain), run(quiet), reps)
+    kara = _pairs(run(karaoke), run(looked), reps)
+    timed_words = sum(len(c.words) for c in karaoke.captions)
     detail = {"job": f"{looked.width}x{looked.height}, {looked.duration:.1f} s, {len(looked.shots)} shots",
               "transitions": cuts, "captions": len(looked.captions)}
     return [
@@ -69,4 +73,6 @@ def look_benchmarks(reps: int = 3) -> list[Result]:
                note="the looked job ÷ the same video typed by hand (whole-stream xfade, zoompan, the same .ass)"),
         Result("loudness_vs_plain", "<= 1.05", loud, detail={"job": detail["job"]},
                note="loudness gains, music fades and the -1 dBTP limiter ÷ loudness off"),
+        Result("karaoke_vs_plain_captions", "<= 1.05", kara, detail={**detail, "timed_words": timed_words},
+               note="the looked job with karaoke captions (a \\k tag per spoken word) ÷ the same job with plain captions"),
     ]

@@ -23,6 +23,9 @@ Style — ``SpeechConfig.AsrConfig`` keys, as the IMS subtitle clips name them:
   for ``*Center`` (centred). Both are fractions (0–1) of the size or pixels (≥ 2);
 * ``TextWidth`` fraction of the width a line may take (default: the safe area's width);
 * ``Enable: false`` turns captions off. Without ``AsrConfig`` captions are drawn with the defaults.
+* local extensions, resolved in :mod:`caption_style`: ``BackgroundColor`` (a rounded translucent box
+  behind each event) and ``HighlightColor`` (karaoke: each word takes it as it is spoken, from the
+  word timings the planner attaches to each event, :attr:`Caption.words`).
 
 When titles are present, captions are kept below the title band (:func:`layout.title_band`).
 """
@@ -32,7 +35,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -44,153 +46,30 @@ from sheet2video.engine.text import fonts
 from sheet2video.engine.text import linebreak
 from sheet2video.engine.compose.graph import escape_filter_value, ms
 from sheet2video.engine.compose.caption_pacing import pace
-from sheet2video.engine.compose.layout import centre_x, safe_area, title_band
+from sheet2video.engine.compose.caption_style import ALIGNMENTS, Look, box_event, enabled, karaoke_chunks, style_fields
+from sheet2video.engine.compose.layout import title_band
 from sheet2video.engine.timeline.task import Caption, RenderTask
 from sheet2video.errors import RenderError
 
-__all__ = ["ALIGNMENTS", "enabled", "plan_events", "events_for", "finish", "ass_text", "ass_path", "caption_filters", "escape_ass", "layout_event"]
+__all__ = ["ALIGNMENTS", "Look", "look", "enabled", "plan_events", "events_for", "finish", "ass_text", "ass_path", "caption_filters", "escape_ass", "layout_event"]
 
 MAX_LINES = 2
-SIZE_SHARE = 0.055  # default em size: share of the short side
-
-# IMS alignment name → ASS numpad alignment (7 8 9 top, 4 5 6 middle, 1 2 3 bottom).
-ALIGNMENTS = {
-    "TopLeft": 7, "TopCenter": 8, "TopRight": 9,
-    "CenterLeft": 4, "CenterCenter": 5, "CenterRight": 6,
-    "BottomLeft": 1, "BottomCenter": 2, "BottomRight": 3,
-}
-
-_NAMED = {"white": "FFFFFF", "black": "000000", "yellow": "FFFF00", "red": "FF0000", "green": "00FF00",
-          "blue": "0000FF", "orange": "FFA500", "pink": "FFC0CB", "gray": "808080", "grey": "808080"}
-_HEX = re.compile(r"^(?:#|0x)?([0-9a-fA-F]{6})$")
 
 
-def enabled(asr: dict | None) -> bool:
-    """Captions are on unless ``AsrConfig`` says ``"Enable": false``."""
-    value = (asr or {}).get("Enable", True)
-    return not (value is False or str(value).strip().lower() in ("false", "0", "no", "off"))
-
-
-# ------------------------------------------------------------------ style → look
-
-
-@dataclass(frozen=True)
-class Look:
-    """The caption style resolved for one output size and one text (its font)."""
-
-    family: str  # the name libass asks fontconfig for
-    file: str  # the face measured (the bold one when bold)
-    index: int
-    fontsdir: str | None  # a folder for libass when fontconfig does not know the family
-    size: int  # em pixels
-    ratio: float  # ASS font size per em pixel for this font (libass sizes by ascent + descent)
-    bold: bool
-    italic: bool
-    underline: bool
-    color: str  # ASS &HAABBGGRR
-    outline_color: str
-    outline: float
-    an: int
-    x: int
-    y: int
-    max_width: float
-
-
-def _bad(field: str, value: Any, why: str) -> RenderError:
-    return RenderError(f"AsrConfig.{field} {value!r}: {why}", code=f"InvalidParameter.{field}")
-
-
-def _ass_color(value: Any, default: str, field: str, opacity: float = 1.0) -> str:
-    s = str(value).strip() if value not in (None, "") else default
-    rgb = _NAMED.get(s.lower()) or (m.group(1) if (m := _HEX.match(s)) else None)
-    if rgb is None:
-        raise _bad(field, value, "expected a colour like #ffffff")
-    r, g, b = rgb[0:2], rgb[2:4], rgb[4:6]
-    return f"&H{round((1 - opacity) * 255):02X}{b}{g}{r}".upper()  # ASS: alpha 00 = opaque
-
-
-def _number(style: dict, field: str) -> float | None:
-    value = style.get(field)
-    if value in (None, ""):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise _bad(field, value, "expected a number") from None
-
-
-def _px(style: dict, field: str, whole: int) -> int | None:
-    """A fraction (0-1) of ``whole`` or pixels."""
-    v = _number(style, field)
-    if v is not None and v < 0:
-        raise _bad(field, style[field], "must not be negative")
-    return None if v is None else round(v * whole) if v <= 1 else round(v)
-
-
-def _opacity(style: dict) -> float:
-    v = _number(style, "FontColorOpacity")
-    if v is not None and not 0 <= v <= 1:
-        raise _bad("FontColorOpacity", style["FontColorOpacity"], "must be 0-1")
-    return 1.0 if v is None else v
-
-
-def _flag(face: Any, key: str, default: bool) -> bool:
-    v = (face or {}).get(key) if isinstance(face, dict) else None
-    return default if v is None else v is True or str(v).lower() == "true"
-
-
-def _anchor(style: dict, an: int, W: int, H: int) -> tuple[int, int, float]:
-    """(x, y) of the block's anchor point and the width a line may take."""
-    safe = safe_area(W, H)
-    column, row = (an - 1) % 3, (an - 1) // 3  # column 0 left 1 centre 2 right; row 0 bottom 2 top
-    X, Y = _px(style, "X", W), _px(style, "Y", H)
-    if column == 0:
-        x = X if X is not None else safe.left
-        room = W - x - safe.right
-    elif column == 2:
-        x = W - (X if X is not None else safe.right)
-        room = x - safe.left
-    else:
-        x, room = centre_x(W, H)  # the zone's centre: its right margin (the apps' buttons) is wider
-    y = Y if Y is not None else (H - safe.bottom, H // 2, safe.top)[row]
-    share = _number(style, "TextWidth")
-    if share is not None:
-        if not 0 < share <= 1:
-            raise _bad("TextWidth", style["TextWidth"], "must be a fraction of the width, 0-1")
-        room = W * share if column == 1 else min(W * share, room)
-    return int(x), int(y), room
+# ------------------------------------------------------------------ style → look (keys: caption_style)
 
 
 def look(style: dict, W: int, H: int, text: str) -> Look:
     style = style or {}
-    size = _number(style, "FontSize")
-    size = round(size) if size is not None else round(min(W, H) * SIZE_SHARE)
-    if not 4 <= size <= H // 4:
-        raise _bad("FontSize", style.get("FontSize"), f"must be 4..{H // 4} px for a {W}x{H} video")
-    name = style.get("Alignment") or "BottomCenter"
-    if name not in ALIGNMENTS:
-        raise _bad("Alignment", name, "expected one of " + ", ".join(ALIGNMENTS))
-    an = ALIGNMENTS[name]
-    x, y, room = _anchor(style, an, W, H)
-    outline = _number(style, "Outline")
-    outline = outline if outline is not None else max(1.0, round(size * 0.08))
-    if not 0 <= outline <= size:
-        raise _bad("Outline", style.get("Outline"), f"must be 0..{size} px")
-    face = style.get("FontFace")
-    bold = _flag(face, "Bold", True)
+    fields = style_fields(style, W, H)
     # A family name (cloud names such as KaiTi map to the nearest local family), a font file, or a
     # font in SHEET2VIDEO_FONTS_DIR; unknown names fall back (the plan warns).
     chosen = style.get("Font")
     named = str(chosen).strip() if isinstance(chosen, str) and chosen.strip() else None
+    bold = fields["bold"]
     font = fonts.face_for(named, text, bold=bold).path if named else font_files.font_for(text, None)
     family, file, index, fontsdir = _resolve(font, font_files.cjk_lang(text), bold)
-    return Look(
-        family=family, file=file, index=index, fontsdir=fontsdir, size=size, ratio=_ratio(file, index),
-        bold=bold, italic=_flag(face, "Italic", False), underline=_flag(face, "Underline", False),
-        color=_ass_color(style.get("FontColor"), "#FFFFFF", "FontColor", _opacity(style)),
-        outline_color=_ass_color(style.get("OutlineColour"), "#000000", "OutlineColour"),
-        outline=outline, an=an, x=x, y=y, max_width=max(float(size), room),
-    )
+    return Look(family=family, file=file, index=index, fontsdir=fontsdir, ratio=_ratio(file, index), **fields)
 
 
 # ------------------------------------------------------------------ fonts (Pillow measures, libass draws)
@@ -399,7 +278,22 @@ def plan_events(voiced: list[tuple[Any, float, str]], style: dict, W: int, H: in
     out: list[Caption] = []
     for spoken, offset, text in voiced:
         out += events_for(spoken, text, offset, style, W, H)
-    return pace(finish(out, total), functools.lru_cache(maxsize=None)(lambda t: _fits(t, style, W, H)), total)
+    paced = pace(finish(out, total), functools.lru_cache(maxsize=None)(lambda t: _fits(t, style, W, H)), total)
+    if (style or {}).get("HighlightColor") in (None, ""):
+        return paced
+    timed = sorted((offset + float(w.start), str(w.text).strip()) for spoken, offset, _ in voiced
+                   for w in getattr(spoken, "words", ()) or () if str(w.text).strip())
+    return [_with_words(e, timed) for e in paced]
+
+
+def _with_words(e: Caption, timed: list[tuple[float, str]]) -> Caption:
+    """The event with where each word said during it starts (karaoke)."""
+    text, cursor, marks = _clean(e.text), 0, []
+    for at, word in timed:
+        if e.start - 0.005 <= at < e.end and (found := text.find(word, cursor)) >= 0:
+            marks.append([found, round(max(at, e.start), 3)])
+            cursor = found + len(word)
+    return Caption(e.text, e.start, e.end, marks)
 
 
 # ------------------------------------------------------------------ the .ass file (compose side)
@@ -409,7 +303,11 @@ def escape_ass(text: str) -> str:
     """Cell text as literal ASS event text: no override blocks, no escapes, one paragraph.
     (libass reads ``\\{`` and ``\\}`` as literal braces; a word joiner after a backslash keeps it
     from starting ``\\N``, ``\\n``, ``\\h``.)"""
-    text = _clean(text).replace("\\", "\\\u2060")
+    return _literal(_clean(text))
+
+
+def _literal(text: str) -> str:
+    text = text.replace("\\", "\\\u2060")
     return text.replace("{", "\\{").replace("}", "\\}")
 
 
@@ -437,7 +335,6 @@ def ass_text(task: RenderTask, W: int, H: int) -> tuple[str, str | None]:
     """The ``.ass`` document for ``task.captions`` and a fonts folder libass needs (or None)."""
     style = task.caption_style or {}
     base = look(style, W, H, "")
-    shadow = max(0.0, round(base.size * 0.04))
     head = [
         "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {W}", f"PlayResY: {H}", "WrapStyle: 2",
         "ScaledBorderAndShadow: yes", "Kerning: yes", "",
@@ -445,9 +342,9 @@ def ass_text(task: RenderTask, W: int, H: int) -> tuple[str, str | None]:
         "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, "
         "Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, "
         "MarginR, MarginV, Encoding",
-        f"Style: Caption,{base.family},{_num(base.size * base.ratio)},{base.color},{base.color},{base.outline_color},"
+        f"Style: Caption,{base.family},{_num(base.size * base.ratio)},{base.highlight or base.color},{base.color},{base.outline_color},"
         f"&H80000000,{-1 if base.bold else 0},{-1 if base.italic else 0},{-1 if base.underline else 0},0,100,100,0,0,1,"
-        f"{_num(base.outline)},{_num(shadow)},{base.an},0,0,0,1",
+        f"{_num(base.outline)},{_num(base.shadow)},{base.an},0,0,0,1",
         "",
         "[Events]",
         "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
@@ -464,9 +361,25 @@ def ass_text(task: RenderTask, W: int, H: int) -> tuple[str, str | None]:
         fontsdir = fontsdir or lk.fontsdir
         y = _placed_y(lk, size, len(lines), W, H, bool(task.titles))
         tags = f"{{\\an{lk.an}\\pos({lk.x},{y})\\fn{lk.family}\\fs{_num(size * lk.ratio)}}}"
-        text = "\\N".join(escape_ass(ln) for ln in lines)
-        body.append(f"Dialogue: 0,{_time(ms(c.start))},{_time(ms(c.end))},Caption,,0,0,0,,{tags}{text}")
+        when = f"{_time(ms(c.start))},{_time(ms(c.end))}"
+        if lk.box:
+            widths = [_measure_at(lk)(size)(ln) for ln in lines]
+            body.append(f"Dialogue: 0,{when},Caption,,0,0,0,,{box_event(lk, size, widths, y, len(lines))}")
+        body.append(f"Dialogue: {1 if lk.box else 0},{when},Caption,,0,0,0,,{tags}{_event_text(c, lines, lk)}")
     return "\n".join(head + body) + "\n", fontsdir
+
+
+def _event_text(c: Caption, lines: list[str], lk: Look) -> str:
+    """The lines as ASS text; with karaoke, a ``\\k`` before each word (the time until the next)."""
+    if not (lk.highlight and c.words):
+        return "\\N".join(escape_ass(ln) for ln in lines)
+    start, end = ms(c.start), ms(c.end)
+    marks = [(int(ch), ms(t)) for ch, t in c.words]
+    chunks = karaoke_chunks(_clean(c.text), lines, marks, start, end)
+    lead = max(0, (min(t for _, t in marks) - start) // 10)
+    text = "\\N".join("".join((f"{{\\k{k}}}" if k is not None else "") + _literal(p) for p, k in line)
+                       for line in chunks)
+    return (f"{{\\k{lead}}}" if lead else "") + text
 
 
 def ass_path(graph_path: str | None, text: str = "") -> str:

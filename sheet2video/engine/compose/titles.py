@@ -56,7 +56,7 @@ from sheet2video.engine.media.formats import own_input
 from sheet2video.engine.timeline.task import TextOverlay
 from sheet2video.errors import RenderError
 
-__all__ = ["Layer", "layer", "write_png", "title_overlay", "alignment"]
+__all__ = ["Layer", "layer", "write_png", "title_overlay", "alignment", "rgba"]
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class Layer:
 # style values
 
 
-def _rgba(value, default: str, code: str = "InvalidParameter.FontColor") -> tuple[int, int, int, int]:
+def rgba(value, default: str, code: str = "InvalidParameter.FontColor") -> tuple[int, int, int, int]:
     """A colour (``#rrggbb``, ``#rrggbbaa``, ``name``, ``name@0.5``) as RGBA; bad → RenderError."""
     text = parse_color(value, default)  # validates and names the field's error code
     if text.startswith("0x"):
@@ -276,16 +276,16 @@ def _look(t: TextOverlay, W: int, H: int, base_size: int) -> _Look:
     if size < 4:
         raise RenderError(f"font size {style.get('FontSize')!r} too small", code="InvalidParameter.FontSize")
     bold, italic, underline = _flags(style, level)
-    fill = _rgba(style.get("FontColor"), "white")
+    fill = rgba(style.get("FontColor"), "white")
     opacity = _number(style, "FontColorOpacity", 1.0)
     fill = fill[:3] + (round(fill[3] * min(1.0, max(0.0, opacity))),)
-    box = _rgba(style.get("BackgroundColor"), "black", "InvalidParameter.BackgroundColor") if style.get("BackgroundColor") else None
+    box = rgba(style.get("BackgroundColor"), "black", "InvalidParameter.BackgroundColor") if style.get("BackgroundColor") else None
     measure_px = _number(style, "TextWidth", None)
     frame_width = centre_x(W, H)[1]  # the zone's width (in 9:16 its right margin is the wider)
     primary = fonts.face_for(style.get("Font"), text, bold=bold, italic=italic)
     return _Look(
         style=style, text=text, size=size, bold=bold, italic=italic, underline=underline, fill=fill,
-        outline_rgba=_rgba(style.get("OutlineColour"), "black@0.85"), box=box, h_align=alignment(style.get("Alignment"))[0],
+        outline_rgba=rgba(style.get("OutlineColour"), "black@0.85"), box=box, h_align=alignment(style.get("Alignment"))[0],
         max_width=min(frame_width, _length(measure_px, W)) if measure_px else frame_width,
         primary=primary, faces=fonts.chain(primary, text, bold=bold, italic=italic),
     )

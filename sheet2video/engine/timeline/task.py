@@ -111,6 +111,8 @@ class Caption(_Data):
     text: str
     start: float
     end: float
+    # karaoke only: [character of text, second on the timeline] where each spoken word starts
+    words: list = field(default_factory=list)
 
 
 @dataclass
