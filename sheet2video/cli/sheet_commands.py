@@ -154,10 +154,13 @@ def run(sheet, no_wait, dry_run, as_json, quiet, preview, **kw):
     \b
     How the videos look, per row (blank = the default in brackets):
       captions yes|no [yes]   caption_size small|medium|large|PX   caption_color #rrggbb
-      caption_position top|middle|bottom [bottom]   title_font, title_size, title_color,
-      title_position, title_box   transition NAME[,NAME…]|none [fade]   transition_duration [0.4]
+      caption_position top|middle|bottom [bottom]   caption_style clean|box|outline|karaoke [clean]
+      caption_box yes|no|#rrggbb[aa]   title_font, title_size, title_color, title_position, title_box
+      transition NAME[,NAME…]|none [fade]   transition_duration [0.4]
       motion auto|none|zoomin,moveleft… [auto: photos drift]   fit blur|contain|cover|#rrggbb [blur]
-      logo IMAGE   voice NAME[,NAME…] (sheet2video voices)   loudness LUFS|off [-16]
+      logo IMAGE   logo_position top-left|top-right|bottom-left|bottom-right [top-left]
+      voice NAME[,NAME…] (sheet2video voices)   loudness LUFS|off [-16]
+      speech_join yes|no [no: each speech line is another video's script]
 
     \b
     Examples:
