@@ -7,6 +7,7 @@ the existing results.json; ``--quick`` does one repetition each (a smoke test, n
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 import time
@@ -18,23 +19,25 @@ GROUPS = ("render", "look", "batch", "plan", "probe", "qps", "get", "tts", "stor
 RETIRED = {"plan_csv_vs_pandas"}  # replaced by plan_csv_vs_pandas_jinja: not carried over from an older results.json
 
 
+# group → (module, function) of the groups whose function takes ``reps`` (default 3) and returns its results
+_MEASURES = {
+    "batch": ("bench.render_bench", "batch_benchmark"),
+    "plan": ("bench.plan_bench", "plan_benchmarks"),
+    "probe": ("bench.probe_bench", "probe_benchmarks"),
+    "look": ("bench.look_bench", "look_benchmarks"),
+    "storage": ("bench.storage_bench", "storage_benchmarks"),
+    "farm": ("bench.farm_bench", "farm_benchmarks"),
+    "shield": ("bench.shield_bench", "shield_benchmarks"),
+    "beats": ("bench.beats_bench", "beats_benchmarks"),
+    "edit": ("bench.edit_bench", "edit_benchmarks"),
+}
+
+
 def _run_group(group: str, reps: int | None) -> list[Result]:
     if group == "render":
         from bench.render_bench import render_benchmarks
 
         return render_benchmarks(reps=reps or 3, moviepy_reps=reps or 3)
-    if group == "batch":
-        from bench.render_bench import batch_benchmark
-
-        return batch_benchmark(reps=reps or 3)
-    if group == "plan":
-        from bench.plan_bench import plan_benchmarks
-
-        return plan_benchmarks(reps=reps or 3)
-    if group == "probe":
-        from bench.probe_bench import probe_benchmarks
-
-        return probe_benchmarks(reps=reps or 3)
     if group == "qps":
         from bench.api_bench import submit_qps
 
@@ -43,35 +46,14 @@ def _run_group(group: str, reps: int | None) -> list[Result]:
         from bench.api_bench import get_latency
 
         return [get_latency(reps=reps or 3)]
-    if group == "look":
-        from bench.look_bench import look_benchmarks
-
-        return look_benchmarks(reps=reps or 3)
     if group == "tts":
         from bench.tts_bench import tts_benchmarks
 
         return tts_benchmarks(reps=max(reps or 5, 3))
-    if group == "storage":
-        from bench.storage_bench import storage_benchmarks
-
-        return storage_benchmarks(reps=reps or 3)
-    if group == "farm":
-        from bench.farm_bench import farm_benchmarks
-
-        return farm_benchmarks(reps=reps or 3)
-    if group == "shield":
-        from bench.shield_bench import shield_benchmarks
-
-        return shield_benchmarks(reps=reps or 3)
-    if group == "beats":
-        from bench.beats_bench import beats_benchmarks
-
-        return beats_benchmarks(reps=reps or 3)
-    if group == "edit":
-        from bench.edit_bench import edit_benchmarks
-
-        return edit_benchmarks(reps=reps or 3)
-    raise ValueError(group)
+    if group not in _MEASURES:
+        raise ValueError(group)
+    module, function = _MEASURES[group]
+    return getattr(importlib.import_module(module), function)(reps=reps or 3)
 
 
 def main(argv: list[str]) -> int:
