@@ -97,6 +97,8 @@ def load_plan(path, sheet_name, encoding, delimiter, templates, rows, no_probe=F
     selection = parse_row_selection(rows)
     template_set = load_template_set(templates)
     sheet = read_sheet(path, sheet=sheet_name, encoding=encoding, delimiter=parse_delimiter(delimiter))
+    for notice in sheet.notices:
+        echo_err(f"note: {notice}")
     checks = () if no_probe or probing_disabled() else (MediaCheck(sheet, template_set, media_root),)
     if strict:
         checks += (UnknownColumnCheck(sheet, template_set),)

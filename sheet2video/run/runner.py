@@ -66,6 +66,8 @@ class Runner:
         o = self.options
         template_set = load_template_set(o.templates)
         sheet = read_sheet(self.sheet_path, sheet=o.sheet_name, encoding=o.encoding, delimiter=o.delimiter)
+        for notice in sheet.notices:
+            self.reporter.info(f"note: {notice}")
         checks = []
         if o.backend == "aliyun":
             sent = (lambda planned: as_uploaded(planned, sheet, o.bucket, o.region, o.prefix)) if o.bucket else (lambda planned: planned)

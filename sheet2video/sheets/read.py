@@ -8,46 +8,33 @@ case-insensitively.
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import hashlib
-import io
-import re
-import zipfile
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 from sheet2video.errors import SheetError
+from sheet2video.sheets.read_csv import read_csv_records
+from sheet2video.sheets.read_excel import excel_grid
 
-__all__ = [
-    "EXCEL_SUFFIXES",
-    "CSV_SUFFIXES",
-    "SNIFF_DELIMITERS",
-    "OLE_MAGIC",
-    "Row",
-    "Sheet",
-    "read_sheet",
-    "excel_grid",
-    "pick_sheet",
-    "cell_text",
-    "decode_csv",
-    "sniff_delimiter",
-]
+__all__ = ["EXCEL_SUFFIXES", "CSV_SUFFIXES", "Row", "Sheet", "read_sheet"]
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
-SNIFF_DELIMITERS = ",;\t|"
-OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 
 
 @dataclass
 class Row:
     number: int                 # spreadsheet row number (header = 1)
     values: dict[str, str]      # lower-cased header -> cell text
+    shown: dict[str, str] = field(default_factory=dict)  # column -> the text the cell shows, where the
+                                                         # value differs (a link's text, a picture's name)
 
     def get(self, column: str, default: str = "") -> str:
         return self.values.get(column.lower(), default)
+
+    def display(self, column: str) -> str:
+        """The text the cell shows, for messages (a link's text rather than its target)."""
+        return self.shown.get(column.lower()) or self.get(column)
 
 
 @dataclass
@@ -58,6 +45,8 @@ class Sheet:
     rows: list[Row] = field(default_factory=list)
     fingerprint: str = ""       # sha256 of the file's bytes when read
     hidden_rows: list[int] = field(default_factory=list)  # rows hidden (or filtered out) in the workbook
+    notices: list[str] = field(default_factory=list)  # what reading decided that the user should know
+                                                      # (the header row found, the encoding guessed, …)
 
     @property
     def columns(self) -> list[str]:
@@ -85,7 +74,7 @@ def read_sheet(
         records = list(enumerate(grid, start=1))
     elif suffix in CSV_SUFFIXES:
         name = path.name
-        records = _read_csv(path, data, encoding, delimiter or ("\t" if suffix == ".tsv" else None))
+        records = read_csv_records(path, data, encoding, delimiter or ("\t" if suffix == ".tsv" else None))
     elif suffix == ".xls":
         raise SheetError(f"{path}: old .xls workbooks are not supported; save it as .xlsx in Excel")
     else:
@@ -131,201 +120,3 @@ def _column_letter(index: int) -> str:
         index, rem = divmod(index - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
-
-
-# ---------------------------------------------------------------- Excel
-
-
-def excel_grid(path: Path, data: bytes, sheet: str | int | None) -> tuple[str, list[list[str]], list[int]]:
-    """(worksheet name, its cells as text from A1, its hidden row numbers): formulas as cached
-    values, errors as shown.
-
-    python-calamine (Rust) reads the grid ~10x faster than openpyxl's read-only mode, with the
-    same values (both guess dates from the number format). It reads error cells (``#REF!``) as
-    blanks and says nothing of hidden rows, so those two come from the sheet's XML, which is only
-    parsed when it holds either.
-    """
-    import python_calamine  # imported here: CSV users don't pay for it
-
-    if data[:4] == OLE_MAGIC:
-        raise SheetError(f"{path}: the workbook is password-protected (encrypted) or an old .xls file; save an unprotected .xlsx")
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise SheetError(f"{path}: not a valid Excel workbook (the file is damaged or not .xlsx)")
-    try:
-        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as error:  # calamine raises its own types (ZipError, XmlError, ...) for broken files
-        raise SheetError(f"{path}: cannot open the workbook ({type(error).__name__}: {error})") from None
-    try:
-        title = pick_sheet(path, workbook.sheet_names, sheet)
-        kind = next(m.typ for m in workbook.sheets_metadata if m.name == title)
-        if kind != python_calamine.SheetTypeEnum.WorkSheet:
-            raise SheetError(f"{path}: sheet {title!r} is a chart sheet, not a table")
-        try:
-            values = workbook.get_sheet_by_name(title).to_python(skip_empty_area=False)
-        except Exception as error:
-            raise SheetError(f"{path}: cannot read sheet {title!r} ({type(error).__name__}: {error})") from None
-    finally:
-        workbook.close()
-    grid = [[cell_text(v) for v in row] for row in values]
-    errors, hidden = _xml_extras(data, title)
-    for (r, c), shown in errors.items():
-        while len(grid) < r:
-            grid.append([])
-        cells = grid[r - 1]
-        cells.extend([""] * (c - len(cells)))
-        cells[c - 1] = shown
-    return title, grid, hidden
-
-
-def pick_sheet(path: Path, names: list[str], sheet: str | int | None) -> str:
-    """The worksheet name ``--sheet`` means: a name (exact, then case-folded) or a 0-based index."""
-    if sheet is None:
-        return names[0]
-    if isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit() and sheet not in names):
-        index = int(sheet)
-        if 0 <= index < len(names):
-            return names[index]
-        raise SheetError(f"{path}: there is no sheet number {index}; sheets (0-based): {', '.join(names)}")
-    if sheet in names:
-        return sheet
-    folded = {n.casefold(): n for n in names}
-    if sheet.casefold() in folded:
-        return folded[sheet.casefold()]
-    raise SheetError(f"{path}: no sheet named {sheet!r}; sheets: {', '.join(names)}")
-
-
-_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-
-
-_ERROR_CELL = (b't="e"', b"t='e'")
-_HIDDEN_ROW = re.compile(rb"""<(?:\w+:)?row\b[^>]*\bhidden=["'](?:1|true)["']""")  # not hidden columns
-
-
-def _xml_extras(data: bytes, title: str) -> tuple[dict[tuple[int, int], str], list[int]]:
-    """What calamine does not tell: (row, column) → error text (``#DIV/0!``) of the error cells,
-    and the numbers of the hidden rows (1-based, as in the spreadsheet)."""
-    from xml.etree import ElementTree
-
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        part = _worksheet_part(archive, title)
-        if part is None:
-            return {}, []
-        xml = archive.read(part)
-    if not any(marker in xml for marker in _ERROR_CELL) and not _HIDDEN_ROW.search(xml):
-        return {}, []
-    errors: dict[tuple[int, int], str] = {}
-    hidden: list[int] = []
-    row = column = 0
-    try:
-        for event, element in ElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
-            tag = element.tag.rsplit("}", 1)[-1]
-            if event == "start":
-                if tag == "row":
-                    row = int(element.get("r") or row + 1)
-                    column = 0
-                    if element.get("hidden") in ("1", "true"):
-                        hidden.append(row)
-                continue
-            if tag == "c":
-                ref = element.get("r")
-                column = _column_index(ref) if ref else column + 1
-                if element.get("t") == "e":
-                    value = next((child.text for child in element if child.tag.rsplit("}", 1)[-1] == "v"), None)
-                    if value:
-                        errors[(row, column)] = value
-                element.clear()
-    except (ElementTree.ParseError, ValueError):
-        pass  # calamine read the sheet; what could be found here is all there is to add
-    return errors, hidden
-
-
-def _worksheet_part(archive: zipfile.ZipFile, title: str) -> str | None:
-    """The zip part holding the worksheet called ``title`` (via xl/workbook.xml and its rels)."""
-    from xml.etree import ElementTree
-
-    try:
-        workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ElementTree.ParseError):
-        return None
-    rel_id = next((s.get(f"{_NS_REL}id") for s in workbook.iter() if s.tag.endswith("}sheet") and s.get("name") == title), None)
-    target = next((r.get("Target") for r in rels if r.get("Id") == rel_id), None)
-    if not target:
-        return None
-    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-
-
-def _column_index(ref: str) -> int:
-    """``"AB12"`` → 28."""
-    index = 0
-    for char in ref:
-        if not char.isalpha():
-            break
-        index = index * 26 + ord(char.upper()) - 64
-    return index
-
-
-def cell_text(value: object) -> str:
-    """A cell's value as the user reads it."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e16:
-            return str(int(value))
-        return format(Decimal(repr(value)).normalize(), "f")
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return str(value.total_seconds()).removesuffix(".0")
-    return str(value)
-
-
-# ---------------------------------------------------------------- CSV
-
-
-def _read_csv(path: Path, data: bytes, encoding: str | None, delimiter: str | None) -> list[tuple[int, list[str]]]:
-    text = decode_csv(path, data, encoding)
-    if delimiter is None:
-        delimiter = sniff_delimiter(text)
-    records: list[tuple[int, list[str]]] = []
-    try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
-        for number, cells in enumerate(reader, start=1):
-            records.append((number, cells))
-    except csv.Error as error:
-        row = len(records) + 1
-        if "field larger than field limit" in str(error):
-            raise SheetError(f"{path}: a cell is longer than {csv.field_size_limit():,} characters", row=row) from None
-        raise SheetError(f"{path}: cannot parse the CSV ({error})", row=row) from None
-    return records
-
-
-def decode_csv(path: Path, data: bytes, encoding: str | None) -> str:
-    """Bytes to text: UTF-8 (BOM or not) unless told otherwise, with a useful message on failure."""
-    if b"\x00" in data[:4096] and not (encoding or "").lower().startswith("utf-16"):
-        raise SheetError(f"{path}: looks like a binary file, not a CSV")
-    name = encoding or "utf-8-sig"
-    try:
-        return data.decode(name)
-    except LookupError:
-        raise SheetError(f"unknown encoding {encoding!r}") from None
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        hint = "" if encoding else "; if it was saved by Excel in China, try --encoding gbk"
-        raise SheetError(f"{path}: line {line} is not valid {name} text{hint}") from None
-
-
-def sniff_delimiter(text: str) -> str:
-    """The delimiter that splits the header line into the most columns (ties: comma first)."""
-    header = text.split("\n", 1)[0]
-    counts = {d: header.count(d) for d in SNIFF_DELIMITERS}
-    best = max(counts, key=lambda d: (counts[d], -SNIFF_DELIMITERS.index(d)))
-    return best if counts[best] else ","

@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 
 from sheet2video.errors import SheetError
-from sheet2video.sheets.read import sniff_delimiter
+from sheet2video.sheets.read_csv import sniff_delimiter
 from sheet2video.sheets.result_columns import column_names, is_result_column, layout, result_cells
 from sheet2video.sheets.result_rows import RowUpdate, locate
 

@@ -18,7 +18,7 @@ from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
 from sheet2video.errors import SheetError
-from sheet2video.sheets.read import OLE_MAGIC, cell_text, excel_grid, pick_sheet
+from sheet2video.sheets.read_excel import OLE_MAGIC, cell_text, excel_grid, pick_sheet
 from sheet2video.sheets.result_columns import ResultCell, column_names, is_result_column, layout, result_cells
 from sheet2video.sheets.result_rows import RowUpdate, locate
 
