@@ -16,7 +16,7 @@ from sheet2video.errors import SheetError
 from sheet2video.sheets.read_csv import read_csv_records
 from sheet2video.sheets.read_excel import excel_grid
 
-__all__ = ["EXCEL_SUFFIXES", "CSV_SUFFIXES", "Row", "Sheet", "read_sheet"]
+__all__ = ["EXCEL_SUFFIXES", "CSV_SUFFIXES", "Row", "Sheet", "read_sheet", "header_index", "normalise_header", "is_media_column"]
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -69,9 +69,11 @@ def read_sheet(
     data = path.read_bytes()
     suffix = path.suffix.lower()
     hidden: list[int] = []
+    links: dict[tuple[int, int], str] = {}
     if suffix in EXCEL_SUFFIXES:
-        name, grid, hidden = excel_grid(path, data, sheet)
-        records = list(enumerate(grid, start=1))
+        grid = excel_grid(path, data, sheet)
+        name, hidden, links = grid.name, grid.hidden, grid.links
+        records = list(enumerate(grid.cells, start=1))
     elif suffix in CSV_SUFFIXES:
         name = path.name
         records = read_csv_records(path, data, encoding, delimiter or ("\t" if suffix == ".tsv" else None))
@@ -79,37 +81,61 @@ def read_sheet(
         raise SheetError(f"{path}: old .xls workbooks are not supported; save it as .xlsx in Excel")
     else:
         raise SheetError(f"{path}: unknown sheet type {suffix!r}; use .xlsx, .xlsm, .csv or .tsv")
-    result = _to_sheet(path, name, records)
+    result = _to_sheet(path, name, records, links)
     result.fingerprint = hashlib.sha256(data).hexdigest()
     result.hidden_rows = hidden
     return result
 
 
-def _to_sheet(path: Path, name: str, records: list[tuple[int, list[str]]]) -> Sheet:
+def header_index(records: list[tuple[int, list[str]]]) -> int:
+    """Which of the (non-blank) records holds the column names."""
+    return 0
+
+
+def normalise_header(text: str) -> str:
+    """The name a header cell is matched by."""
+    return text.strip().lower()
+
+
+def is_media_column(name: str) -> bool:
+    """Columns whose cells name media files: a hyperlink there means its target, not its text."""
+    return name == "media" or name.startswith("media:") or name in _MEDIA_COLUMNS
+
+
+_MEDIA_COLUMNS = frozenset({"logo", "music", "bgm", "background", "background_image", "background_music"})
+
+
+def _to_sheet(path: Path, name: str, records: list[tuple[int, list[str]]],
+              links: dict[tuple[int, int], str] | None = None) -> Sheet:
     """Turn (row number, cells) records into a Sheet: header from the first non-blank record."""
     records = [(n, cells) for n, cells in records if any(c.strip() for c in cells)]
     if not records:
         raise SheetError(f"{path}: the sheet is empty; the first row must hold the column names")
-    header_number, header_cells = records[0]
+    start = header_index(records)
+    header_number, header_cells = records[start]
     headers = [h.strip() for h in header_cells]
     seen: dict[str, int] = {}
     for index, header in enumerate(headers):
         if not header:
             continue
-        key = header.lower()
+        key = normalise_header(header)
         if key in seen:
             raise SheetError(
                 f"duplicate column {header!r} (columns {_column_letter(seen[key])} and {_column_letter(index)})",
                 row=header_number,
             )
         seen[key] = index
+    links = links or {}
     rows = []
-    for number, cells in records[1:]:
-        values = {}
-        for index, key in ((i, h.lower()) for i, h in enumerate(headers) if h):
+    for number, cells in records[start + 1:]:
+        values, shown = {}, {}
+        for index, key in ((i, normalise_header(h)) for i, h in enumerate(headers) if h):
             values[key] = cells[index] if index < len(cells) else ""
+            target = links.get((number, index + 1))
+            if target and is_media_column(key) and target != values[key].strip():
+                values[key], shown[key] = target, values[key]
         if any(v.strip() for v in values.values()):
-            rows.append(Row(number, values))
+            rows.append(Row(number, values, shown))
     return Sheet(path=path, name=name, headers=[h for h in headers if h], rows=rows)
 
 

@@ -6,19 +6,28 @@ import datetime as dt
 import io
 import re
 import zipfile
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from sheet2video.errors import SheetError
 
-__all__ = ["OLE_MAGIC", "excel_grid", "pick_sheet", "cell_text"]
+__all__ = ["OLE_MAGIC", "ExcelGrid", "excel_grid", "pick_sheet", "cell_text"]
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 
 
-def excel_grid(path: Path, data: bytes, sheet: str | int | None) -> tuple[str, list[list[str]], list[int]]:
-    """(worksheet name, its cells as text from A1, its hidden row numbers): formulas as cached
-    values, errors as shown.
+@dataclass
+class ExcelGrid:
+    name: str                       # the worksheet's name
+    cells: list[list[str]]          # cell text from A1, as shown: formulas as their values, errors as shown
+    hidden: list[int] = field(default_factory=list)  # hidden row numbers (1-based)
+    # (row, column), both 1-based -> a hyperlink's target, where the cell is a link (its text is in cells)
+    links: dict[tuple[int, int], str] = field(default_factory=dict)
+
+
+def excel_grid(path: Path, data: bytes, sheet: str | int | None) -> ExcelGrid:
+    """A worksheet's cells as text (formulas as cached values, errors as shown), hidden rows, links.
 
     python-calamine (Rust) reads the grid ~10x faster than openpyxl's read-only mode, with the
     same values (both guess dates from the number format). It reads error cells (``#REF!``) as
@@ -54,7 +63,7 @@ def excel_grid(path: Path, data: bytes, sheet: str | int | None) -> tuple[str, l
         cells = grid[r - 1]
         cells.extend([""] * (c - len(cells)))
         cells[c - 1] = shown
-    return title, grid, hidden
+    return ExcelGrid(title, grid, hidden)
 
 
 def pick_sheet(path: Path, names: list[str], sheet: str | int | None) -> str:

@@ -210,7 +210,7 @@ def close(workbook) -> None:
 
 def _cached_values_sheet(source: Path, data: bytes, title: str) -> dict[tuple[int, int], str]:
     """Cell text of formula results, read exactly as sheet.read_sheet reads them (cached values)."""
-    _, grid, _ = excel_grid(source, data, title)
+    grid = excel_grid(source, data, title).cells
     return {(r, c): text for r, cells in enumerate(grid, start=1) for c, text in enumerate(cells, start=1) if text}
 
 
