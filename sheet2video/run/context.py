@@ -6,7 +6,7 @@ same eight arguments each; the run loop in ``runner`` builds it under the sheet'
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sheet2video.cloud.local_media import CloudMedia
@@ -17,6 +17,7 @@ from sheet2video.run.interrupts import FirstInterrupt
 from sheet2video.run.ledger import Entry, Ledger
 from sheet2video.run.options import RunOptions
 from sheet2video.run.reporter import Reporter
+from sheet2video.sheets.backups import RunBackups
 from sheet2video.sheets.read import Sheet
 
 __all__ = ["RunContext"]
@@ -36,6 +37,7 @@ class RunContext:
     disabled: list[tuple[int, str, str]]   # (row, key, enabled cell) of the rows switched off
     sigint: FirstInterrupt                 # Ctrl+C waits while a submission and its ledger line happen
     cloud: CloudMedia | None = None        # a cloud run from local files (--bucket), set once the backend is reached
+    backups: RunBackups = field(default_factory=RunBackups)  # the sheet is backed up once per run
 
     def entry(self, key: str) -> Entry | None:
         """The ledger's line for one job on this run's backend."""

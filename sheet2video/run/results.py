@@ -56,7 +56,7 @@ def write_results(context: RunContext) -> WriteOutcome | None:
         updates.append(RowUpdate(row=number, key=key, values={"status": disabled_status(enabled)}))
     o = context.options
     return write_back(context.sheet_path, updates, sheet=o.sheet_name, key_column=context.template_set.key_column,
-                      encoding=o.encoding, delimiter=o.delimiter)
+                      encoding=o.encoding, delimiter=o.delimiter, backups=context.backups)
 
 
 def summarise(context: RunContext, summary: RunSummary) -> None:

@@ -20,6 +20,7 @@ __all__ = [
     "results_path",
     "remove_leftover_temps",
     "commit",
+    "write_atomically",
 ]
 
 
@@ -70,17 +71,18 @@ def remove_leftover_temps(path: str | os.PathLike) -> list[Path]:
     return leftovers
 
 
-def commit(target: Path, data: bytes, expected: bytes | None, watch: Path | None, mode: int) -> Path | None:
-    """Back up ``target``, then replace it atomically with ``data``. Returns the backup path.
+def commit(target: Path, data: bytes, expected: bytes | None, watch: Path | None, mode: int,
+           back_up: Callable[[], Path] | None = None) -> Path | None:
+    """Call ``back_up`` (it keeps what ``target`` holds and returns where), then replace ``target``
+    atomically with ``data``. Returns the backup path.
 
     ``expected`` is what ``target`` held when it was read (None: it did not exist); if it has
-    changed since, or Excel opened ``watch`` meanwhile, raise Changed and leave everything as is.
+    changed since, or Excel opened ``watch`` meanwhile, raise Changed and leave the file as is.
     """
     backup = None
     try:
-        if expected is not None:
-            backup = backup_path(target)
-            _replace_with(backup, expected, mode, lambda: None)
+        if back_up is not None:
+            backup = back_up()
 
         def still_as_read() -> None:
             current = target.read_bytes() if target.exists() else None
@@ -93,6 +95,11 @@ def commit(target: Path, data: bytes, expected: bytes | None, watch: Path | None
             f"{target}: cannot write the file ({error.strerror or error}); is it open in another program?"
         ) from None
     return backup
+
+
+def write_atomically(dest: Path, data: bytes, mode: int) -> None:
+    """Replace ``dest`` with ``data`` all at once (raises OSError)."""
+    _replace_with(dest, data, mode, lambda: None)
 
 
 def _replace_with(dest: Path, data: bytes, mode: int, check: Callable[[], None]) -> None:

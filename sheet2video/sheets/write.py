@@ -6,7 +6,9 @@ the result columns of the sheet (DESIGN §4) and touches nothing else:
 * rows are located again at write time (by key when the sheet has a key column, else by row
   number), so rows the user inserted, deleted or sorted since the sheet was read are still found
   or reported as skipped — never written into the wrong row;
-* the file is replaced atomically: a ``<stem>.bak<ext>`` backup first, then a temp file in the
+* the run's first write keeps the user's file as ``<stem>.bak<ext>`` (see ``backups``: later saves
+  of the run keep it, earlier runs' backups rotate into ``.sheet2video/backups/``); the file is
+  replaced atomically: a temp file in the
   same folder, fsync, ``os.replace``, fsync of the folder. On any failure the original is left as
   it was and the temp file is removed;
 * when Excel has the workbook open (``~$<name>`` beside it) or the workbook holds parts openpyxl
@@ -32,10 +34,11 @@ from sheet2video.sheets.read import CSV_SUFFIXES, EXCEL_SUFFIXES
 from sheet2video.sheets import write_excel as excel
 from sheet2video.sheets.result_columns import RESULT_COLUMNS, is_result_column
 from sheet2video.sheets.write_csv import apply_csv
+from sheet2video.sheets.backups import RunBackups
 from sheet2video.sheets.files import Changed, backup_path, commit, lock_file, read_bytes, remove_leftover_temps, results_path
 from sheet2video.sheets.result_rows import RowUpdate
 
-__all__ = ["RESULT_COLUMNS", "RowUpdate", "WriteOutcome", "backup_path", "remove_leftover_temps", "results_path", "write_back"]
+__all__ = ["RESULT_COLUMNS", "RowUpdate", "RunBackups", "WriteOutcome", "backup_path", "remove_leftover_temps", "results_path", "write_back"]
 
 
 @dataclass
@@ -57,8 +60,10 @@ def write_back(
     key_column: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    backups: RunBackups | None = None,
 ) -> WriteOutcome:
     """Write result columns for ``updates`` into the sheet at ``path`` (or its results copy).
+    ``backups``: the run's (one run, one backup of the sheet); none: this call is a run of its own.
 
     Raises SheetError (one line) for a missing or unreadable file, and ValueError for an update
     that names a column outside RESULT_COLUMNS (a programming error).
@@ -78,7 +83,7 @@ def write_back(
         raise SheetError(f"{given}: old .xls workbooks are not supported; save it as .xlsx in Excel")
     if suffix not in EXCEL_SUFFIXES and suffix not in CSV_SUFFIXES:
         raise SheetError(f"{given}: unknown sheet type {suffix!r}; use .xlsx, .xlsm, .csv or .tsv")
-    job = _Job(real, given, updates, sheet, key_column, encoding, delimiter)
+    job = _Job(real, given, updates, sheet, key_column, encoding, delimiter, backups or RunBackups())
     for _ in range(3):
         try:
             return job.run()
@@ -99,6 +104,7 @@ class _Job:
     key_column: str | None
     encoding: str | None
     delimiter: str | None
+    backups: RunBackups
 
     @property
     def is_excel(self) -> bool:
@@ -147,7 +153,8 @@ class _Job:
         expected = base if source == target or target == self.real else None
         watch = self.real if target == self.real else None
         mode = self.real.stat().st_mode & 0o7777
-        outcome.backup = commit(target, data, expected, watch, mode)
+        back_up = (lambda: self.backups.keep(target, base, mode)) if target == self.real else None
+        outcome.backup = commit(target, data, expected, watch, mode, back_up)
         return outcome
 
     @property
