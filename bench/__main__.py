@@ -1,6 +1,6 @@
 """``python -m bench [--only NAME,...] [--quick]``: run the benchmarks, write results.json and README.md.
 
-``--only`` runs some groups (render, look, batch, plan, probe, qps, get, tts, storage, farm, shield, beats, edit) and merges their results into
+``--only`` runs some groups (render, look, batch, plan, probe, qps, get, tts, storage, farm, shield, beats, edit, write) and merges their results into
 the existing results.json; ``--quick`` does one repetition each (a smoke test, not a measurement).
 """
 
@@ -15,7 +15,7 @@ import traceback
 
 from bench.common import BENCH, WORK, Result, log, machine
 
-GROUPS = ("render", "look", "batch", "plan", "probe", "qps", "get", "tts", "storage", "farm", "shield", "beats", "edit")
+GROUPS = ("render", "look", "batch", "plan", "probe", "qps", "get", "tts", "storage", "farm", "shield", "beats", "edit", "write")
 RETIRED = {"plan_csv_vs_pandas"}  # replaced by plan_csv_vs_pandas_jinja: not carried over from an older results.json
 
 
@@ -30,6 +30,7 @@ _MEASURES = {
     "shield": ("bench.shield_bench", "shield_benchmarks"),
     "beats": ("bench.beats_bench", "beats_benchmarks"),
     "edit": ("bench.edit_bench", "edit_benchmarks"),
+    "write": ("bench.write_bench", "write_benchmarks"),
 }
 
 

@@ -28,6 +28,7 @@ WHAT = {
     "farm_recovery_s": "kill -9 of a worker mid-render → its task running on the other worker (s), Redis visibility timeout at its 3600 s default",
     "beats_f_measure": "beat tracker (engine/media/beats.py): F-measure ±70 ms against the true grid, one value per track — click tracks 60–174 BPM, drum patterns, the demo music; librosa's figures in results.json when it can be run",
     "edit_plan_cached_vs_off": "planning 500 rows (3 groups × 5 clips with scene cuts, voice-over, music) with the shot and beat analysis cached ÷ with it off; the first, analysing run and a restarted planner in the detail",
+    "write_back_10k_vs_openpyxl": "`write_back` of job_id + status into every row of a 10,000-row xlsx (worksheet patched in the zip) ÷ openpyxl `load_workbook` + `save` of the same file (how write-back worked before)",
     "beats_seconds_10min": "beat tracker: seconds for 10 min of music (the most it analyses), FFmpeg decode included",
 }
 

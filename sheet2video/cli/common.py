@@ -57,8 +57,8 @@ def exit_now(code: int) -> None:
 def sheet_options(func):
     """The input options every command that reads a sheet shares (csvkit style)."""
     options = [
-        click.option("--sheet", "sheet_name", metavar="NAME|INDEX", help="Worksheet of an .xlsx by name or 0-based index (default: the first)."),
-        click.option("--encoding", metavar="ENC", help="Encoding of a CSV (default UTF-8, with or without BOM; e.g. gbk)."),
+        click.option("--sheet", "sheet_name", metavar="NAME|INDEX", help="Worksheet of a workbook by name or 0-based index (default: the one whose column names match; the first if it does)."),
+        click.option("--encoding", metavar="ENC", help="Encoding of a CSV (default: its byte-order mark, else UTF-8, else GB18030, else the best guess, which is named; e.g. gbk, cp1252)."),
         click.option("--delimiter", metavar="CHAR", help="CSV delimiter (default: sniffed from the header among , ; TAB |)."),
         click.option(
             "--templates",

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sheet2video.errors import SheetError
 from sheet2video.sheets.read import Row
 
-__all__ = ["MEDIA_PREFIX", "FALSE_WORDS", "TRUE_WORDS", "EXCEL_ERRORS", "RowView", "split_lines", "split_blocks"]
+__all__ = ["DECIMAL_COMMA", "MEDIA_PREFIX", "FALSE_WORDS", "TRUE_WORDS", "EXCEL_ERRORS", "RowView", "split_lines", "split_blocks"]
 
 MEDIA_PREFIX = "media:"
 FALSE_WORDS = {"no", "n", "false", "0", "off", "skip", "disabled", "否"}
 TRUE_WORDS = {"yes", "y", "true", "1", "on", "enabled", "是", ""}
+THOUSANDS = re.compile(r"[-+]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")  # groups of three digits only
+DECIMAL_COMMA = re.compile(r"-?([0-9]+|[0-9]{1,3}(\.[0-9]{3})+),[0-9]+")  # a number in a semicolon CSV
 # what a spreadsheet shows for a formula that failed: never content for a video
 EXCEL_ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"}
 
@@ -79,6 +82,10 @@ class RowView:
         raw = self._cell(column).strip()
         if not raw:
             return default
+        if self._row.decimal_comma and DECIMAL_COMMA.fullmatch(raw):  # "1,5" / "1.234,5" in a semicolon CSV
+            raw = raw.replace(".", "").replace(",", ".")
+        elif THOUSANDS.fullmatch(raw):  # "1,080" / "1,080.5": a cell formatted #,##0 reads as shown
+            raw = raw.replace(",", "")
         try:
             value = float(raw)
         except ValueError:

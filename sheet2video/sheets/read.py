@@ -2,8 +2,10 @@
 
 Every row keeps its spreadsheet row number (header = row 1) so every later message can point at
 it. Values come out as text the way a person reads the cell: ``2`` not ``2.0``, dates as ISO
-text, formulas as their cached values, blanks as "". Headers are trimmed and matched
-case-insensitively.
+text, formulas as their cached values, blanks as "". Headers are matched NFKC-folded, trimmed
+and case-insensitively (``headers``); title rows above them are skipped. A workbook of several
+worksheets read without ``--sheet`` gives the sheet whose headers are campaign columns.
+.xls and .ods workbooks are read as they are; their results go to ``<stem>.results.xlsx``.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sheet2video.errors import SheetError
+from sheet2video.sheets.converted import CONVERTED_SUFFIXES, results_workbook_path
+from sheet2video.sheets.headers import display_header, header_index, header_score, normalise_header, normalised_notice
 from sheet2video.sheets.read_csv import read_csv_records
-from sheet2video.sheets.read_excel import excel_grid
+from sheet2video.sheets.read_excel import ExcelGrid, excel_grid, worksheet_names
 
-__all__ = ["EXCEL_SUFFIXES", "CSV_SUFFIXES", "Row", "Sheet", "read_sheet", "header_index", "normalise_header", "is_media_column"]
+__all__ = ["EXCEL_SUFFIXES", "CSV_SUFFIXES", "CONVERTED_SUFFIXES", "Row", "Sheet", "read_sheet", "campaign_sheet",
+           "header_index", "normalise_header", "is_media_column"]
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -25,9 +30,10 @@ CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 @dataclass
 class Row:
     number: int                 # spreadsheet row number (header = 1)
-    values: dict[str, str]      # lower-cased header -> cell text
+    values: dict[str, str]      # normalised header (sheets.headers) -> cell text
     shown: dict[str, str] = field(default_factory=dict)  # column -> the text the cell shows, where the
                                                          # value differs (a link's text, a picture's name)
+    decimal_comma: bool = False  # numbers are written 1,5 (a semicolon CSV): RowView.number reads them
 
     def get(self, column: str, default: str = "") -> str:
         return self.values.get(column.lower(), default)
@@ -41,7 +47,7 @@ class Row:
 class Sheet:
     path: Path
     name: str                   # worksheet name (the file name for CSV)
-    headers: list[str]          # trimmed, as written
+    headers: list[str]          # as displayed: NFKC-folded, trimmed, case kept (lower() = the Row.values key)
     rows: list[Row] = field(default_factory=list)
     fingerprint: str = ""       # sha256 of the file's bytes when read
     hidden_rows: list[int] = field(default_factory=list)  # rows hidden (or filtered out) in the workbook
@@ -70,31 +76,62 @@ def read_sheet(
     suffix = path.suffix.lower()
     hidden: list[int] = []
     links: dict[tuple[int, int], str] = {}
-    if suffix in EXCEL_SUFFIXES:
-        grid = excel_grid(path, data, sheet)
+    notices: list[str] = []
+    decimal_comma = False
+    if suffix in EXCEL_SUFFIXES or suffix in CONVERTED_SUFFIXES:
+        grid, chosen = _campaign_grid(path, data, sheet)
         name, hidden, links = grid.name, grid.hidden, grid.links
         records = list(enumerate(grid.cells, start=1))
+        notices += [chosen] if chosen else []
+        if suffix in CONVERTED_SUFFIXES:
+            notices.append(f"{path.name} is not written to; results go to {results_workbook_path(path).name} next to it")
     elif suffix in CSV_SUFFIXES:
         name = path.name
-        records = read_csv_records(path, data, encoding, delimiter or ("\t" if suffix == ".tsv" else None))
-    elif suffix == ".xls":
-        raise SheetError(f"{path}: old .xls workbooks are not supported; save it as .xlsx in Excel")
+        csv_file = read_csv_records(path, data, encoding, delimiter or ("\t" if suffix == ".tsv" else None))
+        records, decimal_comma = csv_file.records, csv_file.delimiter == ";"
+        notices += [csv_file.notice] if csv_file.notice else []
     else:
-        raise SheetError(f"{path}: unknown sheet type {suffix!r}; use .xlsx, .xlsm, .csv or .tsv")
+        raise SheetError(f"{path}: unknown sheet type {suffix!r}; use .xlsx, .xlsm, .xls, .ods, .csv or .tsv")
     result = _to_sheet(path, name, records, links)
     result.fingerprint = hashlib.sha256(data).hexdigest()
     result.hidden_rows = hidden
+    result.notices[:0] = notices
+    for row in result.rows:
+        row.decimal_comma = decimal_comma
     return result
 
 
-def header_index(records: list[tuple[int, list[str]]]) -> int:
-    """Which of the (non-blank) records holds the column names."""
-    return 0
+def campaign_sheet(path: Path, data: bytes, sheet: str | int | None) -> str | int | None:
+    """The worksheet ``read_sheet`` reads for ``--sheet``: the one given, else the one chosen by its
+    headers (so writing back writes the sheet that was read)."""
+    if sheet is not None or len(worksheet_names(path, data)) < 2:
+        return sheet
+    return _campaign_grid(path, data, None)[0].name
 
 
-def normalise_header(text: str) -> str:
-    """The name a header cell is matched by."""
-    return text.strip().lower()
+def _campaign_grid(path: Path, data: bytes, sheet: str | int | None) -> tuple[ExcelGrid, str | None]:
+    """The worksheet to read, and a notice when it was chosen by its headers: the one sheet whose
+    header row holds the most campaign column names (two or more), said when it is not the first."""
+    names = worksheet_names(path, data) if sheet is None else []
+    if len(names) < 2:
+        return excel_grid(path, data, names[0] if names else sheet), None
+    grids = {n: excel_grid(path, data, n) for n in names}
+    scores = {n: _grid_score(g) for n, g in grids.items()}
+    best = max(scores.values())
+    matching = [n for n in names if scores[n] == best]
+    if best >= 2 and len(matching) == 1:
+        chosen = matching[0]
+        others = ", ".join(n for n in names if n != chosen)
+        return grids[chosen], None if chosen == names[0] else f'sheet "{chosen}" chosen (its columns match); other sheets: {others}'
+    if best >= 2:
+        raise SheetError(f"{path}: sheets {', '.join(matching)} all look like campaigns; pass --sheet NAME to pick one")
+    raise SheetError(f"{path}: no sheet has campaign columns (id, media:<group>, titles, …); sheets: "
+                     f"{', '.join(names)}; pass --sheet NAME to pick one")
+
+
+def _grid_score(grid: ExcelGrid) -> int:
+    records = [(n, cells) for n, cells in enumerate(grid.cells, start=1) if any(c.strip() for c in cells)]
+    return header_score(records[header_index(records)][1]) if records else 0
 
 
 def is_media_column(name: str) -> bool:
@@ -107,13 +144,15 @@ _MEDIA_COLUMNS = frozenset({"logo", "music", "bgm", "background", "background_im
 
 def _to_sheet(path: Path, name: str, records: list[tuple[int, list[str]]],
               links: dict[tuple[int, int], str] | None = None) -> Sheet:
-    """Turn (row number, cells) records into a Sheet: header from the first non-blank record."""
+    """Turn (row number, cells) records into a Sheet: the header is the record ``header_index`` finds."""
     records = [(n, cells) for n, cells in records if any(c.strip() for c in cells)]
     if not records:
         raise SheetError(f"{path}: the sheet is empty; the first row must hold the column names")
     start = header_index(records)
     header_number, header_cells = records[start]
-    headers = [h.strip() for h in header_cells]
+    notices = [] if start == 0 else [f"the column names are on row {header_number}; rows above it (a title) are ignored"]
+    notices += filter(None, [normalised_notice(header_cells)])
+    headers = [display_header(h) for h in header_cells]
     seen: dict[str, int] = {}
     for index, header in enumerate(headers):
         if not header:
@@ -121,7 +160,7 @@ def _to_sheet(path: Path, name: str, records: list[tuple[int, list[str]]],
         key = normalise_header(header)
         if key in seen:
             raise SheetError(
-                f"duplicate column {header!r} (columns {_column_letter(seen[key])} and {_column_letter(index)})",
+                f"duplicate column {header_cells[index].strip()!r} (columns {_column_letter(seen[key])} and {_column_letter(index)})",
                 row=header_number,
             )
         seen[key] = index
@@ -136,7 +175,7 @@ def _to_sheet(path: Path, name: str, records: list[tuple[int, list[str]]],
                 values[key], shown[key] = target, values[key]
         if any(v.strip() for v in values.values()):
             rows.append(Row(number, values, shown))
-    return Sheet(path=path, name=name, headers=[h for h in headers if h], rows=rows)
+    return Sheet(path=path, name=name, headers=[h for h in headers if h], rows=rows, notices=notices)
 
 
 def _column_letter(index: int) -> str:

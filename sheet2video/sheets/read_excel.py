@@ -1,18 +1,19 @@
-"""Reading a worksheet of an .xlsx / .xlsm into a grid of cell text, as the user sees it."""
+"""Reading a worksheet of an .xlsx / .xlsm / .xls / .ods into a grid of cell text, as the user sees it."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 import zipfile
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 from sheet2video.errors import SheetError
+from sheet2video.sheets.number_format import general_text
+from sheet2video.sheets.read_ods import ods_shown
+from sheet2video.sheets.read_xlsx_cells import apply_xlsx_cells
 
-__all__ = ["OLE_MAGIC", "ExcelGrid", "excel_grid", "pick_sheet", "cell_text"]
+__all__ = ["OLE_MAGIC", "ExcelGrid", "excel_grid", "workbook_kind", "pick_sheet", "cell_text", "worksheet_names"]
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 
@@ -24,30 +25,48 @@ class ExcelGrid:
     hidden: list[int] = field(default_factory=list)  # hidden row numbers (1-based)
     # (row, column), both 1-based -> a hyperlink's target, where the cell is a link (its text is in cells)
     links: dict[tuple[int, int], str] = field(default_factory=dict)
+    # (row, column) -> what a picture in a cell shows ("picture in B3"; it is also in cells, and the
+    # extracted file's path, relative to the sheet's folder, is in links: media columns use it)
+    shown: dict[tuple[int, int], str] = field(default_factory=dict)
+
+
+def workbook_kind(data: bytes) -> str | None:
+    """"xlsx", "ods" or "ole" (an .xls, or an encrypted workbook) by the file's bytes, not its name."""
+    if data[:4] == OLE_MAGIC:
+        return "ole"
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        return None
+    if data[30:38] == b"mimetype" and b"opendocument.spreadsheet" in data[38:120]:
+        return "ods"
+    return "xlsx"
 
 
 def excel_grid(path: Path, data: bytes, sheet: str | int | None) -> ExcelGrid:
-    """A worksheet's cells as text (formulas as cached values, errors as shown), hidden rows, links.
+    """A worksheet's cells as the user sees them, hidden rows, links and pictures in cells.
 
-    python-calamine (Rust) reads the grid ~10x faster than openpyxl's read-only mode, with the
-    same values (both guess dates from the number format). It reads error cells (``#REF!``) as
-    blanks and says nothing of hidden rows, so those two come from the sheet's XML, which is only
-    parsed when it holds either.
+    python-calamine (Rust) reads the values ~10x faster than openpyxl's read-only mode. What it
+    does not interpret comes from one pass over the sheet's XML (.xlsx only): number formats,
+    error cells, hidden rows, formulas saved without a value, hyperlinks and pictures in cells.
+    An .ods gives the text its dates, times, percentages and amounts show (read_ods); an .xls is read
+    through calamine alone, its values as General (dates as ISO text).
     """
     import python_calamine  # imported here: CSV users don't pay for it
 
-    if data[:4] == OLE_MAGIC:
-        raise SheetError(f"{path}: the workbook is password-protected (encrypted) or an old .xls file; save an unprotected .xlsx")
-    if not zipfile.is_zipfile(io.BytesIO(data)):
+    kind = workbook_kind(data)
+    if kind is None:
         raise SheetError(f"{path}: not a valid Excel workbook (the file is damaged or not .xlsx)")
+    if kind == "ole" and _ENCRYPTED in data:
+        raise SheetError(f"{path}: the workbook is password-protected (encrypted); save an unprotected copy")
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as error:  # calamine raises its own types (ZipError, XmlError, ...) for broken files
+        if kind == "ole":
+            raise SheetError(f"{path}: the workbook is password-protected (encrypted) or a damaged .xls file") from None
         raise SheetError(f"{path}: cannot open the workbook ({type(error).__name__}: {error})") from None
     try:
         title = pick_sheet(path, workbook.sheet_names, sheet)
-        kind = next(m.typ for m in workbook.sheets_metadata if m.name == title)
-        if kind != python_calamine.SheetTypeEnum.WorkSheet:
+        sheet_kind = next(m.typ for m in workbook.sheets_metadata if m.name == title)
+        if sheet_kind != python_calamine.SheetTypeEnum.WorkSheet:
             raise SheetError(f"{path}: sheet {title!r} is a chart sheet, not a table")
         try:
             values = workbook.get_sheet_by_name(title).to_python(skip_empty_area=False)
@@ -55,15 +74,32 @@ def excel_grid(path: Path, data: bytes, sheet: str | int | None) -> ExcelGrid:
             raise SheetError(f"{path}: cannot read sheet {title!r} ({type(error).__name__}: {error})") from None
     finally:
         workbook.close()
-    grid = [[cell_text(v) for v in row] for row in values]
-    errors, hidden = _xml_extras(data, title)
-    for (r, c), shown in errors.items():
-        while len(grid) < r:
-            grid.append([])
-        cells = grid[r - 1]
-        cells.extend([""] * (c - len(cells)))
-        cells[c - 1] = shown
-    return ExcelGrid(title, grid, hidden)
+    grid = ExcelGrid(title, [[cell_text(v) for v in row] for row in values])
+    if kind == "xlsx":
+        apply_xlsx_cells(path, data, grid, values)
+    elif kind == "ods":
+        for (row, column), text in ods_shown(data, title).items():
+            if row <= len(grid.cells) and column <= len(grid.cells[row - 1]):
+                grid.cells[row - 1][column - 1] = text
+    return grid
+
+
+_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
+
+
+def worksheet_names(path: Path, data: bytes) -> list[str]:
+    """The workbook's worksheets (chart sheets left out), in order; [] when it cannot be opened
+    (``excel_grid`` then says why)."""
+    import python_calamine
+
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception:  # calamine raises its own types for broken files
+        return []
+    try:
+        return [m.name for m in workbook.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
+    finally:
+        workbook.close()
 
 
 def pick_sheet(path: Path, names: list[str], sheet: str | int | None) -> str:
@@ -83,77 +119,6 @@ def pick_sheet(path: Path, names: list[str], sheet: str | int | None) -> str:
     raise SheetError(f"{path}: no sheet named {sheet!r}; sheets: {', '.join(names)}")
 
 
-_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-
-
-_ERROR_CELL = (b't="e"', b"t='e'")
-_HIDDEN_ROW = re.compile(rb"""<(?:\w+:)?row\b[^>]*\bhidden=["'](?:1|true)["']""")  # not hidden columns
-
-
-def _xml_extras(data: bytes, title: str) -> tuple[dict[tuple[int, int], str], list[int]]:
-    """What calamine does not tell: (row, column) → error text (``#DIV/0!``) of the error cells,
-    and the numbers of the hidden rows (1-based, as in the spreadsheet)."""
-    from xml.etree import ElementTree
-
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        part = _worksheet_part(archive, title)
-        if part is None:
-            return {}, []
-        xml = archive.read(part)
-    if not any(marker in xml for marker in _ERROR_CELL) and not _HIDDEN_ROW.search(xml):
-        return {}, []
-    errors: dict[tuple[int, int], str] = {}
-    hidden: list[int] = []
-    row = column = 0
-    try:
-        for event, element in ElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
-            tag = element.tag.rsplit("}", 1)[-1]
-            if event == "start":
-                if tag == "row":
-                    row = int(element.get("r") or row + 1)
-                    column = 0
-                    if element.get("hidden") in ("1", "true"):
-                        hidden.append(row)
-                continue
-            if tag == "c":
-                ref = element.get("r")
-                column = _column_index(ref) if ref else column + 1
-                if element.get("t") == "e":
-                    value = next((child.text for child in element if child.tag.rsplit("}", 1)[-1] == "v"), None)
-                    if value:
-                        errors[(row, column)] = value
-                element.clear()
-    except (ElementTree.ParseError, ValueError):
-        pass  # calamine read the sheet; what could be found here is all there is to add
-    return errors, hidden
-
-
-def _worksheet_part(archive: zipfile.ZipFile, title: str) -> str | None:
-    """The zip part holding the worksheet called ``title`` (via xl/workbook.xml and its rels)."""
-    from xml.etree import ElementTree
-
-    try:
-        workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ElementTree.ParseError):
-        return None
-    rel_id = next((s.get(f"{_NS_REL}id") for s in workbook.iter() if s.tag.endswith("}sheet") and s.get("name") == title), None)
-    target = next((r.get("Target") for r in rels if r.get("Id") == rel_id), None)
-    if not target:
-        return None
-    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-
-
-def _column_index(ref: str) -> int:
-    """``"AB12"`` → 28."""
-    index = 0
-    for char in ref:
-        if not char.isalpha():
-            break
-        index = index * 26 + ord(char.upper()) - 64
-    return index
-
-
 def cell_text(value: object) -> str:
     """A cell's value as the user reads it."""
     if value is None:
@@ -163,9 +128,7 @@ def cell_text(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e16:
-            return str(int(value))
-        return format(Decimal(repr(value)).normalize(), "f")
+        return general_text(value)
     if isinstance(value, dt.datetime):
         if value.time() == dt.time(0):
             return value.date().isoformat()

@@ -11,11 +11,12 @@ the result columns of the sheet (DESIGN §4) and touches nothing else:
   replaced atomically: a temp file in the
   same folder, fsync, ``os.replace``, fsync of the folder. On any failure the original is left as
   it was and the temp file is removed;
-* when Excel has the workbook open (``~$<name>`` beside it) or the workbook holds parts openpyxl
-  cannot round-trip (charts, images, pivot tables, …), the original is left untouched and the
-  results go to ``<stem>.results<ext>`` instead (updated again by later runs);
-* workbooks keep formulas (and their cached values, so readers that use cached values see the
-  same cells after a write-back), styles, merged cells, widths, panes, other sheets and names;
+* when Excel or LibreOffice has the file open (a lock file beside it) or it is read-only, the
+  original is left untouched and the results go to ``<stem>.results<ext>`` instead (a copy of the
+  original with the results in; updated again by later runs);
+* workbooks are patched in their zip (``write_excel``): only the worksheet's cells, new cell formats,
+  links and a Table that grows change; charts, pictures, x14 extensions, shared strings, comments,
+  macros and every other part keep their bytes;
   CSV files keep their encoding, BOM, delimiter, line endings and every value. Result values
   written to CSV that start with ``= + - @`` are neutralised with a leading ``'``.
 
@@ -30,7 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sheet2video.errors import SheetError
-from sheet2video.sheets.read import CSV_SUFFIXES, EXCEL_SUFFIXES
+from sheet2video.sheets.read import CONVERTED_SUFFIXES, CSV_SUFFIXES, EXCEL_SUFFIXES, campaign_sheet
+from sheet2video.sheets.converted import results_workbook
 from sheet2video.sheets import write_excel as excel
 from sheet2video.sheets.result_columns import RESULT_COLUMNS, is_result_column
 from sheet2video.sheets.write_csv import apply_csv
@@ -79,10 +81,12 @@ def write_back(
         raise SheetError(f"{given}: is a folder, not a sheet")
     real = given.resolve()  # a symlinked sheet: write the file it points to, keep the link
     suffix = real.suffix.lower()
-    if suffix == ".xls":
-        raise SheetError(f"{given}: old .xls workbooks are not supported; save it as .xlsx in Excel")
+    if suffix in CONVERTED_SUFFIXES:  # never written: the results go to <stem>.results.xlsx beside it
+        sheet = campaign_sheet(real, read_bytes(real), sheet)  # the worksheet read_sheet read in it
+        real = given = results_workbook(real)
+        suffix = real.suffix
     if suffix not in EXCEL_SUFFIXES and suffix not in CSV_SUFFIXES:
-        raise SheetError(f"{given}: unknown sheet type {suffix!r}; use .xlsx, .xlsm, .csv or .tsv")
+        raise SheetError(f"{given}: unknown sheet type {suffix!r}; use .xlsx, .xlsm, .xls, .ods, .csv or .tsv")
     job = _Job(real, given, updates, sheet, key_column, encoding, delimiter, backups or RunBackups())
     for _ in range(3):
         try:
@@ -112,14 +116,9 @@ class _Job:
 
     def run(self) -> WriteOutcome:
         original = read_bytes(self.real)
-        workbook = None
         if self.is_excel:
             excel.check_workbook_bytes(self.given, original)
-        reason = self._redirect_reason(original)
-        if reason is None and self.is_excel:
-            workbook, lost = excel.load_workbook(self.given, original, self._xlsm)
-            if lost:
-                reason = f"{self.real.name} has features that saving would drop ({lost})"
+        reason = self._redirect_reason()
 
         target, base, source = self.real, original, self.given
         if reason is not None:
@@ -129,20 +128,13 @@ class _Job:
             if lock is not None:
                 raise SheetError(f"{target}: the results copy is open ({lock.name} exists); close it and rerun")
             if target.exists():
-                excel.close(workbook)
-                base, workbook, source = read_bytes(target), None, target
+                base, source = read_bytes(target), target
                 if self.is_excel:
                     excel.check_workbook_bytes(target, base)
 
         if self.is_excel:
-            if workbook is None:
-                workbook, _ = excel.load_workbook(source, base, self._xlsm)
-            try:
-                data, written, skipped = excel.apply_excel(
-                    base, workbook, source, self.updates, sheet=self.sheet, key_column=self.key_column,
-                    folder=self.real.parent)
-            finally:
-                excel.close(workbook)
+            data, written, skipped = excel.apply_excel(
+                base, source, self.updates, sheet=self.sheet, key_column=self.key_column, folder=self.real.parent)
         else:
             data, written, skipped = apply_csv(base, source, self.updates, key_column=self.key_column,
                                                encoding=self.encoding, delimiter=self.delimiter)
@@ -157,19 +149,11 @@ class _Job:
         outcome.backup = commit(target, data, expected, watch, mode, back_up)
         return outcome
 
-    @property
-    def _xlsm(self) -> bool:
-        return self.real.suffix.lower() == ".xlsm"
-
-    def _redirect_reason(self, original: bytes) -> str | None:
+    def _redirect_reason(self) -> str | None:
         lock = lock_file(self.real) or lock_file(self.given.absolute())
         if lock is not None:
             app = "LibreOffice" if lock.name.startswith(".~lock.") else "Excel"
             return f"{self.real.name} is open in {app} (lock file {lock.name} exists)"
         if not os.access(self.real, os.W_OK):
             return f"{self.real.name} is read-only"
-        if self.is_excel:
-            kinds = excel.unsupported_parts(original)
-            if kinds:
-                return f"{self.real.name} contains {', '.join(kinds)}, which would be lost if it were rewritten"
         return None

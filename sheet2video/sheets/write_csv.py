@@ -3,12 +3,13 @@ kept; result text that a spreadsheet would run as a formula (``= + - @``) neutra
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 from pathlib import Path
 
 from sheet2video.errors import SheetError
+from sheet2video.sheets.encodings import decode_text
+from sheet2video.sheets.headers import header_index, normalise_header
 from sheet2video.sheets.read_csv import sniff_delimiter
 from sheet2video.sheets.result_columns import column_names, is_result_column, layout, result_cells
 from sheet2video.sheets.result_rows import RowUpdate, locate
@@ -23,16 +24,8 @@ def apply_csv(data: bytes, target: Path, updates: list[RowUpdate], *, key_column
     """The CSV ``data`` with ``updates`` written in: (new bytes, rows written, keys not found)."""
     if delimiter is not None and len(delimiter) != 1:
         raise SheetError(f"delimiter must be one character, not {delimiter!r}")
-    codec, bom = _csv_codec(data, encoding)
-    try:
-        text = data[len(bom):].decode(codec)
-    except UnicodeDecodeError as error:
-        at = len(bom) + error.start
-        line = data[:at].count(b"\n") + 1
-        raise SheetError(
-            f"{target}: line {line} is not valid {encoding or 'utf-8'} text "
-            f"(byte 0x{data[at]:02x}); pass --encoding, e.g. --encoding gbk or --encoding cp1252"
-        ) from None
+    decoded = decode_text(target, data, encoding)  # as read_sheet decoded it: the same codec and BOM
+    text, codec, bom = decoded.text, decoded.codec, decoded.bom
     delimiter = delimiter or ("\t" if target.suffix.lower() == ".tsv" else sniff_delimiter(text))
     newline = _line_ending(text)
     trailing = text.endswith(("\n", "\r"))
@@ -45,11 +38,11 @@ def apply_csv(data: bytes, target: Path, updates: list[RowUpdate], *, key_column
     nonblank = [i for i, rec in enumerate(records) if any(v.strip() for v in rec)]
     if not nonblank:
         raise SheetError(f"{target}: the sheet is empty; the first row must hold the column names")
-    h = nonblank[0]
+    h = nonblank[header_index([(i, records[i]) for i in nonblank])]  # the header read_sheet found
     header = {}
     for c, name in enumerate(records[h]):
         if name.strip():
-            header.setdefault(name.strip().lower(), c)
+            header.setdefault(normalise_header(name), c)
     last_col = max((c for rec in records for c, v in enumerate(rec) if v != ""), default=-1)
     result_cols = {c for name, c in header.items() if is_result_column(name)}
 
@@ -57,7 +50,7 @@ def apply_csv(data: bytes, target: Path, updates: list[RowUpdate], *, key_column
         rec = records[r - 1]
         return rec[c] if c < len(rec) else ""
 
-    key_col = header.get(key_column.strip().lower()) if key_column else None
+    key_col = header.get(normalise_header(key_column)) if key_column else None
     plan, skipped = locate(
         updates,
         keyed=bool(key_column),
@@ -93,27 +86,6 @@ def apply_csv(data: bytes, target: Path, updates: list[RowUpdate], *, key_column
     except UnicodeEncodeError as error:
         raise SheetError(f"{target}: cannot write {error.object[error.start]!r} as {codec}; nothing was written") from None
     return bom + encoded, len(written), skipped
-
-
-def _csv_codec(data: bytes, encoding: str | None) -> tuple[str, bytes]:
-    """(codec used for the text, BOM bytes kept in front of it)."""
-    name = None
-    if encoding:
-        try:
-            name = codecs.lookup(encoding).name
-        except LookupError:
-            raise SheetError(f"unknown encoding {encoding!r}") from None
-    if data.startswith(codecs.BOM_UTF8) and name in (None, "utf-8", "utf-8-sig"):
-        return "utf-8", codecs.BOM_UTF8
-    if data.startswith(codecs.BOM_UTF16_LE) and (name is None or name.startswith("utf-16")):
-        return "utf-16-le", codecs.BOM_UTF16_LE
-    if data.startswith(codecs.BOM_UTF16_BE) and (name is None or name.startswith("utf-16")):
-        return "utf-16-be", codecs.BOM_UTF16_BE
-    if name in (None, "utf-8-sig"):
-        return "utf-8", b""
-    if name == "utf-16":
-        return "utf-16-le", b""
-    return name, b""
 
 
 def _line_ending(text: str) -> str:

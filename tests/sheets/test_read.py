@@ -22,10 +22,11 @@ def test_xlsx_values_read_as_the_user_sees_them(write_xlsx):
     assert sheet.headers == ["ID", "Count", "Ratio", "When", "Text number", "Flag", "Empty"]
     first, second = sheet.rows
     assert first.number == 2 and second.number == 3
-    assert first.values == {"id": "a", "count": "2", "ratio": "0.3", "when": "2026-03-01", "text number": "2", "flag": "TRUE", "empty": ""}
+    # openpyxl formats datetimes "yyyy-mm-dd h:mm:ss", and the cell shows them that way
+    assert first.values == {"id": "a", "count": "2", "ratio": "0.3", "when": "2026-03-01 0:00:00", "text number": "2", "flag": "TRUE", "empty": ""}
     assert second.get("COUNT") == "2"
     assert second.get("ratio") == "0.0000001"
-    assert second.get("when") == "2026-03-01 09:30:00"
+    assert second.get("when") == "2026-03-01 9:30:00"
     assert second.get("text number") == "007"
 
 
@@ -96,7 +97,7 @@ def test_error_cells_read_as_shown_wherever_they_are(tmp_path):
 
 def test_xlsx_times_durations_and_formats(write_xlsx):
     path = write_xlsx([["id", "at", "took", "share", "big"], ["a", dt.time(12, 30), dt.timedelta(hours=30), 0.25, 12345678901]])
-    assert read_sheet(path).rows[0].values == {"id": "a", "at": "12:30:00", "took": "108000", "share": "0.25", "big": "12345678901"}
+    assert read_sheet(path).rows[0].values == {"id": "a", "at": "12:30:00", "took": "30:00:00", "share": "0.25", "big": "12345678901"}
 
 
 def test_hidden_rows_are_read_and_listed(tmp_path, write_xlsx):
@@ -162,11 +163,14 @@ def test_tsv_and_explicit_delimiter(write_csv):
     assert read_sheet(path, delimiter="|").rows[0].get("id") == "a"
 
 
-def test_gbk_csv_needs_and_honours_encoding(write_csv):
+def test_gbk_csv_is_detected_and_encoding_honoured(write_csv):
     path = write_csv("id,titles\na,盒马鲜生开业啦\n", encoding="gbk")
-    with pytest.raises(SheetError, match="line 2 is not valid utf-8-sig text; .*--encoding gbk"):
-        read_sheet(path)
+    sheet = read_sheet(path)
+    assert sheet.rows[0].get("titles") == "盒马鲜生开业啦"
+    assert sheet.notices == ["read as GB18030 (not UTF-8); pass --encoding to choose"]
     assert read_sheet(path, encoding="gbk").rows[0].get("titles") == "盒马鲜生开业啦"
+    with pytest.raises(SheetError, match="line 2 is not valid utf-8 text"):
+        read_sheet(path, encoding="utf-8")
 
 
 @pytest.mark.parametrize(

@@ -263,7 +263,12 @@ def test_excel_lock_file_gives_results_copy_and_reruns_accumulate(tmp_path):
     assert [(r[0].value, r[2].value) for r in ws.iter_rows(min_row=2)] == [("a", "done a"), ("b", "done b")]
 
 
-def test_workbook_with_a_chart_gets_a_results_copy(tmp_path):
+def parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_workbook_with_a_chart_is_written_in_place_and_the_chart_kept(tmp_path):
     path = tmp_path / "chart.xlsx"
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -273,26 +278,28 @@ def test_workbook_with_a_chart_gets_a_results_copy(tmp_path):
     chart.add_data(Reference(ws, min_col=2, min_row=1, max_row=3), titles_from_data=True)
     ws.add_chart(chart, "E2")
     wb.save(path)
-    original = path.read_bytes()
+    before = parts(path)
 
     outcome = write_back(path, [RowUpdate(3, "b", {"job_id": "J-b"})], key_column="id")
-    assert outcome.results_copy and "chart" in outcome.reason
-    assert path.read_bytes() == original
-    assert openpyxl.load_workbook(outcome.path).active["C3"].value == "J-b"
+    assert not outcome.results_copy and outcome.reason is None and outcome.path == path.resolve()
+    after = parts(path)
+    assert any(name.startswith("xl/charts/") for name in after)
+    assert {n for n in after if after[n] != before.get(n)} == {"xl/worksheets/sheet1.xml"}
+    assert openpyxl.load_workbook(path).active["C3"].value == "J-b"
 
 
-def test_content_openpyxl_would_drop_gives_a_results_copy(tmp_path):
+def test_sparklines_openpyxl_would_drop_are_kept_byte_for_byte(tmp_path):
     path = plain_workbook(tmp_path / "spark.xlsx", [["id", "count"], ["a", 3]])
     sparklines = ('<extLst><ext uri="{05C60535-1F16-4fd2-B633-F4F36F0B64E0}" '
                   'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
-                  '<x14:sparklineGroups/></ext></extLst></worksheet>')
-    rewrite_zip(path, lambda name, data: data.replace(b"</worksheet>", sparklines.encode())
+                  '<x14:sparklineGroups/></ext></extLst>')
+    rewrite_zip(path, lambda name, data: data.replace(b"</worksheet>", sparklines.encode() + b"</worksheet>")
                 if name == "xl/worksheets/sheet1.xml" else data)
-    original = path.read_bytes()
     outcome = write_back(path, [RowUpdate(2, "a", {"status": "ok"})], key_column="id")
-    assert outcome.results_copy and "Sparkline" in outcome.reason and "\n" not in outcome.reason
-    assert path.read_bytes() == original
-    assert openpyxl.load_workbook(outcome.path).active["C2"].value == "ok"
+    assert not outcome.results_copy and outcome.reason is None
+    sheet = parts(path)["xl/worksheets/sheet1.xml"].decode()
+    assert sheet.endswith(sparklines + "</worksheet>")
+    assert openpyxl.load_workbook(path).active["C2"].value == "ok"
 
 
 def test_xlsm_keeps_its_macros(tmp_path):
@@ -300,12 +307,18 @@ def test_xlsm_keeps_its_macros(tmp_path):
     plain_workbook(tmp_path / "m.xlsx", [["id", "media:a"], ["a", "a.mp4"]])
     with zipfile.ZipFile(tmp_path / "m.xlsx") as source, zipfile.ZipFile(path, "w") as target:
         for info in source.infolist():
-            target.writestr(info, source.read(info))
+            data = source.read(info)
+            if info.filename == "[Content_Types].xml":  # what Excel writes for an .xlsm
+                data = data.replace(b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
+            target.writestr(info, data)
         target.writestr("xl/vbaProject.bin", b"\x01VBA project bytes" * 20)
+    before = parts(path)
     write_back(path, [RowUpdate(2, "a", {"status": "ok"})], key_column="id")
-    with zipfile.ZipFile(path) as archive:
-        assert archive.read("xl/vbaProject.bin") == b"\x01VBA project bytes" * 20
-        assert b"macroEnabled" in archive.read("[Content_Types].xml")
+    after = parts(path)
+    assert after["xl/vbaProject.bin"] == b"\x01VBA project bytes" * 20
+    assert b"macroEnabled" in after["[Content_Types].xml"]
+    assert {n for n in after if after[n] != before.get(n)} == {"xl/worksheets/sheet1.xml"}
     wb = openpyxl.load_workbook(path, keep_vba=True)
     assert wb.active["C2"].value == "ok"
     wb.vba_archive.close()
@@ -356,8 +369,8 @@ def test_gbk_csv_round_trip_and_undecodable_csv(tmp_path):
     path = tmp_path / "中文.csv"
     path.write_bytes("编号,标题\n甲,春季促销\n乙,夏季\n".encode("gbk"))
     with pytest.raises(SheetError) as error:
-        write_back(path, [RowUpdate(2, "甲", {"status": "成功"})], key_column="编号")
-    assert "utf-8" in str(error.value) and "--encoding" in str(error.value) and "\n" not in str(error.value)
+        write_back(path, [RowUpdate(2, "甲", {"status": "成功"})], key_column="编号", encoding="utf-8")
+    assert "utf-8" in str(error.value) and "\n" not in str(error.value)
 
     write_back(path, [RowUpdate(2, "甲", {"status": "成功", "error": "emoji 🎬 dropped"})], key_column="编号", encoding="gbk")
     text = path.read_bytes().decode("gbk")
@@ -433,7 +446,7 @@ def encrypted_like(path: Path) -> Path:
     (lambda d: encrypted_like(d / "locked.xlsx"), "password-protected"),
     (lambda d: (d / "old.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600) and d / "old.xlsx", ".xls"),
     (lambda d: (d / "junk.xlsx").write_bytes(os.urandom(2000)) and d / "junk.xlsx", "not a valid Excel workbook"),
-    (lambda d: (d / "old.xls").write_bytes(b"x") and d / "old.xls", "save it as .xlsx"),
+    (lambda d: (d / "old.xls").write_bytes(b"x") and d / "old.xls", "old.xls: "),
     (lambda d: plain_workbook(d / "c.xlsx", [["id"], ["a"]]), "no sheet named 'Nope'"),
 ])
 def test_bad_input_is_one_clear_line(tmp_path, make, expected):
@@ -444,6 +457,7 @@ def test_bad_input_is_one_clear_line(tmp_path, make, expected):
     message = str(error.value)
     assert expected in message and "\n" not in message
     assert (path.read_bytes() if path.exists() else None) == before
+    assert not list(tmp_path.glob("*.results.*"))
 
 
 def test_unknown_result_column_is_a_programming_error(tmp_path):
