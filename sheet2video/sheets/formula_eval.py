@@ -14,7 +14,7 @@ from collections.abc import Callable
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 
 from sheet2video.sheets.number_format import format_number, general_text
-from sheet2video.sheets.xlsx_xml import column_index
+from sheet2video.sheets.xlsx.scan import column_index
 
 __all__ = ["FormulaUnsupported", "XlError", "evaluate", "shift_formula", "value_text", "first_argument"]
 

@@ -16,9 +16,10 @@ from pathlib import Path
 
 from sheet2video.errors import SheetError
 from sheet2video.sheets.converted import CONVERTED_SUFFIXES, results_workbook_path
-from sheet2video.sheets.headers import display_header, header_index, header_score, normalise_header, normalised_notice
+from sheet2video.sheets.headers import (HEADER_SEARCH_ROWS, display_header, header_index, header_score, normalise_header,
+                                        normalised_notice)
 from sheet2video.sheets.read_csv import read_csv_records
-from sheet2video.sheets.read_excel import ExcelGrid, excel_grid, worksheet_names
+from sheet2video.sheets.read_excel import ExcelGrid, excel_grid, worksheet_heads, worksheet_names
 
 __all__ = ["EXCEL_SUFFIXES", "CSV_SUFFIXES", "CONVERTED_SUFFIXES", "Row", "Sheet", "read_sheet", "campaign_sheet",
            "header_index", "normalise_header", "is_media_column"]
@@ -112,25 +113,26 @@ def campaign_sheet(path: Path, data: bytes, sheet: str | int | None) -> str | in
 def _campaign_grid(path: Path, data: bytes, sheet: str | int | None) -> tuple[ExcelGrid, str | None]:
     """The worksheet to read, and a notice when it was chosen by its headers: the one sheet whose
     header row holds the most campaign column names (two or more), said when it is not the first."""
-    names = worksheet_names(path, data) if sheet is None else []
-    if len(names) < 2:
-        return excel_grid(path, data, names[0] if names else sheet), None
-    grids = {n: excel_grid(path, data, n) for n in names}
-    scores = {n: _grid_score(g) for n, g in grids.items()}
+    # a header among the first HEADER_SEARCH_ROWS non-blank rows: twice as many rows leaves room for blanks
+    heads = worksheet_heads(path, data, HEADER_SEARCH_ROWS * 2) if sheet is None else {}
+    if len(heads) < 2:
+        return excel_grid(path, data, next(iter(heads), sheet)), None
+    names = list(heads)
+    scores = {n: _head_score(rows) for n, rows in heads.items()}
     best = max(scores.values())
     matching = [n for n in names if scores[n] == best]
     if best >= 2 and len(matching) == 1:
         chosen = matching[0]
         others = ", ".join(n for n in names if n != chosen)
-        return grids[chosen], None if chosen == names[0] else f'sheet "{chosen}" chosen (its columns match); other sheets: {others}'
+        return excel_grid(path, data, chosen), None if chosen == names[0] else f'sheet "{chosen}" chosen (its columns match); other sheets: {others}'
     if best >= 2:
         raise SheetError(f"{path}: sheets {', '.join(matching)} all look like campaigns; pass --sheet NAME to pick one")
     raise SheetError(f"{path}: no sheet has campaign columns (id, media:<group>, titles, …); sheets: "
                      f"{', '.join(names)}; pass --sheet NAME to pick one")
 
 
-def _grid_score(grid: ExcelGrid) -> int:
-    records = [(n, cells) for n, cells in enumerate(grid.cells, start=1) if any(c.strip() for c in cells)]
+def _head_score(rows: list[list[str]]) -> int:
+    records = [(n, cells) for n, cells in enumerate(rows, start=1) if any(c.strip() for c in cells)]
     return header_score(records[header_index(records)][1]) if records else 0
 
 

@@ -11,9 +11,10 @@ from pathlib import Path
 from sheet2video.errors import SheetError
 from sheet2video.sheets.number_format import general_text
 from sheet2video.sheets.read_ods import ods_shown
-from sheet2video.sheets.read_xlsx_cells import apply_xlsx_cells
+from sheet2video.sheets.read_xls import xls_shown
+from sheet2video.sheets.xlsx.values import apply_xlsx_cells
 
-__all__ = ["OLE_MAGIC", "ExcelGrid", "excel_grid", "workbook_kind", "pick_sheet", "cell_text", "worksheet_names"]
+__all__ = ["OLE_MAGIC", "ExcelGrid", "excel_grid", "workbook_kind", "pick_sheet", "cell_text", "worksheet_names", "worksheet_heads"]
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 
@@ -47,8 +48,8 @@ def excel_grid(path: Path, data: bytes, sheet: str | int | None) -> ExcelGrid:
     python-calamine (Rust) reads the values ~10x faster than openpyxl's read-only mode. What it
     does not interpret comes from one pass over the sheet's XML (.xlsx only): number formats,
     error cells, hidden rows, formulas saved without a value, hyperlinks and pictures in cells.
-    An .ods gives the text its dates, times, percentages and amounts show (read_ods); an .xls is read
-    through calamine alone, its values as General (dates as ISO text).
+    An .ods gives the text its dates, times, percentages and amounts show (read_ods); an .xls its
+    formatted numbers through xlrd (read_xls).
     """
     import python_calamine  # imported here: CSV users don't pay for it
 
@@ -77,8 +78,8 @@ def excel_grid(path: Path, data: bytes, sheet: str | int | None) -> ExcelGrid:
     grid = ExcelGrid(title, [[cell_text(v) for v in row] for row in values])
     if kind == "xlsx":
         apply_xlsx_cells(path, data, grid, values)
-    elif kind == "ods":
-        for (row, column), text in ods_shown(data, title).items():
+    else:
+        for (row, column), text in (ods_shown if kind == "ods" else xls_shown)(data, title).items():
             if row <= len(grid.cells) and column <= len(grid.cells[row - 1]):
                 grid.cells[row - 1][column - 1] = text
     return grid
@@ -90,14 +91,31 @@ _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 def worksheet_names(path: Path, data: bytes) -> list[str]:
     """The workbook's worksheets (chart sheets left out), in order; [] when it cannot be opened
     (``excel_grid`` then says why)."""
+    return list(worksheet_heads(path, data, 0))
+
+
+def worksheet_heads(path: Path, data: bytes, rows: int) -> dict[str, list[list[str]]]:
+    """Each worksheet's first ``rows`` rows as plain cell text (no formats, formulas or pictures:
+    enough to tell a campaign sheet by its column names without reading every sheet whole);
+    {} when the workbook cannot be opened."""
     import python_calamine
 
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception:  # calamine raises its own types for broken files
-        return []
+        return {}
     try:
-        return [m.name for m in workbook.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
+        names = [m.name for m in workbook.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
+        if not rows:
+            return dict.fromkeys(names, [])
+        heads = {}
+        for name in names:
+            try:
+                values = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=rows)
+            except Exception:  # a sheet calamine cannot read scores nothing; excel_grid says why if chosen
+                values = []
+            heads[name] = [[cell_text(v) for v in row] for row in values]
+        return heads
     finally:
         workbook.close()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from sheet2video.sheets.xlsx_xml import read_part
+from sheet2video.sheets.xlsx.parts import read_part
 
 __all__ = ["ods_shown"]
 

@@ -3,8 +3,8 @@ target worksheet (and styles.xml for new cell formats, the sheet's rels for new 
 grows over the result columns) change; every other part — charts, pictures, pivot caches, x14
 extensions, shared strings, comments, macros — keeps its bytes.
 
-Stages: ``xlsx_parts`` (zip and relationships), ``xlsx_cells`` (sheetData and hyperlinks),
-``xlsx_styles`` (derived cell formats), ``xlsx_tables`` (growing a Table)."""
+Stages, in ``xlsx/``: ``parts`` (zip and relationships), ``patch`` (sheetData and hyperlinks),
+``styles`` (derived cell formats), ``tables`` (growing a Table)."""
 
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ from sheet2video.sheets.read import campaign_sheet, header_index, normalise_head
 from sheet2video.sheets.read_excel import OLE_MAGIC, excel_grid, pick_sheet
 from sheet2video.sheets.result_columns import ResultCell, column_names, is_result_column, layout, result_cells
 from sheet2video.sheets.result_rows import RowUpdate, locate
-from sheet2video.sheets.xlsx_cells import Worksheet
-from sheet2video.sheets.xlsx_parts import HYPERLINK_REL, Package
-from sheet2video.sheets.xlsx_styles import CLEAR, Styles
-from sheet2video.sheets.xlsx_tables import grow_tables
+from sheet2video.sheets.xlsx.parts import HYPERLINK_REL, Package
+from sheet2video.sheets.xlsx.patch import Worksheet
+from sheet2video.sheets.xlsx.styles import CLEAR, Styles
+from sheet2video.sheets.xlsx.tables import grow_tables
 
 __all__ = ["apply_excel", "check_workbook_bytes", "link_target"]
 
@@ -39,9 +39,9 @@ def apply_excel(data: bytes, source: Path, updates: list[RowUpdate], *, sheet: s
     """The workbook with ``updates`` written in: (new bytes, rows written, keys not found)."""
     package = Package(source, data)
     try:
-        sheets = package.sheets()
-        title = pick_sheet(source, [name for name, _ in sheets], campaign_sheet(source, data, sheet))
-        part = dict(sheets)[title]
+        sheets = package.worksheets()
+        title = pick_sheet(source, list(sheets), campaign_sheet(source, data, sheet))
+        part = sheets[title]
         if part is None or not package.has(part):
             raise SheetError(f"{source}: sheet {title!r} is a chart sheet, not a table")
         try:

@@ -1,5 +1,9 @@
 """The zip parts of an .xlsx / .xlsm: reading them, following relationships, and writing the
-package back with only the changed parts replaced (every other part's bytes as they were)."""
+package back with only the changed parts replaced (every other part's bytes as they were).
+
+The zip is hostile: every read is capped (the size in its header can lie), and a relationship's
+internal target that points outside the package is ignored, so a crafted workbook can neither
+reach outside it nor exhaust memory. Reader and writer share this one Package."""
 
 from __future__ import annotations
 
@@ -13,7 +17,10 @@ from xml.sax.saxutils import escape, quoteattr
 
 from sheet2video.errors import SheetError
 
-__all__ = ["Package", "REL_NS", "HYPERLINK_REL", "TABLE_REL", "attribute", "set_attribute", "xml_text"]
+__all__ = ["XML_LIMIT", "Package", "REL_NS", "HYPERLINK_REL", "TABLE_REL", "read_part", "resolve_target",
+           "attribute", "set_attribute", "xml_text"]
+
+XML_LIMIT = 512 * 1024 * 1024  # a part's decompressed size; calamine reads the same parts
 
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 HYPERLINK_REL = REL_NS + "/hyperlink"
@@ -23,6 +30,32 @@ _DOC_REL = REL_NS + "/officeDocument"
 _SHEET_REL = REL_NS + "/worksheet"
 _STYLES_REL = REL_NS + "/styles"
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def read_part(archive: zipfile.ZipFile, name: str, limit: int = XML_LIMIT) -> bytes | None:
+    """A part's bytes, or None when the zip has no such part; SheetError when it is too large."""
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        return None
+    if info.file_size > limit:
+        raise SheetError(f"the workbook part {name} is {info.file_size} bytes, more than the {limit} allowed")
+    with archive.open(info) as stream:
+        data = stream.read(limit + 1)  # the header's size can lie: count what comes out
+    if len(data) > limit:
+        raise SheetError(f"the workbook part {name} unpacks to more than the {limit} bytes allowed")
+    return data
+
+
+def resolve_target(base_part: str, target: str) -> str | None:
+    """A relationship target as a part name, or None when it points outside the package."""
+    if not target or "\\" in target or "\0" in target or ":" in target.split("/", 1)[0]:
+        return None
+    joined = target.lstrip("/") if target.startswith("/") else posixpath.join(posixpath.dirname(base_part), target)
+    name = posixpath.normpath(joined)
+    if name.startswith(("../", "/")) or name in ("..", "."):
+        return None
+    return name
 
 
 def attribute(element: str, name: str) -> str | None:
@@ -72,11 +105,19 @@ class Package:
         self.changed: dict[str, bytes] = {}
 
     def read(self, part: str) -> bytes:
+        """A part's bytes (as changed so far); SheetError when it is missing or too large."""
+        data = self.read_part(part)
+        if data is None:
+            raise SheetError(f"{self.source}: cannot read part {part} of the workbook (there is no such part)")
+        return data
+
+    def read_part(self, part: str, limit: int = XML_LIMIT) -> bytes | None:
+        """A part's bytes (as changed so far), or None when there is no such part; capped at ``limit``."""
         if part in self.changed:
             return self.changed[part]
         try:
-            return self.archive.read(part)
-        except (KeyError, zipfile.BadZipFile, OSError) as error:
+            return read_part(self.archive, part, limit)
+        except (zipfile.BadZipFile, OSError) as error:
             raise SheetError(f"{self.source}: cannot read part {part} of the workbook ({error})") from None
 
     def has(self, part: str) -> bool:
@@ -85,21 +126,27 @@ class Package:
     def write(self, part: str, data: bytes) -> None:
         self.changed[part] = data
 
-    def rels(self, part: str) -> dict[str, tuple[str, str, str]]:
-        """Relationship id -> (type, full target part name or external target, target mode)."""
-        rels_part = _rels_name(part)
-        if not self.has(rels_part):
+    def rels(self, part: str, *, lenient: bool = False) -> dict[str, tuple[str, str, str]]:
+        """Relationship id -> (type, full target part name or external target, target mode).
+
+        An internal target outside the package is left out. A damaged rels part is a SheetError,
+        or no relationships when ``lenient`` (the reader: calamine has read the sheet already)."""
+        data = self.read_part(_rels_name(part))
+        if data is None:
             return {}
-        folder = posixpath.dirname(part)
-        out = {}
         try:
-            root = ET.fromstring(self.read(rels_part))
+            root = ET.fromstring(data)
         except ET.ParseError:
-            raise SheetError(f"{self.source}: part {rels_part} of the workbook is damaged") from None
+            if lenient:
+                return {}
+            raise SheetError(f"{self.source}: part {_rels_name(part)} of the workbook is damaged") from None
+        out = {}
         for rel in root:
             target, mode = rel.get("Target", ""), rel.get("TargetMode", "Internal")
             if mode != "External":
-                target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+                target = resolve_target(part, target)
+                if target is None:
+                    continue
             out[rel.get("Id")] = (rel.get("Type"), target, mode)
         return out
 
@@ -147,18 +194,18 @@ class Package:
             raise SheetError(f"{self.source}: not a valid Excel workbook (no workbook part)")
         return part
 
-    def sheets(self) -> list[tuple[str, str | None]]:
-        """(sheet name, worksheet part or None for a chart sheet) in workbook order."""
+    def worksheets(self) -> dict[str, str | None]:
+        """Sheet name -> its worksheet part (None for a chart sheet), in workbook order."""
         book = self.workbook_part()
         rels = self.rels(book)
-        out = []
+        out = {}
         try:
             root = ET.fromstring(self.read(book))
         except ET.ParseError:
             raise SheetError(f"{self.source}: the workbook part is damaged") from None
         for sheet in root.iter(f"{_MAIN}sheet"):
             kind, part, _ = rels.get(sheet.get(f"{{{REL_NS}}}id"), (None, None, None))
-            out.append((sheet.get("name"), part if kind == _SHEET_REL else None))
+            out[sheet.get("name")] = part if kind == _SHEET_REL else None
         return out
 
     def date1904(self) -> bool:

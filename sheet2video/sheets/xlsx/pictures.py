@@ -12,11 +12,10 @@ import hashlib
 import os
 import posixpath
 import tempfile
-import zipfile
 from pathlib import Path
 
 from sheet2video.errors import SheetError
-from sheet2video.sheets.xlsx_xml import part_rels, read_part, resolve_target
+from sheet2video.sheets.xlsx.parts import Package
 
 __all__ = ["PICTURE_LIMIT", "CellPictures"]
 
@@ -28,16 +27,21 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _xml(archive: zipfile.ZipFile, part: str):
+def _xml(package: Package, part: str):
     from xml.etree import ElementTree
 
-    data = read_part(archive, part)
+    data = package.read_part(part)
     if not data:
         return None
     try:
         return ElementTree.fromstring(data)
     except ElementTree.ParseError:
         return None
+
+
+def _internal(rel: tuple[str, str, str] | None) -> str | None:
+    """The part a relationship points to inside the package (None for an external one)."""
+    return rel[1] if rel and rel[2] != "External" else None
 
 
 def _attr(element, name: str) -> str:
@@ -48,8 +52,8 @@ def _attr(element, name: str) -> str:
 class CellPictures:
     """Finds the image part behind a cell picture and extracts it next to the sheet."""
 
-    def __init__(self, archive: zipfile.ZipFile, sheet_path: Path):
-        self.archive = archive
+    def __init__(self, package: Package, sheet_path: Path):
+        self.package = package
         self.folder = sheet_path.parent
         self.subfolder = f"{sheet_path.stem}.pictures"
         self._wps: dict[str, str] | None = None
@@ -67,27 +71,27 @@ class CellPictures:
 
     def _wps_index(self) -> dict[str, str]:
         part = "xl/cellimages.xml"
-        root = _xml(self.archive, part)
+        root = _xml(self.package, part)
         if root is None:
             return {}
-        rels = part_rels(self.archive, part)
+        rels = self.package.rels(part, lenient=True)
         found = {}
         for pic in root.iter():
             if _local(pic.tag) != "pic":
                 continue
             name = next((e.get("name", "") for e in pic.iter() if _local(e.tag) == "cNvPr"), "")
             embed = next((_attr(e, "embed") for e in pic.iter() if _local(e.tag) == "blip"), "")
-            target = resolve_target(part, rels.get(embed, ("", ""))[0])
+            target = _internal(rels.get(embed))
             if name and target:
                 found[name] = target
         return found
 
     def _excel_index(self) -> list[str | None]:
         """vm (1-based) → image part: valueMetadata → futureMetadata rvb → rich value → rel."""
-        metadata = _xml(self.archive, "xl/metadata.xml")
-        values = _xml(self.archive, "xl/richData/rdrichvalue.xml")
-        structures = _xml(self.archive, "xl/richData/rdrichvaluestructure.xml")
-        relations = _xml(self.archive, "xl/richData/richValueRel.xml")
+        metadata = _xml(self.package, "xl/metadata.xml")
+        values = _xml(self.package, "xl/richData/rdrichvalue.xml")
+        structures = _xml(self.package, "xl/richData/rdrichvaluestructure.xml")
+        relations = _xml(self.package, "xl/richData/richValueRel.xml")
         if any(x is None for x in (metadata, values, structures, relations)):
             return []
         blocks = [b for f in metadata if _local(f.tag) == "futureMetadata" and f.get("name") == "XLRICHVALUE" for b in f]
@@ -95,7 +99,7 @@ class CellPictures:
         keys = [[k.get("n", "") for k in s] for s in structures]
         rel_part = "xl/richData/richValueRel.xml"
         rel_ids = [_attr(r, "id") for r in relations]
-        rels = part_rels(self.archive, rel_part)
+        rels = self.package.rels(rel_part, lenient=True)
         images = []
         for rv in values:
             structure = keys[int(rv.get("s", -1))] if rv.get("s", "").isdigit() and int(rv.get("s")) < len(keys) else []
@@ -103,7 +107,7 @@ class CellPictures:
             slot = structure.index("_rvRel:LocalImageIdentifier") if "_rvRel:LocalImageIdentifier" in structure else -1
             index = int(texts[slot]) if 0 <= slot < len(texts) and texts[slot].isdigit() else -1
             rel = rel_ids[index] if 0 <= index < len(rel_ids) else ""
-            images.append(resolve_target(rel_part, rels.get(rel, ("", ""))[0]))
+            images.append(_internal(rels.get(rel)))
         parts: list[str | None] = []
         for bk in (b for v in metadata if _local(v.tag) == "valueMetadata" for b in v):
             rc = next((e for e in bk if _local(e.tag) == "rc"), None)
@@ -117,7 +121,7 @@ class CellPictures:
         suffix = posixpath.splitext(part)[1].lstrip(".").lower()
         if suffix not in _IMAGE_SUFFIXES:
             raise SheetError(f"the picture {part} is not an image this tool can use (.{suffix})")
-        data = read_part(self.archive, part, PICTURE_LIMIT)
+        data = self.package.read_part(part, PICTURE_LIMIT)
         if data is None:
             raise SheetError(f"the picture {part} is missing from the workbook")
         name = f"{hashlib.sha256(data).hexdigest()[:16]}.{suffix}"

@@ -7,18 +7,16 @@ The sheet's XML is scanned once, and only when it holds one of those (see ``_wor
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
-import zipfile
 from pathlib import Path
 from typing import Any
 
 from sheet2video.errors import SheetError
-from sheet2video.sheets.cell_pictures import CellPictures
 from sheet2video.sheets.formula_eval import FormulaUnsupported, XlError, evaluate, first_argument, shift_formula, value_text
 from sheet2video.sheets.number_format import format_number, format_text
-from sheet2video.sheets.xlsx_xml import (CellXml, SheetXml, cell_ref, column_index, part_rels, read_part, scan_sheet,
-                                         style_formats, workbook_date1904, worksheet_parts)
+from sheet2video.sheets.xlsx.parts import Package
+from sheet2video.sheets.xlsx.pictures import CellPictures
+from sheet2video.sheets.xlsx.scan import CellXml, SheetXml, cell_ref, column_index, scan_sheet, style_formats
 
 __all__ = ["apply_xlsx_cells"]
 
@@ -28,13 +26,13 @@ _MARKERS = (b't="e"', b"t='e'", b"<f>", b"<f ", b":f>", b":f ", b"vm=", b"hyperl
 
 def apply_xlsx_cells(path: Path, data: bytes, grid: Any, values: list[list[object]]) -> None:
     """Update ``grid`` (an ExcelGrid, whose ``cells`` came from calamine's ``values``) in place."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        parts = worksheet_parts(archive)
-        part = parts.get(grid.name)
-        xml = read_part(archive, part) if part else None
+    package = Package(path, data)
+    try:
+        part = package.worksheets().get(grid.name)
+        xml = package.read_part(part) if part else None
         if not xml:
             return
-        formats = style_formats(archive)
+        formats = style_formats(package)
         formatted = {i for i, code in enumerate(formats) if code}
         if not formatted and not any(marker in xml for marker in _MARKERS):
             return  # the fast path: nothing calamine missed
@@ -42,19 +40,21 @@ def apply_xlsx_cells(path: Path, data: bytes, grid: Any, values: list[list[objec
         grid.hidden = found.hidden
         for (row, column), text in found.errors.items():
             _put(grid.cells, row, column, text)
-        cells = _Cells(path, archive, grid, values, found, formats)
+        cells = _Cells(path, package, grid, values, found, formats)
         cells.apply()
-        grid.links.update(cells.links(part_rels(archive, part)))
+        grid.links.update(cells.links(package.rels(part, lenient=True)))
+    finally:
+        package.close()
 
 
 class _Cells:
     """The scanned cells of one sheet, turned into text as shown."""
 
-    def __init__(self, path: Path, archive: zipfile.ZipFile, grid: Any, values: list[list[object]],
+    def __init__(self, path: Path, package: Package, grid: Any, values: list[list[object]],
                  found: SheetXml, formats: list[str]):
         self.path, self.grid, self.values, self.found, self.formats = path, grid, values, found, formats
-        self.date1904 = workbook_date1904(archive)
-        self.pictures = CellPictures(archive, path)
+        self.date1904 = package.date1904()
+        self.pictures = CellPictures(package, path)
         self.computed: dict[tuple[int, int], object] = {}
         self.computing: set[tuple[int, int]] = set()
         self.hyperlinks: dict[tuple[int, int], str] = {}
@@ -175,11 +175,11 @@ class _Cells:
         header = next((text for text in above if text), "")
         return SheetError(message, row=row, column=f"{header} ({ref})" if header else f"column {ref.rstrip('0123456789')} ({ref})")
 
-    def links(self, rels: dict[str, tuple[str, str]]) -> dict[tuple[int, int], str]:
+    def links(self, rels: dict[str, tuple[str, str, str]]) -> dict[tuple[int, int], str]:
         """Hyperlink targets: ``<hyperlinks>`` with an external target, then HYPERLINK formulas."""
         links: dict[tuple[int, int], str] = {}
         for ref, attrs in self.found.hyperlinks:
-            target, mode = rels.get(attrs.get("r:id") or attrs.get("id") or "", ("", ""))
+            _, target, mode = rels.get(attrs.get("r:id") or attrs.get("id") or "", ("", "", ""))
             if not target or mode != "External":
                 continue  # a link to a place in the workbook (``location``) is not a file
             for cell in _cells_of(ref):

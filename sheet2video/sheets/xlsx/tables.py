@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from sheet2video.sheets.xlsx_cells import column_letters, parse_ref
-from sheet2video.sheets.xlsx_parts import TABLE_REL, Package, attribute, set_attribute, xml_text
+from sheet2video.sheets.xlsx.parts import TABLE_REL, Package, attribute, set_attribute, xml_text
+from sheet2video.sheets.xlsx.scan import column_letters, parse_ref
 
 __all__ = ["grow_tables"]
 

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from sheet2video.errors import SheetError
-from sheet2video.sheets.xlsx_parts import REL_NS, attribute, set_attribute, xml_text
+from sheet2video.sheets.xlsx.parts import REL_NS, attribute, set_attribute, xml_text
+from sheet2video.sheets.xlsx.scan import column_index, column_letters, parse_ref
 
-__all__ = ["Worksheet", "column_letters", "parse_ref"]
+__all__ = ["Worksheet"]
 
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 # CT_Worksheet children that come after <hyperlinks>: it goes right before the first of them
@@ -29,31 +30,7 @@ _ROW_NUMBER = re.compile(r"""<[^>]*?\sr\s*=\s*["']([0-9]+)""")
 _CELL_STYLE = re.compile(r"""<[^>]*?\ss\s*=\s*["']([0-9]+)""")
 
 
-@lru_cache(maxsize=4096)
-def _column_number(letters: str) -> int:
-    column = 0
-    for char in letters.upper():
-        column = column * 26 + ord(char) - 64
-    return column
-
-
-def column_letters(column: int) -> str:
-    letters = ""
-    while column:
-        column, rem = divmod(column - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def parse_ref(ref: str) -> tuple[int, int]:
-    """``"AB12"`` -> (12, 28); ``"$A$1"`` too."""
-    match = re.fullmatch(r"\$?([A-Za-z]{1,3})\$?([0-9]+)", ref.strip())
-    if match is None:
-        raise ValueError(ref)
-    column = 0
-    for char in match.group(1).upper():
-        column = column * 26 + ord(char) - 64
-    return int(match.group(2)), column
+_column_number = lru_cache(maxsize=4096)(column_index)  # the same few letters, row after row
 
 
 @dataclass

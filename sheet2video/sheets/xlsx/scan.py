@@ -1,98 +1,28 @@
-"""Reading the parts of an .xlsx zip that python-calamine does not interpret, treating the zip as hostile.
+"""Scanning a worksheet part for what python-calamine does not tell (number formats, errors,
+formulas, hidden rows, hyperlinks, rich values), the number formats of styles.xml, and cell references.
 
-Part names are checked (no ``..``, no absolute paths, only names the zip lists) and every read is
-capped, so a crafted workbook cannot reach outside the package or exhaust memory.
-"""
+The worksheet XML is scanned with regexes in one pass, not parsed: sheets hold 100,000s of cells."""
 
 from __future__ import annotations
 
 import html
-import posixpath
 import re
-import zipfile
 from dataclasses import dataclass, field
 
-from sheet2video.errors import SheetError
+from sheet2video.sheets.xlsx.parts import Package
 
-__all__ = ["XML_LIMIT", "CellXml", "SheetXml", "read_part", "resolve_target", "part_rels", "worksheet_parts",
-           "workbook_date1904", "style_formats", "scan_sheet", "column_index", "cell_ref"]
-
-XML_LIMIT = 512 * 1024 * 1024  # a part's decompressed size; calamine reads the same parts
-_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+__all__ = ["CellXml", "SheetXml", "style_formats", "scan_sheet", "column_index", "column_letters", "cell_ref",
+           "parse_ref"]
 
 
-def read_part(archive: zipfile.ZipFile, name: str, limit: int = XML_LIMIT) -> bytes | None:
-    """A part's bytes, or None when the zip has no such part; SheetError when it is too large."""
-    try:
-        info = archive.getinfo(name)
-    except KeyError:
-        return None
-    if info.file_size > limit:
-        raise SheetError(f"the workbook part {name} is {info.file_size} bytes, more than the {limit} allowed")
-    with archive.open(info) as stream:
-        data = stream.read(limit + 1)  # the header's size can lie: count what comes out
-    if len(data) > limit:
-        raise SheetError(f"the workbook part {name} unpacks to more than the {limit} bytes allowed")
-    return data
-
-
-def resolve_target(base_part: str, target: str) -> str | None:
-    """A relationship target as a part name, or None when it points outside the package."""
-    if not target or "\\" in target or "\0" in target or ":" in target.split("/", 1)[0]:
-        return None
-    joined = target.lstrip("/") if target.startswith("/") else posixpath.join(posixpath.dirname(base_part), target)
-    name = posixpath.normpath(joined)
-    if name.startswith(("../", "/")) or name in ("..", "."):
-        return None
-    return name
-
-
-def part_rels(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
-    """A part's relationships: id → (target as written, target mode)."""
-    from xml.etree import ElementTree
-
-    folder, name = posixpath.split(part)
-    data = read_part(archive, posixpath.join(folder, "_rels", name + ".rels"))
-    if not data:
-        return {}
-    try:
-        root = ElementTree.fromstring(data)
-    except ElementTree.ParseError:
-        return {}
-    return {r.get("Id", ""): (r.get("Target", ""), r.get("TargetMode", "")) for r in root}
-
-
-def worksheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name → its part name (via xl/workbook.xml and its rels)."""
-    from xml.etree import ElementTree
-
-    try:
-        workbook = ElementTree.fromstring(read_part(archive, "xl/workbook.xml") or b"")
-    except ElementTree.ParseError:
-        return {}
-    rels = part_rels(archive, "xl/workbook.xml")
-    parts = {}
-    for sheet in workbook.iter():
-        if sheet.tag.endswith("}sheet") or sheet.tag == "sheet":
-            target = rels.get(sheet.get(f"{_NS_REL}id", ""), ("", ""))[0]
-            name = resolve_target("xl/workbook.xml", target)
-            if name:
-                parts[sheet.get("name", "")] = name
-    return parts
-
-
-def workbook_date1904(archive: zipfile.ZipFile) -> bool:
-    data = read_part(archive, "xl/workbook.xml") or b""
-    return bool(re.search(rb"""date1904=["'](?:1|true)["']""", data))
-
-
-def style_formats(archive: zipfile.ZipFile) -> list[str]:
+def style_formats(package: Package) -> list[str]:
     """The number format code of each cell style (cellXfs index → code; "" for General)."""
     from xml.etree import ElementTree
 
     from sheet2video.sheets.number_format import format_code, is_general
 
-    data = read_part(archive, "xl/styles.xml")
+    part = package.styles_part()
+    data = package.read_part(part) if part else None
     if not data:
         return []
     try:
@@ -220,10 +150,23 @@ def column_index(ref: str) -> int:
     return index
 
 
-def cell_ref(row: int, column: int) -> str:
-    """(5, 3) → ``"C5"``."""
+def column_letters(column: int) -> str:
+    """28 → ``"AB"``."""
     letters = ""
     while column:
         column, rem = divmod(column - 1, 26)
         letters = chr(65 + rem) + letters
-    return f"{letters}{row}"
+    return letters
+
+
+def cell_ref(row: int, column: int) -> str:
+    """(5, 3) → ``"C5"``."""
+    return f"{column_letters(column)}{row}"
+
+
+def parse_ref(ref: str) -> tuple[int, int]:
+    """``"AB12"`` -> (12, 28); ``"$A$1"`` too."""
+    match = re.fullmatch(r"\$?([A-Za-z]{1,3})\$?([0-9]+)", ref.strip())
+    if match is None:
+        raise ValueError(ref)
+    return int(match.group(2)), column_index(match.group(1))

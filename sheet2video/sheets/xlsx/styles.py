@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sheet2video.sheets.xlsx_parts import Package, attribute, set_attribute, xml_text
+from sheet2video.sheets.xlsx.parts import Package, attribute, set_attribute, xml_text
 
 __all__ = ["Styles", "CLEAR"]
 
