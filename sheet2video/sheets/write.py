@@ -81,13 +81,14 @@ def write_back(
         raise SheetError(f"{given}: is a folder, not a sheet")
     real = given.resolve()  # a symlinked sheet: write the file it points to, keep the link
     suffix = real.suffix.lower()
-    if suffix in CONVERTED_SUFFIXES:  # never written: the results go to <stem>.results.xlsx beside it
+    converted = suffix in CONVERTED_SUFFIXES
+    if converted:  # never written: the results go to <stem>.results.xlsx beside it, a file of ours (no backup)
         sheet = campaign_sheet(real, read_bytes(real), sheet)  # the worksheet read_sheet read in it
         real = given = results_workbook(real)
         suffix = real.suffix
     if suffix not in EXCEL_SUFFIXES and suffix not in CSV_SUFFIXES:
         raise SheetError(f"{given}: unknown sheet type {suffix!r}; use .xlsx, .xlsm, .xls, .ods, .csv or .tsv")
-    job = _Job(real, given, updates, sheet, key_column, encoding, delimiter, backups or RunBackups())
+    job = _Job(real, given, updates, sheet, key_column, encoding, delimiter, None if converted else backups or RunBackups())
     for _ in range(3):
         try:
             return job.run()
@@ -108,7 +109,7 @@ class _Job:
     key_column: str | None
     encoding: str | None
     delimiter: str | None
-    backups: RunBackups
+    backups: RunBackups | None  # None: the file is ours (no original to keep)
 
     @property
     def is_excel(self) -> bool:
@@ -145,7 +146,7 @@ class _Job:
         expected = base if source == target or target == self.real else None
         watch = self.real if target == self.real else None
         mode = self.real.stat().st_mode & 0o7777
-        back_up = (lambda: self.backups.keep(target, base, mode)) if target == self.real else None
+        back_up = (lambda: self.backups.keep(target, base, mode)) if target == self.real and self.backups else None
         outcome.backup = commit(target, data, expected, watch, mode, back_up)
         return outcome
 

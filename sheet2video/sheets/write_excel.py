@@ -105,6 +105,8 @@ def _write(package: Package, part: str, ws: Worksheet, grid: list[list[str]], up
     xml = ws.result(lambda target: package.add_relationship(part, HYPERLINK_REL, target),
                     lambda ids: package.remove_relationships(part, ids))
     package.write(part, xml.encode("utf-8"))
+    if ws.formulas_replaced:
+        package.drop_calc_chain()
     styles.save()
     return package.save(), len(written), skipped
 

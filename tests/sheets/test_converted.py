@@ -62,3 +62,5 @@ def test_read_and_results_go_to_an_xlsx_beside_it(workbooks, ext):
     rows = [[c.value for c in row] for row in openpyxl.load_workbook(results)["Campaign"].iter_rows()]
     assert rows[2][4] == "Failed" and rows[3][4] == "Finished"
     assert path.read_bytes() == original
+    # the user's workbook is never written, so it has no backup; the .xlsx is ours and needs none
+    assert {p.name for p in path.parent.iterdir() if p.stem.startswith(path.stem)} == {path.name, results.name}

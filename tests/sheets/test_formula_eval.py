@@ -102,3 +102,10 @@ def test_a_circular_reference_is_refused(tmp_path):
     path = _uncached(tmp_path, [["id", "titles", "other"], ["r1", "=C2", "=B2"]])
     with pytest.raises(SheetError, match=r"row 2, \w+ \([BC]2\): the formula =[BC]2 refers to itself"):
         read_sheet(path)
+
+
+def test_the_cell_is_named_by_its_header_below_a_title_row(tmp_path):
+    path = _uncached(tmp_path, [["Spring campaign 2026"], ["id", "media:main", "titles"],
+                                ["r1", "a.mp4", "x"], ["r2", "b.mp4", "=VLOOKUP(A4,A3:C3,3,FALSE)"]])
+    with pytest.raises(SheetError, match=r"^row 4, titles \(C4\): the formula =VLOOKUP"):
+        read_sheet(path)

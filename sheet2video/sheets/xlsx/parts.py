@@ -28,6 +28,7 @@ TABLE_REL = REL_NS + "/table"
 _PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _DOC_REL = REL_NS + "/officeDocument"
 _SHEET_REL = REL_NS + "/worksheet"
+_CALC_CHAIN_REL = REL_NS + "/calcChain"
 _STYLES_REL = REL_NS + "/styles"
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
@@ -103,6 +104,7 @@ class Package:
             raise SheetError(f"{source}: not a valid Excel workbook (the file is damaged or not .xlsx)") from None
         self.names = {info.filename for info in self.archive.infolist()}
         self.changed: dict[str, bytes] = {}
+        self.dropped: set[str] = set()
 
     def read(self, part: str) -> bytes:
         """A part's bytes (as changed so far); SheetError when it is missing or too large."""
@@ -215,11 +217,29 @@ class Package:
         book = self.workbook_part()
         return next((t for kind, t, _ in self.rels(book).values() if kind == _STYLES_REL and self.has(t)), None)
 
+    def drop_calc_chain(self) -> None:
+        """Remove the calculation chain (its part, relationship and content type). It lists the
+        formula cells; one overwritten with a value would make Excel offer to repair the file, and
+        Excel rebuilds a missing chain without a word."""
+        book = self.workbook_part()
+        ids = {rel_id for rel_id, (kind, _, _) in self.rels(book).items() if kind == _CALC_CHAIN_REL}
+        chain = [target for kind, target, _ in self.rels(book).values() if kind == _CALC_CHAIN_REL]
+        if not ids:
+            return
+        self.remove_relationships(book, ids)
+        types = self.read("[Content_Types].xml").decode("utf-8")
+        for part in chain:
+            self.dropped.add(part)
+            types = re.sub(rf'<Override\b[^>]*PartName\s*=\s*["\']/{re.escape(part)}["\'][^>]*/>', "", types)
+        self.write("[Content_Types].xml", types.encode("utf-8"))
+
     def save(self) -> bytes:
         """The package with the changed parts replaced; other parts keep their bytes and order."""
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as rebuilt:
             for info in self.archive.infolist():
+                if info.filename in self.dropped:
+                    continue
                 data = self.changed.get(info.filename)
                 rebuilt.writestr(info, data if data is not None else self.archive.read(info))
             for name, data in self.changed.items():

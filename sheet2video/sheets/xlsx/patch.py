@@ -64,10 +64,12 @@ class Worksheet:
         self.data_end = data.end() if data.group(1) else xml.index(f"</{self.p}sheetData>", data.end()) + len(f"</{self.p}sheetData>")
         self.rows: dict[int, _Row] = {}
         self._cell = re.compile(rf"<{self.p}c\b[^>]*?(?:/>|>.*?</{self.p}c>)", re.S)
+        self._formula = re.compile(rf"<{self.p}f[\s/>]")
         self._read_rows(xml[data.end(): self.data_end], data.end())
         self.merged = [tuple(parse_ref(x) for x in m.split(":")) for m in
                        re.findall(rf'<{self.p}mergeCell\b[^>]*\bref\s*=\s*["\']([A-Z$0-9]+:[A-Z$0-9]+)["\']', xml)]
         self.links: dict[str, str | None] = {}  # cell ref -> new link target (None: no link)
+        self.formulas_replaced = False  # a formula cell now holds a result: the calculation chain is stale
 
     def _read_rows(self, text: str, offset: int) -> None:
         number = 0
@@ -112,6 +114,7 @@ class Worksheet:
             self.rows[row] = _Row(row, -1, -1, f'<{self.p}row r="{row}"/>', {}, [])
         cells = self._cells(self.rows[row])
         ref = f"{column_letters(column)}{row}"
+        self.formulas_replaced |= self._formula.search(cells.get(column, "")) is not None
         style = f' s="{s}"' if s else ""
         if text:
             space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""

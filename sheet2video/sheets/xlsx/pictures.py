@@ -58,6 +58,7 @@ class CellPictures:
         self.subfolder = f"{sheet_path.stem}.pictures"
         self._wps: dict[str, str] | None = None
         self._excel: list[str | None] | None = None
+        self._pending: dict[str, str] = {}  # file name -> image part, written by save()
 
     def wps_part(self, picture_id: str) -> str | None:
         if self._wps is None:
@@ -117,7 +118,8 @@ class CellPictures:
         return parts
 
     def extract(self, part: str) -> str:
-        """Write the picture once, named by its content; its path relative to the sheet's folder."""
+        """The picture's path relative to the sheet's folder, named by its content; the file is
+        written by ``save``, once the whole sheet has been read without an error."""
         suffix = posixpath.splitext(part)[1].lstrip(".").lower()
         if suffix not in _IMAGE_SUFFIXES:
             raise SheetError(f"the picture {part} is not an image this tool can use (.{suffix})")
@@ -125,15 +127,22 @@ class CellPictures:
         if data is None:
             raise SheetError(f"the picture {part} is missing from the workbook")
         name = f"{hashlib.sha256(data).hexdigest()[:16]}.{suffix}"
-        target = self.folder / self.subfolder / name
-        if not target.exists():
+        self._pending[name] = part
+        return f"{self.subfolder}/{name}"
+
+    def save(self) -> None:
+        """Write the pictures ``extract`` named (each once: a file already there has these bytes)."""
+        for name, part in self._pending.items():
+            target = self.folder / self.subfolder / name
+            if target.exists():
+                continue
             target.parent.mkdir(exist_ok=True)
             fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".picture-", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as stream:
-                    stream.write(data)
+                    stream.write(self.package.read_part(part, PICTURE_LIMIT) or b"")
                 os.replace(temporary, target)
             except BaseException:
                 Path(temporary).unlink(missing_ok=True)
                 raise
-        return f"{self.subfolder}/{name}"
+        self._pending.clear()

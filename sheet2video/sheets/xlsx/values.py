@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sheet2video.errors import SheetError
+from sheet2video.sheets.headers import display_header, header_index
 from sheet2video.sheets.formula_eval import FormulaUnsupported, XlError, evaluate, first_argument, shift_formula, value_text
 from sheet2video.sheets.number_format import format_number, format_text
 from sheet2video.sheets.xlsx.parts import Package
@@ -43,6 +44,7 @@ def apply_xlsx_cells(path: Path, data: bytes, grid: Any, values: list[list[objec
         cells = _Cells(path, package, grid, values, found, formats)
         cells.apply()
         grid.links.update(cells.links(package.rels(part, lenient=True)))
+        cells.pictures.save()  # only now: a sheet with a bad cell leaves nothing written
     finally:
         package.close()
 
@@ -169,10 +171,12 @@ class _Cells:
         return _calamine_value(raw)
 
     def _error(self, row: int, column: int, message: str) -> SheetError:
-        """One line naming the cell: its column's header (the first text above it) and reference."""
+        """One line naming the cell: its column's header (in the row the reader takes for the
+        header, as ``read_sheet`` finds it) and its reference."""
         ref = cell_ref(row, column)
-        above = (line[column - 1].strip() for line in self.grid.cells[:row - 1] if column <= len(line))
-        header = next((text for text in above if text), "")
+        records = [(n, line) for n, line in enumerate(self.grid.cells, start=1) if any(c.strip() for c in line)]
+        header_row, names = records[header_index(records)] if records else (row, [])
+        header = display_header(names[column - 1]) if header_row < row and column <= len(names) else ""
         return SheetError(message, row=row, column=f"{header} ({ref})" if header else f"column {ref.rstrip('0123456789')} ({ref})")
 
     def links(self, rels: dict[str, tuple[str, str, str]]) -> dict[tuple[int, int], str]:

@@ -137,3 +137,18 @@ def test_an_encrypted_workbook_is_named_as_such(tmp_path):
     data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptedPackage".encode("utf-16-le") + b"\0" * 100
     with pytest.raises(SheetError, match="password-protected"):
         excel_grid(tmp_path / "locked.xlsx", data, None)
+
+
+def test_a_bad_picture_further_down_leaves_nothing_written(tmp_path):
+    path = wps_workbook(tmp_path / "half.xlsx", picture=png())
+    with zipfile.ZipFile(path) as src:
+        parts = {name: src.read(name) for name in src.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    row3 = '<row r="3"><c r="A3" t="str"><v>r2</v></c><c r="B3" t="str"><f>_xlfn.DISPIMG("ID_GONE",1)</f><v>x</v></c></row>'
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace("</sheetData>", row3 + "</sheetData>").encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, data in parts.items():
+            dst.writestr(name, data)
+    with pytest.raises(SheetError, match=r"^row 3, media:main \(B3\): the picture ID_GONE"):
+        read_sheet(path)
+    assert not (tmp_path / "half.pictures").exists()  # B2's picture was fine, but nothing is written

@@ -4,12 +4,9 @@ result columns, and the workbook still opens in openpyxl, our reader and LibreOf
 
 from __future__ import annotations
 
-import csv
 import io
 import re
-import shutil
 import struct
-import subprocess
 import zipfile
 import zlib
 from pathlib import Path
@@ -21,6 +18,7 @@ import xlsxwriter
 from sheet2video.errors import SheetError
 from sheet2video.sheets.read import read_sheet
 from sheet2video.sheets.write import RowUpdate, write_back
+from tests.sheets.office import reopened_values
 
 SHEET = "xl/worksheets/sheet1.xml"
 
@@ -74,19 +72,6 @@ UPDATES = [
 ]
 
 
-def soffice_csv(path: Path, tmp_path: Path) -> list[list[str]] | None:
-    """The first sheet as LibreOffice reads it, or None when LibreOffice is not installed."""
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        return None
-    out = tmp_path / "lo"
-    profile = (tmp_path / "lo-profile").as_uri()
-    subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "csv",
-                    "--outdir", str(out), str(path)], check=True, capture_output=True, timeout=180)
-    with open(out / (path.stem + ".csv"), newline="", encoding="utf-8", errors="replace") as stream:
-        return list(csv.reader(stream))
-
-
 def test_rich_workbook_changes_only_sheet_styles_links_and_table(tmp_path):
     path = rich_workbook(tmp_path / "rich.xlsx")
     before = parts(path)
@@ -121,11 +106,10 @@ def test_rich_workbook_changes_only_sheet_styles_links_and_table(tmp_path):
     assert ws["F2"].fill.fgColor.rgb == "FFC6EFCE" and ws["F4"].fill.fgColor.rgb == "FFFFC7CE"
     assert ws["I4"].data_type == "s" and ws["B8"].value == "below the table" and ws["E8"].value is None
 
-    shown = soffice_csv(path, tmp_path)
-    if shown is not None:
-        assert shown[0][:9] == ["id", "media:main", "titles", "count"] + new
-        assert shown[1][4:7] == ["J-a", "Finished", "videos/a_0.mp4"] and float(shown[1][7]) == 2.5
-        assert shown[3][4:6] == ["J-c", "Failed"] and shown[3][8] == "=1+1 <not a formula> & bell"
+    shown = reopened_values(path, "Campaign")  # LibreOffice opens the patched workbook and shows the results
+    assert shown[0][:9] == ["id", "media:main", "titles", "count"] + new
+    assert shown[1][4:7] == ["J-a", "Finished", "videos/a_0.mp4"] and float(shown[1][7]) == 2.5
+    assert shown[3][4:6] == ["J-c", "Failed"] and shown[3][8] == "=1+1 <not a formula> & bell"
 
 
 def test_xlsm_macros_and_content_types_keep_their_bytes(tmp_path):
@@ -223,3 +207,46 @@ def test_rows_and_cells_without_references_are_numbered_where_they_are(tmp_path)
     assert [[c.value for c in row] for row in ws.iter_rows()] == [
         ["id", "media:a", "status", "job_id"], ["a", "a.mp4", "old", None], ["b", "b.mp4", "Finished", "J-b"]]
     assert [(r.number, r.get("status")) for r in read_sheet(path).rows] == [(2, "old"), (3, "Finished")]
+
+
+CALC_CHAIN = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><c r="C2" i="1"/><c r="C3"/></calcChain>'
+
+
+def with_calc_chain(path: Path) -> None:
+    """What Excel saves beside formulas: xl/calcChain.xml, its relationship and content type."""
+    old = parts(path)
+    old["xl/calcChain.xml"] = CALC_CHAIN.encode()
+    rels = old["xl/_rels/workbook.xml.rels"].decode()
+    old["xl/_rels/workbook.xml.rels"] = rels.replace("</Relationships>", '<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain" Target="calcChain.xml"/></Relationships>').encode()
+    types = old["[Content_Types].xml"].decode()
+    old["[Content_Types].xml"] = types.replace("</Types>", '<Override PartName="/xl/calcChain.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"/></Types>').encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in old.items():
+            archive.writestr(name, data)
+
+
+@pytest.mark.parametrize("formula_in_status", [True, False])
+def test_the_calculation_chain_goes_only_when_a_formula_cell_gets_a_result(tmp_path, formula_in_status):
+    path = tmp_path / "chain.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("Campaign")
+    sheet.write_row(0, 0, ["id", "media:main", "total", "status"])
+    for r, key in enumerate(("a", "b"), start=1):
+        sheet.write_row(r, 0, [key, f"{key}.mp4"])
+        sheet.write_formula(r, 2, f"=1+{r}", None, 1 + r)
+        if formula_in_status:
+            sheet.write_formula(r, 3, '="todo"', None, "todo")
+    book.close()
+    with_calc_chain(path)
+    before = parts(path)
+    write_back(path, [RowUpdate(2, "a", {"status": "Finished"}), RowUpdate(3, "b", {"status": "Failed"})], key_column="id")
+    after = parts(path)
+    if formula_in_status:  # a formula now holds a result: the chain Excel would repair is gone, cleanly
+        assert "xl/calcChain.xml" not in after
+        assert b"calcChain" not in after["xl/_rels/workbook.xml.rels"] and b"calcChain" not in after["[Content_Types].xml"]
+    else:
+        assert after["xl/calcChain.xml"] == before["xl/calcChain.xml"]
+        assert changed(before, after) <= {SHEET, "xl/styles.xml"}
+    assert [r.get("status") for r in read_sheet(path).rows] == ["Finished", "Failed"]
+    assert [r.get("total") for r in read_sheet(path).rows] == ["2", "3"]  # the other formulas keep their values
+    assert reopened_values(path)[1][2:4] == ["2", "Finished"]
