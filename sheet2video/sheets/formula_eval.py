@@ -8,6 +8,9 @@ so the caller can name the cell; a library (formulas, pycel) would pull in numpy
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from inspect import signature
+
 import math
 import re
 from collections.abc import Callable
@@ -33,8 +36,8 @@ Lookup = Callable[[str | None, int, int], object]  # (sheet or None for this one
 
 _TOKEN = re.compile(
     r"""\s*(?:(?P<string>"(?:[^"]|"")*")"""
-    r"""|(?P<ref>(?:(?:'(?:[^']|'')+'|[\w.]+)!)?\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?)(?![\w(])"""
-    r"""|(?P<number>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"""
+    r"""|(?P<ref>(?:(?:'(?:[^']|'')+'|[\w.]+)!)?\$?[A-Za-z]{1,3}\$?[0-9]+(?::\$?[A-Za-z]{1,3}\$?[0-9]+)?)(?![\w(])"""
+    r"""|(?P<number>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)"""
     r"""|(?P<func>[A-Za-z_][\w.]*)\s*\("""
     r"""|(?P<bool>TRUE|FALSE)(?![\w(])"""
     r"""|(?P<error>\#(?:N/A|DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!))"""
@@ -60,7 +63,8 @@ def evaluate(formula: str, lookup: Lookup) -> object:
     """The value of ``formula`` (without its ``=``): a float, str, bool, None (blank) or XlError."""
     _check_functions(formula)
     parser = _Parser(_tokenize(formula.removeprefix("=")), lookup)
-    result = parser.expression(0)
+    with _uncomputable():
+        result = parser.expression(0)
     if parser.position != len(parser.tokens):
         raise FormulaUnsupported(f"unexpected {parser.tokens[parser.position][1]!r}")
     if isinstance(result, list):
@@ -85,7 +89,19 @@ def first_argument(formula: str, lookup: Lookup) -> object:
     if not parser.tokens or parser.tokens[0][0] != "func":
         raise FormulaUnsupported("not a function call")
     parser.position = 1
-    return parser.expression(0)
+    with _uncomputable():
+        return parser.expression(0)
+
+
+@contextmanager
+def _uncomputable():
+    """Arithmetic that fails here (``ROUND(1,400)``, a number too large for a length, nesting
+    deeper than Python's stack) means the formula cannot be computed here: one clear line, never a
+    traceback, whatever a hostile sheet holds."""
+    try:
+        yield
+    except (ArithmeticError, ValueError, TypeError, RecursionError) as error:
+        raise FormulaUnsupported(f"it cannot be computed here ({type(error).__name__})") from None
 
 
 _BINARY = {"=": 1, "<>": 1, "<": 1, ">": 1, "<=": 1, ">=": 1, "&": 2, "+": 3, "-": 3, "*": 4, "/": 4, "^": 5}
@@ -176,6 +192,10 @@ class _Parser:
         for arg in args:
             if isinstance(arg, XlError) and name not in ("IF", "IFERROR"):
                 return arg
+        try:
+            signature(function).bind(*args)
+        except TypeError:
+            raise FormulaUnsupported(f"{name} is given {len(args)} argument(s)") from None
         return function(*args)
 
 
@@ -241,6 +261,8 @@ def _compare(op: str, left: object, right: object) -> bool:
             return 2, value
         if isinstance(value, str):
             return 1, value.casefold()
+        if isinstance(value, list):
+            raise FormulaUnsupported("a range where one value is expected")
         return 0, float(value)
     a, b = key(left), key(right)
     return {"=": a == b, "<>": a != b, "<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
@@ -258,9 +280,18 @@ def _flat(args: tuple) -> list:
     return [v for a in args for v in (a if isinstance(a, list) else [a])]
 
 
-def _round(value: object, digits: object = 0.0, mode: str = ROUND_HALF_UP) -> float:
-    places = Decimal(1).scaleb(-int(_number(digits)))
-    return float(Decimal(repr(_number(value))).quantize(places, rounding=mode))
+def _on_number(value: object, op: Callable[[float], object]) -> object:
+    """``op`` of ``value`` as a number; text that is no number gives #VALUE!, as in Excel."""
+    number = _number(value)
+    return number if isinstance(number, XlError) else op(number)
+
+
+def _round(value: object, digits: object = 0.0, mode: str = ROUND_HALF_UP) -> float | XlError:
+    number, places = _number(value), _number(digits)
+    if isinstance(number, XlError) or isinstance(places, XlError):
+        return number if isinstance(number, XlError) else places
+    step = Decimal(1).scaleb(-max(-15, min(15, int(places))))  # beyond 15 digits a double has none
+    return float(Decimal(repr(number)).quantize(step, rounding=mode))
 
 
 def _mid(text: object, start: object, length: object) -> str:
@@ -306,8 +337,8 @@ _FUNCTIONS: dict[str, Callable[..., object]] = {
     "ROUND": _round,
     "ROUNDUP": lambda v, d=0.0: _round(v, d, ROUND_UP),
     "ROUNDDOWN": lambda v, d=0.0: _round(v, d, ROUND_DOWN),
-    "INT": lambda v: float(math.floor(_number(v))),
-    "ABS": lambda v: abs(_number(v)),
+    "INT": lambda v: _on_number(v, lambda n: float(math.floor(n))),
+    "ABS": lambda v: _on_number(v, abs),
     "SUM": _sum,
     "MIN": lambda *a: min((float(v) for v in _flat(a) if isinstance(v, (int, float)) and not isinstance(v, bool)), default=0.0),
     "MAX": lambda *a: max((float(v) for v in _flat(a) if isinstance(v, (int, float)) and not isinstance(v, bool)), default=0.0),

@@ -63,10 +63,16 @@ def header_index(records: list[tuple[int, list[str]]], known: frozenset[str] = K
 
 def normalised_notice(cells: list[str]) -> str | None:
     """One line naming the headers NFKC folding changed (full-width letters, colons, spaces)."""
-    changed = [(c.strip(), display_header(c)) for c in cells if c.strip() and c.strip() != display_header(c)]
-    folded = [(a, b) for a, b in changed if unicodedata.normalize("NFKC", a) != a]
-    if not changed:
+    raw = [(c.strip(), display_header(c)) for c in cells if c.strip() and c.strip() != display_header(c)]
+    if not raw:
         return None
-    why = " (full-width characters)" if folded else " (extra spaces)"
+    wide = any(unicodedata.east_asian_width(ch) == "F" for a, _ in raw for ch in a)
+    folded = any(unicodedata.normalize("NFKC", a) != a for a, _ in raw)
+    why = " (full-width characters)" if wide else " (compatibility characters)" if folded else " (extra spaces)"
+    changed = [(_printable(a), _printable(b)) for a, b in raw]  # a control character must not break the line
     return (f"headers {', '.join(a for a, _ in changed)} read as {', '.join(b for _, b in changed)}{why}"
             if len(changed) > 1 else f"header {changed[0][0]} read as {changed[0][1]}{why}")
+
+
+def _printable(text: str) -> str:
+    return text if text.isprintable() else repr(text)

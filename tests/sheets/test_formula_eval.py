@@ -109,3 +109,16 @@ def test_the_cell_is_named_by_its_header_below_a_title_row(tmp_path):
                                 ["r1", "a.mp4", "x"], ["r2", "b.mp4", "=VLOOKUP(A4,A3:C3,3,FALSE)"]])
     with pytest.raises(SheetError, match=r"^row 4, titles \(C4\): the formula =VLOOKUP"):
         read_sheet(path)
+
+
+# what a fuzzer found: each is computed or refused as "cannot be computed here", never a traceback
+@pytest.mark.parametrize("formula", ["ROUND(1,400)", "E８-", "A1:B3>\"x\"", "TEXT()", "LEFT()", "INT(\"x\")",
+                                     "MID(\"x\",1,1e300)", "10^400", "SUM(\"x\"=A1:B3)", "ABS(A1)&INT(B2)"])
+def test_hostile_formulas_are_computed_or_refused_cleanly(formula):
+    def lookup(sheet, row, column):
+        return "x" if column == 1 else 1.5
+
+    try:
+        evaluate(formula, lookup)
+    except FormulaUnsupported:
+        pass
