@@ -11,6 +11,10 @@ read timeouts; a fresh signature nonce and date are made for each attempt, while
 including a submit's ``ClientToken`` — stay the same, so a retried submit cannot create a second job.
 Every other error raises :class:`~sheet2video.errors.ImsError` at once.
 
+Credentials come from a source asked per attempt (:mod:`sheet2video.cloud.credentials`): a fixed
+key, or a role/OIDC/metadata/URI provider that hands out a fresh STS token before the last one
+expires, so a long run is signed with the token valid at each moment.
+
 The AccessKey secret and the security token never appear in a log line, an exception or a repr.
 """
 
@@ -32,7 +36,7 @@ from sheet2video.errors import ImsError
 from sheet2video.cloud.canonical import canonical_query_string
 from sheet2video.cloud.signing import sign_request
 from sheet2video.cloud.timestamps import format_timestamp
-from sheet2video.cloud.credentials import Credentials
+from sheet2video.cloud.credentials import CredentialSource
 
 __all__ = ["API_VERSION", "ImsClient", "region_endpoint"]
 
@@ -81,7 +85,7 @@ class ImsClient:
     def __init__(
         self,
         endpoint: str,
-        credentials: Credentials,
+        credentials: CredentialSource,
         *,
         timeout: float | tuple[float, float] = (5, 30),
         max_retries: int = 5,
@@ -100,6 +104,7 @@ class ImsClient:
         self._host = parts.netloc
         self._path = parts.path or "/"
         self._credentials = credentials
+        self._last = None  # the credentials of the latest attempt, for scrubbing messages
         self.timeout = timeout
         self.max_retries = max(0, int(max_retries))
         self.backoff_base = backoff_base
@@ -110,7 +115,8 @@ class ImsClient:
         self._owns_session = session is None
 
     def __repr__(self) -> str:
-        return f"ImsClient(endpoint={self.endpoint!r}, access_key_id={self._credentials.access_key_id!r})"
+        who = getattr(self._credentials, "access_key_id", None) or getattr(self._credentials, "source", None)
+        return f"ImsClient(endpoint={self.endpoint!r}, credentials={who!r})"
 
     def close(self) -> None:
         if self._owns_session:
@@ -163,7 +169,7 @@ class ImsClient:
         return self._rng.uniform(0, cap)
 
     def _attempt(self, action: str, url: str, query: dict[str, str], body: bytes, has_form: bool) -> dict:
-        creds = self._credentials
+        creds = self._last = self._credentials.current()  # cheap while cached; a fresh token near expiry
         headers = {
             "x-acs-action": action,
             "x-acs-version": API_VERSION,
@@ -235,7 +241,8 @@ class ImsClient:
         return ImsError(f"HTTP{status}", self._scrub(message), header_rid, status)
 
     def _scrub(self, text: str) -> str:
-        for secret in (self._credentials.access_key_secret, self._credentials.security_token):
+        last = self._last
+        for secret in (last.access_key_secret, last.security_token) if last else ():
             if secret:
                 text = text.replace(secret, "***")
         return text

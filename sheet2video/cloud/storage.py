@@ -21,8 +21,9 @@ signature v4, and ``request_checksum_calculation``/``response_checksum_validatio
 use ``x-oss-forbid-overwrite: true`` on OSS (an existing key answers ``FileAlreadyExists``) and
 ``If-None-Match: *`` elsewhere (``PreconditionFailed``).
 
-Credentials: OSS endpoints use the Alibaba chain of :mod:`sheet2video.cloud.credentials`; other
-endpoints use ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``/``AWS_SESSION_TOKEN`` from ``env``
+Credentials: OSS endpoints use the Alibaba chain of :mod:`sheet2video.cloud.credentials`; a source
+that refreshes (roles, OIDC, ECS metadata, a credentials URI) feeds botocore ``RefreshableCredentials``,
+so transfers keep working past a token's expiry. Other endpoints use ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``/``AWS_SESSION_TOKEN`` from ``env``
 when given, else boto3's default chain. Nothing here prints a secret: ``repr`` shows endpoint,
 bucket and region only, and errors carry S3 error codes, never request headers.
 """
@@ -32,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +42,7 @@ from urllib.parse import unquote, urlsplit
 import botocore.exceptions  # boto3 itself (~150 ms to import) only when a store is opened
 
 from sheet2video.errors import ConfigError, StorageError
-from sheet2video.cloud.credentials import Credentials, resolve_credentials
+from sheet2video.cloud.credentials import CredentialSource, Credentials, resolve_credentials
 
 __all__ = ["ObjectStore", "ObjectInfo", "PutResult", "content_key", "file_sha256", "oss_endpoint", "parse_object_url"]
 
@@ -115,7 +117,7 @@ class ObjectStore:
         *,
         endpoint_url: str | None = None,
         region: str | None = None,
-        credentials: Credentials | None = None,
+        credentials: CredentialSource | None = None,
         addressing_style: str | None = None,
         flavour: str | None = None,
         profile: str | None = None,
@@ -140,13 +142,15 @@ class ObjectStore:
         )
         creds = credentials or self._credentials(profile, env)
         kwargs = dict(endpoint_url=endpoint_url, region_name=region or "us-east-1", config=config)
-        if creds is not None:
+        session = boto3.session.Session()
+        if isinstance(creds, Credentials) and creds.expiration is None:
             kwargs.update(
                 aws_access_key_id=creds.access_key_id,
                 aws_secret_access_key=creds.access_key_secret,
                 aws_session_token=creds.security_token,
             )
-        session = boto3.session.Session()
+        elif creds is not None:
+            session = _refreshing_session(creds)
         self._client = session.client("s3", **kwargs)
         # OSS create-only puts go through their own client that always adds x-oss-forbid-overwrite,
         # so concurrent ordinary puts on the main client can never lose or gain the header.
@@ -156,7 +160,7 @@ class ObjectStore:
             self._create_client.meta.events.register("before-sign.s3.PutObject", _add_header("x-oss-forbid-overwrite", "true"))
         self._transfer = TransferConfig(multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=MULTIPART_CHUNK, max_concurrency=4)
 
-    def _credentials(self, profile: str | None, env: Mapping[str, str] | None) -> Credentials | None:
+    def _credentials(self, profile: str | None, env: Mapping[str, str] | None) -> CredentialSource | None:
         if self.flavour == "oss":
             return resolve_credentials(profile, env=env)
         env = os.environ if env is None else env
@@ -430,6 +434,30 @@ class _Translate:
             code = re.search(r"\((\w+)\)", str(exc))
             raise self.store._error_for(self.what, code[1] if code else "UploadFailed", "upload failed") from None
         return False
+
+
+def _refreshing_session(source: CredentialSource):
+    """A boto3 session whose credentials botocore asks ``source`` for again as they near expiry."""
+    import boto3
+    import botocore.session
+    from botocore.credentials import CredentialProvider, RefreshableCredentials
+
+    def fetch() -> dict:
+        creds = source.current()
+        # no stated lifetime: say one minute, so botocore asks the (caching) source again soon
+        expiry = creds.expiration or time.time() + 60
+        return {"access_key": creds.access_key_id, "secret_key": creds.access_key_secret, "token": creds.security_token,
+                "expiry_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expiry))}
+
+    class FromSource(CredentialProvider):
+        METHOD = "sheet2video"
+
+        def load(self):
+            return RefreshableCredentials.create_from_metadata(fetch(), fetch, self.METHOD)
+
+    core = botocore.session.Session()
+    core.get_component("credential_provider").insert_before("env", FromSource())
+    return boto3.session.Session(botocore_session=core)
 
 
 def _add_header(name: str, value: str):

@@ -10,7 +10,7 @@ __all__ = ["FATAL_CODES", "TRANSIENT_CODES", "ServiceError", "stops_the_run"]
 
 # errors that mean "this run cannot talk to the service", not "this row is wrong"
 FATAL_CODES = re.compile(r"^(Signature|IncompleteSignature|InvalidAccessKeyId|InvalidTimeStamp|Forbidden|"
-                         r"InvalidSecurityToken|ConnectionError|ReadTimeout|RequestFailed|InvalidVersion|InvalidApi)")
+                         r"InvalidSecurityToken|CredentialsUnavailable|ConnectionError|ReadTimeout|RequestFailed|InvalidVersion|InvalidApi)")
 # a failing or throttling service that outlasted the client's retries stops the run too (exit 4): the
 # ledger keeps the job as it was (Submitting: a rerun resends the same ClientToken) instead of marking
 # a row Failed for a hiccup, which --retry-failed would then submit again as a second, billed job

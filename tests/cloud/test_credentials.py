@@ -46,8 +46,8 @@ access_key_secret = {SECRET}
 security_token = {TOKEN}
 
 [role]
-type = ecs_ram_role
-role_name = r
+type = rsa_key_pair
+public_key_id = r
 """
 
 CLI = {
@@ -56,7 +56,7 @@ CLI = {
         {"name": "default", "mode": "AK", "access_key_id": "cli-default-id", "access_key_secret": SECRET},
         {"name": "work", "mode": "AK", "access_key_id": "cli-work-id", "access_key_secret": SECRET, "sts_token": ""},
         {"name": "sts", "mode": "StsToken", "access_key_id": "cli-sts-id", "access_key_secret": SECRET, "sts_token": TOKEN},
-        {"name": "ram", "mode": "RamRoleArn", "access_key_id": "x", "access_key_secret": "y"},
+        {"name": "odd", "mode": "Bogus", "access_key_id": "x", "access_key_secret": "y"},
     ],
 }
 
@@ -125,7 +125,7 @@ def test_ini_unsupported_type(home):
     write_ini(home, INI)
     with pytest.raises(ConfigError) as ei:
         resolve_credentials("role", env={}, home=home)
-    assert "ecs_ram_role" in str(ei.value)
+    assert "rsa_key_pair" in str(ei.value) and "ecs_ram_role" in str(ei.value)  # names what is supported
 
 
 def test_ini_disabled_profile_falls_through(home):
@@ -174,8 +174,8 @@ def test_cli_named_sts_profile(home):
 def test_cli_unsupported_mode(home):
     write_cli(home, CLI)
     with pytest.raises(ConfigError) as ei:
-        resolve_credentials("ram", env={}, home=home)
-    assert "RamRoleArn" in str(ei.value)
+        resolve_credentials("odd", env={}, home=home)
+    assert "Bogus" in str(ei.value) and "RamRoleArn" in str(ei.value)  # names what is supported
 
 
 def test_cli_malformed_json(home):
