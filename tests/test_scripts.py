@@ -33,7 +33,7 @@ def fake_debian(tmp_path):
 
 
 def test_packages_whose_triggers_are_pending_count_as_installed(fake_debian):
-    statuses = {p: "install ok installed" for p in ("chromium", "redis-server", "libreoffice-calc-nogui")}
+    statuses = {p: "install ok installed" for p in ("chromium", "redis-server", "libreoffice-calc-nogui", "strace")}
     statuses["chromium"] = "install ok triggers-pending"
     statuses["redis-server"] = "install ok triggers-awaited"
     done, calls = fake_debian("ensure-test-tools", statuses)

@@ -1,0 +1,84 @@
+"""No network at run time, proven: a full `sheet2video run` with the neural (Piper, onnxruntime)
+voice, in a network namespace that has only loopback, traced with strace. onnxruntime >= 1.29 looks
+up mobile.events.data.microsoft.com (telemetry) about ten seconds after its first inference unless
+ORT_DISABLE_TELEMETRY is set before it is imported; `import sheet2video` sets it.
+
+The negative control is the same run with the variable taken away after that import: the trace must
+then show the lookup, which proves both that the detector sees one and that the observation window
+is long enough. Both runs go side by side to keep the wall time down."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+
+# the run itself, then an observation window after the render: the telemetry fires about ten
+# seconds after the voice's session is made, which happened during the run
+DRIVER = r"""
+import os, sys, time
+from pathlib import Path
+
+import sheet2video  # sets ORT_DISABLE_TELEMETRY=1 for every process of ours
+if sys.argv[2] == "telemetry-on":
+    del os.environ["ORT_DISABLE_TELEMETRY"]  # what onnxruntime does when nobody tells it
+
+from PIL import Image
+from sheet2video.cli import cli
+
+folder = Path(sys.argv[1])
+Image.new("RGB", (180, 320), (30, 90, 200)).save(folder / "a.png")
+(folder / "c.csv").write_text("id,media:A,speech,voice,width,height,max_duration\n"
+                              "r1,a.png,Hello there. This video was made offline.,joe,180,320,3\n")
+try:
+    cli(["run", str(folder / "c.csv"), "--json"], prog_name="sheet2video")
+except SystemExit as done:
+    code = done.code
+time.sleep(20)  # the observation window (not a wait for a condition: nothing should happen in it)
+sys.exit(code)
+"""
+
+_ADDRESS = re.compile(r'inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6, "([^"]+)"')
+_LOOPBACK = ("127.", "::1", "::ffff:127.")
+
+
+def _outside_attempts(trace: str) -> list[str]:
+    """The connect/sendto calls of the trace that go to an address other than loopback."""
+    attempts = []
+    for line in trace.splitlines():
+        if ("connect(" in line or "sendto(" in line) and "AF_INET" in line:
+            match = _ADDRESS.search(line)
+            address = next((g for g in match.groups() if g), "") if match else ""
+            if not address.startswith(_LOOPBACK):
+                attempts.append(line.strip())
+    return attempts
+
+
+def test_a_render_with_the_neural_voice_makes_no_lookup_and_no_connection(tmp_path):
+    strace, unshare = shutil.which("strace"), shutil.which("unshare")
+    assert strace and unshare, "strace and unshare are needed (scripts/ensure-test-tools installs strace)"
+    runs = {}
+    for mode in ("telemetry-off", "telemetry-on"):
+        folder = tmp_path / mode
+        folder.mkdir()
+        script = folder / "driver.py"
+        script.write_text(DRIVER)
+        trace = folder / "trace.txt"
+        # a namespace with loopback only (the embedded engine is reached over 127.0.0.1)
+        command = (f"ip link set lo up && exec {strace} -f -qq -e trace=connect,sendto -o {trace} "
+                   f"{sys.executable} {script} {folder} {mode}")
+        runs[mode] = (subprocess.Popen([unshare, "--net", "sh", "-c", command], stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True), trace, folder)
+    for mode, (process, trace, folder) in runs.items():
+        out, err = process.communicate(timeout=600)
+        assert process.returncode == 0, f"{mode}: exit {process.returncode}\n{err[-3000:]}"
+        assert "Finished" in (folder / "c.csv").read_text(), f"{mode}: the video was not made"
+    offline = _outside_attempts(runs["telemetry-off"][1].read_text())
+    assert offline == [], "name lookups or connections leave the machine:\n" + "\n".join(offline[:5])
+    control = _outside_attempts(runs["telemetry-on"][1].read_text())
+    assert any("htons(53)" in line for line in control), (
+        "the control run (telemetry not switched off) made no DNS lookup: the detector or the window "
+        "no longer sees onnxruntime's telemetry")
+    print(f"\nMEASURED: outside attempts with ORT_DISABLE_TELEMETRY=1: {len(offline)}; without it: {len(control)} "
+          f"(e.g. {control[0][:120]})")
