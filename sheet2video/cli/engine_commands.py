@@ -117,30 +117,49 @@ def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callba
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON (one object per local voice).")
+@click.option("--demo", is_flag=True, help="Write an HTML page with one short sample per voice, to listen and compare.")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default="voices-demo.html", show_default=True,
+              help="Where --demo writes its page (samples embedded; cached in $XDG_CACHE_HOME/sheet2video/voice-demo).")
 @handle_errors
-def voices(as_json):
+def voices(as_json, demo=False, out=Path("voices-demo.html")):
     """List the local engine's voices, their languages, and the cloud voice names mapped to them.
 
     SpeechConfig.Voice may name a cloud voice (xiaoyun, zhitian_emo, andy …): the local engine
     speaks it with the nearest local voice of the same language and gender. It may also name a
     local voice directly (joe, cmn+f3, en-us …) or list several (zhiru,zhilun: one per video).
     Without a voice, the script's language chooses (SpeechLanguage, else its Unicode script).
-    English goes to Piper's neural voice 'joe' when installed, everything else to espeak-ng.
+    English goes to Piper's neural voice 'joe' when installed, Japanese to Kokoro's neural voices
+    (jf_alpha, jm_kumo …), everything else to espeak-ng.
+
+    A team's own Piper voices (NAME.onnx + NAME.onnx.json) in the folder $SHEET2VIDEO_VOICES_DIR
+    are listed too (engine "own") and picked by NAME in Voice, the sheet's voice column, or
+    CustomizedVoice; an own voice wins over a built-in or cloud name it shares. A broken one
+    (bad JSON, missing half, not an ONNX model) is an error at plan time.
 
     \b
     Examples:
       sheet2video voices
       sheet2video voices --json
+      SHEET2VIDEO_VOICES_DIR=~/voices sheet2video voices --demo --out demo/voices.html   # ./demo is git-ignored
     """
     import json
 
+    from sheet2video.engine.speech import kokoro as kokoro_tts
     from sheet2video.engine.speech import piper as piper_tts
     from sheet2video.engine.speech.voices import table
 
+    if demo:
+        from sheet2video.engine.speech.voice_demo import demo_page
+
+        count, problems = demo_page(out)
+        for line in problems:
+            echo_err(f"not sampled: {line}")
+        echo_err(f"{count} voice samples in {out}")
+        return
     rows = table()
-    piper = piper_tts.available()
+    piper, kokoro = piper_tts.available(), kokoro_tts.available()
     for row in rows:
-        row["installed"] = piper if row["engine"] == "piper" else True
+        row["installed"] = {"piper": piper, "kokoro": kokoro}.get(row["engine"], not row.get("problem"))
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -151,9 +170,13 @@ def voices(as_json):
     for column in ("voice", "engine", "language", "gender", "cloud voices mapped to it"):
         grid.add_column(column, overflow="fold")
     for row in rows:
-        engine = row["engine"] + ("" if row["installed"] else f" (not installed: {row['fallback']})")
+        missing = " (broken, see below)" if row.get("problem") else f" (not installed: {row['fallback']})"
+        engine = row["engine"] + ("" if row["installed"] else missing)
         grid.add_row(row["voice"], engine, row["language"], row["gender"], ", ".join(row["cloud_voices"]))
     Console().print(grid)
+    for row in rows:
+        if row.get("problem"):
+            echo_err(row["problem"])
 
 
 @click.command()

@@ -174,11 +174,15 @@ _NOT_RENDERED = {
 
 
 def _not_rendered(editing: Any) -> list[Issue]:
+    from sheet2video.engine.speech.own_voices import own_voice
+
     issues = []
     for path, why in _NOT_RENDERED.items():
         node = editing
         for key in path:
             node = node.get(key) if isinstance(node, dict) else None
+        if path == ("SpeechConfig", "CustomizedVoice") and own_voice(node) is not None:
+            continue  # a team's own voice of that name speaks (own_voices.py)
         if node not in (None, False, [], ""):
             issues.append(Issue("EditingConfig." + ".".join(path), f"{why} (sent as is)", "warning"))
     return issues

@@ -22,6 +22,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from sheet2video.engine.compose.layout import shares
+from sheet2video.engine.speech.rate import parse_speech_rate
 from sheet2video.errors import Sheet2VideoError, TemplateError
 from sheet2video.plan.row_view import RowView, split_lines
 from sheet2video.plan.render_memo import RenderMemo
@@ -220,6 +221,7 @@ def make_environment(folder: Path) -> TemplateSandbox:
     env.filters["lines"] = split_lines
     env.filters["prune"] = prune
     env.filters["safe_zone"] = lambda size: shares(*size)  # [width, height] → the apps' zone margins (fractions)
+    env.filters["speech_rate"] = parse_speech_rate  # a speech_rate cell → SpeechRate, None (blank) or "" (bad)
     return env
 
 

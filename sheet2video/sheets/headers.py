@@ -22,6 +22,7 @@ KNOWN_COLUMNS = frozenset({
     "id", "job", "group", "enabled", "media", "titles", "speech", "speech_join", "bgm", "logo",
     "logo_position", "count", "max_duration", "width", "height", "crf", "output", "voice",
     "media_volume", "speech_volume", "bgm_volume", "volume", "duration", "shot_duration", "notify",
+    "speech_rate",
     "media_tags", "captions", "caption_box", "caption_color", "caption_position", "caption_size",
     "caption_style", "title_box", "title_color", "title_font", "title_position", "title_size",
     "transition", "transition_duration", "fit", "motion", "loudness", "template_config",

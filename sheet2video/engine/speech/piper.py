@@ -116,14 +116,15 @@ class PiperSynthesizer:
     def synthesize(self, text: str, voice: str | None = None, rate: float | None = None, language: str | None = None) -> Speech:
         return self.synthesize_as(check_text(text), "joe", rate)
 
-    def synthesize_as(self, text: str, voice: str, rate: float | None) -> Speech:
+    def synthesize_as(self, text: str, voice: str, rate: float | None, load=None) -> Speech:
+        """``text`` spoken by ``load()`` (a loaded PiperVoice; default: joe), cached under ``voice``."""
         length_scale = round(1.0 / ims_rate_to_speed(rate), 4)
         path = self._cache.path(f"{self.engine}/noise_w=0", voice, length_scale, text)
         cached = self._cache.read(path)
         if cached is not None:
             return cached
         with _LOCK:
-            piper = _voice()
+            piper = (load or _voice)()
             rate_hz = piper.config.sample_rate
             samples, words = self._whole(piper, text, length_scale)
             if words is None:

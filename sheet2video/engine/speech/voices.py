@@ -2,9 +2,9 @@
 
 The cloud's ``SpeechConfig.Voice`` names (the ListSmartVoiceGroups / Intelligent Speech voice list)
 mean nothing offline, so each is mapped to the nearest local voice *by language and gender*: a
-Mandarin female cloud voice → espeak-ng ``cmn+f3``, an English male one → Piper ``joe`` (the only
-neural voice here), and so on. The table below is the documentation; ``sheet2video voices``
-prints it.
+Mandarin female cloud voice → espeak-ng ``cmn+f3``, an English male one → Piper ``joe`` (neural),
+``tomoka``/``tomoya`` → Kokoro ``jf_alpha``/``jm_kumo`` (neural Japanese), and so on.
+The table below is the documentation; ``sheet2video voices`` prints it.
 
 Resolution (``resolve``) for one output:
 
@@ -27,11 +27,14 @@ import unicodedata
 from dataclasses import dataclass
 
 from sheet2video.engine.speech.espeak_library import espeak_knows
-from sheet2video.engine.speech.script import speakable
+from sheet2video.engine.speech.kokoro import available as kokoro_available
+from sheet2video.engine.speech.own_voices import OwnVoice, own_voice, own_voices
+from sheet2video.engine.speech.script import SSML_TAG, speakable
+from sheet2video.engine.speech.ssml import problem as ssml_problem
 
 __all__ = [
     "LocalVoice", "LOCAL_VOICES", "CLOUD_VOICES", "detect_language", "normalise_language", "resolve",
-    "pick_voice", "voice_issues", "style_issues", "speech_issues", "table", "local_voice", "PIPER_VOICE",
+    "pick_voice", "voice_issues", "style_issues", "NEUTRAL_STYLES", "speech_issues", "table", "local_voice", "PIPER_VOICE", "as_local",
 ]  # fmt: skip
 
 PIPER_VOICE = "joe"
@@ -40,7 +43,7 @@ PIPER_VOICE = "joe"
 @dataclass(frozen=True)
 class LocalVoice:
     name: str  # what Voice may say to pick it directly
-    engine: str  # "piper" or "espeak-ng"
+    engine: str  # "piper", "kokoro" or "espeak-ng"
     language: str  # espeak-style language code: en, cmn, yue, ja, ar …
     gender: str  # "female", "male" or "child"
     espeak: str  # the espeak-ng voice (for Piper: the fallback when Piper is not installed)
@@ -56,6 +59,10 @@ LOCAL_VOICES: tuple[LocalVoice, ...] = (
     _v("en-us+f3", "en", "female"), _v("en-us+m3", "en", "male"), _v("en-us+f5", "en", "child"),
     _v("cmn+f3", "cmn", "female"), _v("cmn+m3", "cmn", "male"), _v("cmn+f5", "cmn", "child"),
     _v("yue+f3", "yue", "female"), _v("yue+m3", "yue", "male"),
+    # Kokoro (neural Japanese, kokoro.py) before espeak-ng's ja: the language's first voice of a gender wins
+    _v("jf_alpha", "ja", "female", "kokoro", "ja+f3"), _v("jm_kumo", "ja", "male", "kokoro", "ja+m3"),
+    _v("jf_gongitsune", "ja", "female", "kokoro", "ja+f3"), _v("jf_nezumi", "ja", "female", "kokoro", "ja+f3"),
+    _v("jf_tebukuro", "ja", "female", "kokoro", "ja+f3"),
     _v("ja+f3", "ja", "female"), _v("ja+m3", "ja", "male"),
     _v("ko+f3", "ko", "female"), _v("ko+m3", "ko", "male"),
     _v("th+f3", "th", "female"), _v("th+m3", "th", "male"),
@@ -178,7 +185,7 @@ def detect_language(text: str) -> str:
     if text.isascii():  # the common case, at plan time once per script of every row
         return "en"
     counts: dict[str, int] = {}
-    for ch in text:
+    for ch in SSML_TAG.sub(" ", text):  # a tag's letters (<break time=…>) are not the script's language
         script = _script_of(ch)
         if script:
             counts[script] = counts.get(script, 0) + 1
@@ -192,6 +199,13 @@ def detect_language(text: str) -> str:
 
 def local_voice(name: str) -> LocalVoice | None:
     return _BY_NAME.get(name.strip()) if name else None
+
+
+def as_local(own: OwnVoice) -> LocalVoice:
+    """An own voice (own_voices.py) as a table entry; espeak-ng speaks its language if it cannot load."""
+    language = normalise_language(own.language) or "und"
+    fallback = _for_language(language, own.gender) or _for_language("en", own.gender)
+    return LocalVoice(own.name, own.engine, language, own.gender, fallback.espeak)
 
 
 def _for_language(language: str, gender: str | None) -> LocalVoice | None:
@@ -213,6 +227,9 @@ def resolve(voice: str | None, text: str, language: str | None = None) -> LocalV
     """
     name = (voice or "").strip()
     lang = normalise_language(language) or detect_language(text)
+    own = own_voice(name)
+    if own is not None:  # a team's own voice wins over a built-in or cloud name it shares
+        return as_local(own)
     if name in _BY_NAME:
         return _BY_NAME[name]
     cloud = CLOUD_VOICES.get(name.lower())
@@ -253,6 +270,9 @@ def _names(voice: str | None) -> list[str]:
 
 def _name_issues(name: str) -> list[tuple[str, str]]:
     cloud = CLOUD_VOICES.get(name.lower())
+    own = own_voice(name)
+    if own is not None:
+        return [(own.problem, "error")] if own.problem else []
     if name in _BY_NAME:
         return []
     if cloud is None:
@@ -277,15 +297,21 @@ def _text_issues(text: str, language: str | None) -> list[tuple[str, str]]:
     spoken = lang if lang in _LANGUAGES else detect_language(text)
     if spoken not in _LANGUAGES:
         return [(f"no local voice speaks {spoken!r} (text {text[:30]!r}); the English voice would spell it out", "warning")]
-    if spoken == "ja" and any(_script_of(c) == "han" for c in text):
-        # espeak-ng's Japanese has no kanji readings: it names each kanji instead
+    if spoken == "ja" and any(_script_of(c) == "han" for c in text) and not kokoro_available():
+        # espeak-ng's Japanese has no kanji readings (Kokoro's pyopenjtalk has): it names each kanji instead
         return [(f"the local Japanese voice reads kana only; kanji in {text[:30]!r} are not read as words", "warning")]
     return []
 
 
+# Styles the local voices already speak in: each is trained on plain, even read speech, which is
+# what these names ask for. Emotions (happy, sad, angry …) and genres (newscast, customer service)
+# have no local equivalent: a faster or higher voice is not a happier one, so they stay a warning.
+NEUTRAL_STYLES = frozenset({"neutral", "normal", "default", "general", "plain", "standard", "中性", "标准", "普通"})
+
+
 def style_issues(style: str | None) -> list[tuple[str, str]]:
-    """``SpeechConfig.Style`` (emotion/style of cloud voices): no local voice has styles."""
-    if style is None or not str(style).strip():
+    """``SpeechConfig.Style`` (emotion/style of cloud voices): only a neutral style is spoken locally."""
+    if style is None or not str(style).strip() or str(style).strip().lower() in NEUTRAL_STYLES:
         return []
     return [(f"speech style {style!r} is not supported locally; the voice speaks in its plain style", "warning")]
 
@@ -297,6 +323,10 @@ def table() -> list[dict]:
         cloud = sorted(n for n, (lang, gender) in CLOUD_VOICES.items() if lang == v.language and _for_language(lang, gender) == v)
         rows.append({"voice": v.name, "engine": v.engine, "language": v.language, "gender": v.gender,
                      "fallback": v.espeak if v.engine != "espeak-ng" else None, "cloud_voices": cloud})
+    for own in own_voices().values():  # a team's own voices ($SHEET2VIDEO_VOICES_DIR)
+        v = as_local(own)
+        rows.append({"voice": v.name, "engine": v.engine, "language": v.language, "gender": v.gender,
+                     "fallback": v.espeak, "cloud_voices": [], "problem": own.problem})
     return rows
 
 
@@ -317,6 +347,8 @@ def speech_issues(params: dict) -> list[tuple[str, str, str]]:
     voice = speech.get("Voice") if isinstance(speech.get("Voice"), str) else None
     base = "EditingConfig.SpeechConfig"
     out = [(f"{base}.Voice", m, lv) for name in _names(voice) for m, lv in _name_issues(name)]
+    own = own_voice(speech.get("CustomizedVoice"))
+    out += [(f"{base}.CustomizedVoice", own.problem, "error")] if own and own.problem else []
     out += [(f"{base}.SpeechLanguage", m, lv) for m, lv in _language_issues(language)]
     out += [(f"{base}.Style", m, lv) for m, lv in style_issues(speech.get("Style") if isinstance(speech.get("Style"), str) else None)]
     for path, text in texts:
@@ -324,6 +356,8 @@ def speech_issues(params: dict) -> list[tuple[str, str, str]]:
             continue  # empty texts are models.py's own rule
         if not speakable(text):
             out.append((path, f"{text.strip()[:40]!r} has nothing to speak (no letters or digits)", "error"))
+        elif SSML_TAG.search(text) and ssml_problem(text):
+            out.append((path, ssml_problem(text), "error"))
         else:
             out += [(path, m, lv) for m, lv in _text_issues(text, language)]
     return out

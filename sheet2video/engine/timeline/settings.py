@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sheet2video.engine.speech.loudness import DEFAULT_TARGET
+from sheet2video.engine.speech.own_voices import customized_voice
 from sheet2video.engine.timeline.matching import metadata_by_media
 
 __all__ = ["DEFAULT_SHOT", "TimeRanges", "PlanSettings", "read_settings", "flag", "level", "time_ranges", "loudness_target", "seed_of"]
@@ -49,7 +50,7 @@ def read_settings(editing: dict[str, Any], output: dict[str, Any]) -> PlanSettin
         image=float(process.get("ImageDuration") or process.get("SingleShotDuration") or DEFAULT_SHOT),
         media_volume=float((editing.get("MediaConfig") or {}).get("Volume", 0) or 0),
         speech_volume=level(editing.get("SpeechConfig"), 1.0),
-        voice=speech.get("Voice"),
+        voice=customized_voice(speech) or speech.get("Voice"),  # CustomizedVoice speaks when it is an own voice
         rate=speech.get("SpeechRate"),
         align=process.get("AlignmentMode") or "AutoSpeed",
         max_duration=output.get("MaxDuration"),

@@ -1,7 +1,8 @@
-"""No network at run time, proven: a full `sheet2video run` with the neural (Piper, onnxruntime)
-voice, in a network namespace that has only loopback, traced with strace. onnxruntime >= 1.29 looks
-up mobile.events.data.microsoft.com (telemetry) about ten seconds after its first inference unless
-ORT_DISABLE_TELEMETRY is set before it is imported; `import sheet2video` sets it.
+"""No network at run time, proven: a full `sheet2video run` with both neural voices (Piper for
+English, Kokoro for Japanese; both run onnxruntime), in a network namespace that has only
+loopback, traced with strace. onnxruntime >= 1.29 looks up mobile.events.data.microsoft.com
+(telemetry) about ten seconds after its first inference unless ORT_DISABLE_TELEMETRY is set
+before it is imported; `import sheet2video` sets it.
 
 The negative control is the same run with the variable taken away after that import: the trace must
 then show the lookup, which proves both that the detector sees one and that the observation window
@@ -30,7 +31,8 @@ from sheet2video.cli import cli
 folder = Path(sys.argv[1])
 Image.new("RGB", (180, 320), (30, 90, 200)).save(folder / "a.png")
 (folder / "c.csv").write_text("id,media:A,speech,voice,width,height,max_duration\n"
-                              "r1,a.png,Hello there. This video was made offline.,joe,180,320,3\n")
+                              "r1,a.png,Hello there. This video was made offline.,joe,180,320,3\n"
+                              "r2,a.png,今日は新しい商品を紹介します。,tomoka,180,320,3\n", encoding="utf-8")
 try:
     cli(["run", str(folder / "c.csv"), "--json"], prog_name="sheet2video")
 except SystemExit as done:
@@ -73,7 +75,7 @@ def test_a_render_with_the_neural_voice_makes_no_lookup_and_no_connection(tmp_pa
     for mode, (process, trace, folder) in runs.items():
         out, err = process.communicate(timeout=600)
         assert process.returncode == 0, f"{mode}: exit {process.returncode}\n{err[-3000:]}"
-        assert "Finished" in (folder / "c.csv").read_text(), f"{mode}: the video was not made"
+        assert (folder / "c.csv").read_text(encoding="utf-8").count("Finished") == 2, f"{mode}: the videos were not made"
     offline = _outside_attempts(runs["telemetry-off"][1].read_text())
     assert offline == [], "name lookups or connections leave the machine:\n" + "\n".join(offline[:5])
     control = _outside_attempts(runs["telemetry-on"][1].read_text())

@@ -243,7 +243,7 @@ def test_english_goes_to_piper_the_rest_to_espeak(default):
     assert default.route(ENGLISH, "emily") == ("espeak-ng", "en-us+f3")  # English female: espeak-ng
     assert default.route(MANDARIN, None) == ("espeak-ng", "cmn+f3")
     assert default.route(ENGLISH, "en-us") == ("espeak-ng", "en-us")
-    assert default.route(ENGLISH, None, "ja") == ("espeak-ng", "ja+f3")
+    assert default.route(ENGLISH, None, "ja") == ("kokoro", "jf_alpha")  # SpeechLanguage ja: Japanese voice
 
 
 def test_piper_speech_length_and_timings(default):
@@ -284,8 +284,9 @@ def test_piper_checks_the_model_checksum(monkeypatch):
     assert "sha256" in str(err.value) and "expected 000" in str(err.value)
 
 
-def test_ssml_goes_to_espeak(default):
-    assert default.route('Hello <break time="500ms"/> world.', None) == ("espeak-ng", "en-us+m3")
+def test_ssml_outside_the_neural_subset_goes_to_espeak(default):
+    # the IMS subset (break, s, sub, say-as …) is Piper's too: tests/engine/speech/test_ssml.py
+    assert default.route('Hello <prosody rate="slow">world</prosody>.', None) == ("espeak-ng", "en-us+m3")
 
 
 def test_piper_words_spoken_as_several_keep_their_written_form(default):

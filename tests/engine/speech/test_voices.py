@@ -97,6 +97,11 @@ def test_voice_issues():
     [(message, _)] = voices.voice_issues(None, ["ᏣᎳᎩ ᎦᏬᏂᎯᏍᏗ"])  # Cherokee: no voice for it
     assert "no local voice speaks" in message
     assert voices.voice_issues(None, ["ようこそ"]) == []
+    assert voices.voice_issues(None, ["ようこそ東京へ"]) == []  # Kokoro reads kanji
+
+
+def test_kanji_are_warned_about_only_when_espeak_ng_speaks_japanese(monkeypatch):
+    monkeypatch.setattr(voices, "kokoro_available", lambda: False)
     [(message, _)] = voices.voice_issues(None, ["ようこそ東京へ"])
     assert "kana only" in message
 
@@ -105,6 +110,7 @@ def test_style_is_not_supported_locally():
     assert voices.style_issues(None) == [] and voices.style_issues("") == []
     [(message, level)] = voices.style_issues("happy")
     assert level == "warning" and "not supported locally" in message
+    assert voices.style_issues("Neutral") == voices.style_issues("general") == []  # what the local voices speak in
 
 
 def test_voices_command_lists_voices_and_cloud_names():
