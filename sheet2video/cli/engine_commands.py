@@ -134,7 +134,8 @@ def voices(as_json, demo=False, out=Path("voices-demo.html")):
     A team's own Piper voices (NAME.onnx + NAME.onnx.json) in the folder $SHEET2VIDEO_VOICES_DIR
     are listed too (engine "own") and picked by NAME in Voice, the sheet's voice column, or
     CustomizedVoice; an own voice wins over a built-in or cloud name it shares. A broken one
-    (bad JSON, missing half, not an ONNX model) is an error at plan time.
+    (bad JSON, missing half, not an ONNX model) is an error at plan time. A Kokoro style vector
+    NAME.npy there is an own Japanese voice spoken by the Kokoro model.
 
     \b
     Examples:

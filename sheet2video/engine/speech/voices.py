@@ -326,7 +326,7 @@ def table() -> list[dict]:
     for own in own_voices().values():  # a team's own voices ($SHEET2VIDEO_VOICES_DIR)
         v = as_local(own)
         rows.append({"voice": v.name, "engine": v.engine, "language": v.language, "gender": v.gender,
-                     "fallback": v.espeak, "cloud_voices": [], "problem": own.problem})
+                     "fallback": v.espeak, "cloud_voices": [], "problem": own.problem, "kind": own.kind})
     return rows
 
 
