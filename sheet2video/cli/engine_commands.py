@@ -120,8 +120,9 @@ def serve(host, port, data, media_root, workers, key_id, key_secret, qps, callba
 @click.option("--demo", is_flag=True, help="Write an HTML page with one short sample per voice, to listen and compare.")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default="voices-demo.html", show_default=True,
               help="Where --demo writes its page (samples embedded; cached in $XDG_CACHE_HOME/sheet2video/voice-demo).")
+@click.option("--language", metavar="LANG", help="With --demo: only the voices of this language (ja, en, cmn …).")
 @handle_errors
-def voices(as_json, demo=False, out=Path("voices-demo.html")):
+def voices(as_json, demo=False, out=Path("voices-demo.html"), language=None):
     """List the local engine's voices, their languages, and the cloud voice names mapped to them.
 
     SpeechConfig.Voice may name a cloud voice (xiaoyun, zhitian_emo, andy …): the local engine
@@ -141,7 +142,7 @@ def voices(as_json, demo=False, out=Path("voices-demo.html")):
     Examples:
       sheet2video voices
       sheet2video voices --json
-      SHEET2VIDEO_VOICES_DIR=~/voices sheet2video voices --demo --out demo/voices.html   # ./demo is git-ignored
+      sheet2video voices --demo --language en --out demo/voices-en.html   # without --language: every voice, yours too
     """
     import json
 
@@ -152,7 +153,7 @@ def voices(as_json, demo=False, out=Path("voices-demo.html")):
     if demo:
         from sheet2video.engine.speech.voice_demo import demo_page
 
-        count, problems = demo_page(out)
+        count, problems = demo_page(out, language=language)
         for line in problems:
             echo_err(f"not sampled: {line}")
         echo_err(f"{count} voice samples in {out}")

@@ -46,7 +46,9 @@ def default_voice(text: str) -> str:
 
 
 class DefaultSynthesizer:
-    """English (a voice resolving to Piper's ``joe``) → Piper when installed; the rest → espeak-ng."""
+    """Each line to its voice's engine: English (``joe``) → Piper, Japanese → Kokoro, a team's own
+    voice → Piper with its model or Kokoro with its style vector; the rest, and any engine not
+    installed, → espeak-ng. SSML in the IMS subset is spoken by the neural voices piece by piece."""
 
     def __init__(self, cache_dir: str | os.PathLike) -> None:
         self.espeak = EspeakSynthesizer(cache_dir)

@@ -45,11 +45,13 @@ def default_cache() -> Path:
     return Path(base) / "sheet2video" / "voice-demo"
 
 
-def demo_page(out: Path, cache_dir: Path | None = None) -> tuple[int, list[str]]:
-    """Write the page to ``out``: (samples written, one line per voice that could not speak)."""
+def demo_page(out: Path, cache_dir: Path | None = None, language: str | None = None) -> tuple[int, list[str]]:
+    """Write the page to ``out``: (samples written, one line per voice that could not speak).
+    ``language`` (``ja``, ``en`` …) keeps the voices of that language only."""
     synth = DefaultSynthesizer(cache_dir or default_cache())
     rows, problems, count = [], [], 0
-    for voice in table():
+    wanted = language.strip().lower() if language else None
+    for voice in (v for v in table() if wanted is None or v["language"] == wanted or v["language"].startswith(f"{wanted}-")):
         cells = [voice["voice"], voice["language"], voice["engine"], voice["gender"]]
         text = SENTENCES.get(voice["language"], SENTENCES["en"])
         problem = voice.get("problem")

@@ -209,3 +209,14 @@ def test_a_speechless_tone_fails_the_objective_checks():
             w.setnchannels(1), w.setsampwidth(2), w.setframerate(rate), w.writeframes(pcm.tobytes())
         _, clipped, band, top = _objective(wav.getvalue())
         assert clipped >= 0.001 or band <= 0.8 or top >= 0.8
+
+
+def test_demo_page_for_one_language_has_only_its_voices(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    out = tmp_path / "en.html"
+    result = CliRunner().invoke(cli, ["voices", "--demo", "--language", "en", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    english = [r["voice"] for r in voices.table() if r["language"] == "en"]
+    assert len(re.findall(r"data:audio/wav;base64,", page)) == len(english) >= 2
+    assert all(f"<td>{n}</td>" in page for n in english) and "<td>jf_alpha</td>" not in page
