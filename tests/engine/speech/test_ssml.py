@@ -158,3 +158,14 @@ def test_speak_ssml_works_with_any_plain_synthesizer(tmp_path):
     assert said == ["Call 5 5 5, 1 2 3 4", "today."]
     assert [w.text for w in speech.words] == ["Call", "555-1234", "today"]
     assert ssml.speak_ssml(doc, plain, cache, ("espeak-ng/ssml", "en-us", None, "x")) == speech and len(said) == 2  # cached
+
+
+def test_kokoro_speaks_japanese_ssml_with_the_break_and_no_tag_in_a_caption(default):
+    line = '<speak>新しい商品です。<break time="1s"/><sub alias="しょうひん">商品</sub>を紹介します。</speak>'
+    assert default.route(line, None)[0] == "kokoro"  # the tags' letters do not make the line English
+    speech = default.synthesize(line)
+    no_tags(speech)
+    assert "".join(s.text for s in speech.segments).replace(" ", "") == "新しい商品です。商品を紹介します。"
+    x, rate = samples(speech)
+    first = speech.segments[0]
+    assert longest_silence(x, rate, first.end - 0.05, speech.segments[1].start + 0.05) >= 0.9  # the 1 s break
