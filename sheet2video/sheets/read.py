@@ -19,7 +19,7 @@ from sheet2video.sheets.converted import CONVERTED_SUFFIXES, results_workbook_pa
 from sheet2video.sheets.headers import (HEADER_SEARCH_ROWS, display_header, header_index, header_score, normalise_header,
                                         normalised_notice)
 from sheet2video.sheets.read_csv import read_csv_records
-from sheet2video.sheets.read_excel import ExcelGrid, excel_grid, worksheet_heads, worksheet_names
+from sheet2video.sheets.read_excel import ExcelGrid, excel_grid, worksheet_heads
 
 __all__ = ["EXCEL_SUFFIXES", "CSV_SUFFIXES", "CONVERTED_SUFFIXES", "Row", "Sheet", "read_sheet", "campaign_sheet",
            "header_index", "normalise_header", "is_media_column"]
@@ -105,18 +105,25 @@ def read_sheet(
 def campaign_sheet(path: Path, data: bytes, sheet: str | int | None) -> str | int | None:
     """The worksheet ``read_sheet`` reads for ``--sheet``: the one given, else the one chosen by its
     headers (so writing back writes the sheet that was read)."""
-    if sheet is not None or len(worksheet_names(path, data)) < 2:
-        return sheet
-    return _campaign_grid(path, data, None)[0].name
+    return sheet if sheet is not None else _chosen_sheet(path, data)[0]
 
 
 def _campaign_grid(path: Path, data: bytes, sheet: str | int | None) -> tuple[ExcelGrid, str | None]:
-    """The worksheet to read, and a notice when it was chosen by its headers: the one sheet whose
-    header row holds the most campaign column names (two or more), said when it is not the first."""
+    """The worksheet to read, and a notice when it was chosen by its headers."""
+    if sheet is not None:
+        return excel_grid(path, data, sheet), None
+    chosen, notice = _chosen_sheet(path, data)
+    return excel_grid(path, data, chosen), notice
+
+
+def _chosen_sheet(path: Path, data: bytes) -> tuple[str | None, str | None]:
+    """Without ``--sheet``: the one sheet whose header row holds the most campaign column names (two
+    or more), judged from each sheet's first rows only, and a notice when it is not the first; None
+    for a workbook of one sheet (or none: ``excel_grid`` then says why)."""
     # a header among the first HEADER_SEARCH_ROWS non-blank rows: twice as many rows leaves room for blanks
-    heads = worksheet_heads(path, data, HEADER_SEARCH_ROWS * 2) if sheet is None else {}
+    heads = worksheet_heads(path, data, HEADER_SEARCH_ROWS * 2)
     if len(heads) < 2:
-        return excel_grid(path, data, next(iter(heads), sheet)), None
+        return next(iter(heads), None), None
     names = list(heads)
     scores = {n: _head_score(rows) for n, rows in heads.items()}
     best = max(scores.values())
@@ -124,7 +131,7 @@ def _campaign_grid(path: Path, data: bytes, sheet: str | int | None) -> tuple[Ex
     if best >= 2 and len(matching) == 1:
         chosen = matching[0]
         others = ", ".join(n for n in names if n != chosen)
-        return excel_grid(path, data, chosen), None if chosen == names[0] else f'sheet "{chosen}" chosen (its columns match); other sheets: {others}'
+        return chosen, None if chosen == names[0] else f'sheet "{chosen}" chosen (its columns match); other sheets: {others}'
     if best >= 2:
         raise SheetError(f"{path}: sheets {', '.join(matching)} all look like campaigns; pass --sheet NAME to pick one")
     raise SheetError(f"{path}: no sheet has campaign columns (id, media:<group>, titles, …); sheets: "
