@@ -96,8 +96,8 @@ def worksheet_names(path: Path, data: bytes) -> list[str]:
 
 def worksheet_heads(path: Path, data: bytes, rows: int) -> dict[str, list[list[str]]]:
     """Each worksheet's first ``rows`` rows as plain cell text (no formats, formulas or pictures:
-    enough to tell a campaign sheet by its column names without reading every sheet whole);
-    {} when the workbook cannot be opened."""
+    enough to tell a campaign sheet by its column names without reading every sheet whole); no
+    rows for a workbook of one sheet; {} when the workbook cannot be opened."""
     import python_calamine
 
     try:
@@ -106,7 +106,7 @@ def worksheet_heads(path: Path, data: bytes, rows: int) -> dict[str, list[list[s
         return {}
     try:
         names = [m.name for m in workbook.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
-        if not rows:
+        if not rows or len(names) < 2:  # one sheet: nothing to choose between, no rows to read
             return dict.fromkeys(names, [])
         heads = {}
         for name in names:
