@@ -11,6 +11,7 @@ is watched for at least as long as onnxruntime took to phone home in its twin.""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -47,19 +48,31 @@ while not release.exists() and time.monotonic() < deadline:
 sys.exit(code)
 """
 
+# onnxruntime stays quiet when it believes it runs under CI (it reads these; a CI runner sets CI=true),
+# so both runs take them away: the control must behave as on a user's machine, and the offline run
+# must prove the switch, not the CI marker
+_CI_MARKERS = ("CI", "TF_BUILD", "GITHUB_ACTIONS", "GITLAB_CI", "CIRCLECI", "TRAVIS", "JENKINS_URL",
+               "CODEBUILD_BUILD_ID", "BUILDKITE", "TEAMCITY_VERSION", "APPVEYOR", "BITBUCKET_BUILD_NUMBER",
+               "ORT_RUNNING_UNIT_TESTS")
 _ADDRESS = re.compile(r'inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6, "([^"]+)"')
 _LOOPBACK = ("127.", "::1", "::ffff:127.")
 
 
 def _outside_attempts(trace: str) -> list[str]:
-    """The connect/sendto calls of the trace that go to an address other than loopback."""
+    """The connect/sendto calls of the trace that go to an address other than loopback, and every
+    name lookup: DNS to any address (a machine's resolver may listen on 127.0.0.53) or a local
+    resolver daemon's socket (nscd, systemd-resolved)."""
     attempts = []
     for line in trace.splitlines():
-        if ("connect(" in line or "sendto(" in line) and "AF_INET" in line:
+        if "connect(" not in line and "sendto(" not in line:
+            continue
+        if "AF_INET" in line:
             match = _ADDRESS.search(line)
             address = next((g for g in match.groups() if g), "") if match else ""
-            if not address.startswith(_LOOPBACK):
+            if not address.startswith(_LOOPBACK) or "htons(53)" in line:
                 attempts.append(line.strip())
+        elif "AF_UNIX" in line and ("nscd" in line or "resolve" in line):
+            attempts.append(line.strip())
     return attempts
 
 
@@ -76,8 +89,9 @@ def test_a_render_with_the_neural_voice_makes_no_lookup_and_no_connection(tmp_pa
         # a namespace with loopback only (the embedded engine is reached over 127.0.0.1)
         command = (f"ip link set lo up && exec {strace} -f -qq -e trace=connect,sendto -o {trace} "
                    f"{sys.executable} {script} {folder} {mode}")
+        environment = {k: v for k, v in os.environ.items() if k not in _CI_MARKERS}
         runs[mode] = (subprocess.Popen([unshare, "--net", "sh", "-c", command], stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE, text=True), trace, folder)
+                                       stderr=subprocess.PIPE, text=True, env=environment), trace, folder)
     control_trace = runs["telemetry-on"][1]
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and runs["telemetry-on"][0].poll() is None:
