@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install install-test demo farm-demo test bench soak clean
+.PHONY: install install-test demo farm-demo test bench bench-quick bench-campaign soak clean
 
 install: $(VENV)/.installed
 
@@ -35,6 +35,16 @@ test: install-test
 bench: install-test
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python -m bench
+
+# one repetition of every benchmark: proves they still run; NOT a measurement (writes bench/work/ only)
+bench-quick: install-test
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python -m bench --quick
+
+# the 50-row campaign (100 videos at 1080x1920, 15 s) locally and on a 2-worker farm, and the first preview
+bench-campaign: install-test
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python -m bench --only campaign
 
 soak: install-test
 	SHEET2VIDEO_SOAK=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/reliability

@@ -40,9 +40,11 @@ def _ffmpeg(args: list[str]) -> None:
 
 
 def _video(out: Path, source: str, size: str, fps: int, seconds: float, tone: float | None) -> list[str]:
-    args = ["-f", "lavfi", "-i", f"{source}=s={size}:r={fps}:d={seconds}"]
+    # length by -t: not every lavfi source takes d= (mandelbrot, life, cellauto run forever)
+    args = ["-f", "lavfi", "-i", f"{source}=s={size}:r={fps}"]
     if tone:
         args += ["-f", "lavfi", "-i", f"sine=f={tone}:r=48000:d={seconds}"]
+    args += ["-t", str(seconds)]
     # Camera-like encoding: main-profile H.264 with B-frames and CABAC, a 2 s GOP, AAC sound.
     args += ["-vf", "format=yuv420p", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-g", str(2 * fps)]
     args += ["-c:a", "aac", "-b:a", "128k", "-ac", "2"] if tone else ["-an"]
@@ -95,6 +97,32 @@ def small_media(folder: Path) -> dict[str, Path]:
         "bgm_1.m4a": ["-f", "lavfi", "-i", "aevalsrc=exprs='0.1*sin(2*PI*220*t)':s=44100:c=stereo:d=12",
                       "-c:a", "aac", "-b:a", "128k", str(f / "bgm_1.m4a")],
     }
+    return _make_all(folder, jobs)
+
+
+# The campaign benchmark's footage: 3 groups × 3 distinct clips (4 s, mostly portrait, one landscape
+# to cover-crop, most with a tone), and 30 s of music: a chord pulsing at 120 bpm.
+CAMPAIGN_GROUPS = {
+    "Opening": [("testsrc2", "1080x1920", 25, 440), ("smptehdbars", "1920x1080", 30, 523.25),
+                ("gradients", "1080x1920", 25, None)],
+    "Product": [("mandelbrot", "1080x1920", 25, 659.25), ("rgbtestsrc", "1080x1920", 30, 587.33),
+                ("sierpinski", "1080x1920", 25, 392)],
+    "Closing": [("cellauto", "1080x1920", 25, 329.63), ("yuvtestsrc", "1080x1920", 30, None),
+                ("testsrc", "1080x1920", 25, 493.88)],
+}
+
+
+def campaign_media(folder: Path, seconds: float = 4) -> dict[str, Path]:
+    """The campaign's 9 clips (``<group>_<n>.mp4``) and ``music.m4a``; made once, kept."""
+    jobs = {}
+    for group, clips in CAMPAIGN_GROUPS.items():
+        for n, (source, size, fps, tone) in enumerate(clips, 1):
+            name = f"{group.lower()}_{n}.mp4"
+            jobs[name] = _video(folder / name, source, size, fps, seconds, tone)
+    pulse = "(0.6+0.4*sin(2*PI*2*t))"
+    jobs["music.m4a"] = ["-f", "lavfi", "-i",
+                         f"aevalsrc=exprs='{pulse}*(0.1*sin(2*PI*220*t)+0.08*sin(2*PI*277.18*t)+0.06*sin(2*PI*329.63*t))'"
+                         ":s=44100:c=stereo:d=30", "-c:a", "aac", "-b:a", "128k", str(folder / "music.m4a")]
     return _make_all(folder, jobs)
 
 

@@ -1,8 +1,8 @@
 """The peer for ``moviepy_vs_render``: the typical job's composition made with MoviePy 2.
 
 Run as ``python -m bench.moviepy_comp TASK.json OUT.mp4 PRESET`` (a separate process, so MoviePy's
-imports, memory and threads stay out of the parent); prints the seconds from building the clips to
-the finished file on stdout. MoviePy composites every frame in Python/NumPy (decode with FFmpeg →
+imports, memory and threads stay out of the parent); prints the wall and CPU seconds (this process
+and its FFmpeg readers and writer) from building the clips to the finished file on stdout. MoviePy composites every frame in Python/NumPy (decode with FFmpeg →
 NumPy → Pillow resize / text compositing → FFmpeg encode) — the architecture DESIGN §5 rules out.
 
 Same inputs and timeline as the engine's task; same encoder (libx264, the same preset and CRF,
@@ -18,8 +18,10 @@ import os
 import sys
 import time
 
+from bench.common import cpu_seconds
 
-def main(task_json: str, output: str, preset: str) -> float:
+
+def main(task_json: str, output: str, preset: str) -> dict[str, float]:
     import imageio_ffmpeg
 
     os.environ.setdefault("IMAGEIO_FFMPEG_EXE", os.environ.get("SHEET2VIDEO_FFMPEG") or imageio_ffmpeg.get_ffmpeg_exe())
@@ -33,7 +35,7 @@ def main(task_json: str, output: str, preset: str) -> float:
         task = json.load(handle)
     W, H, fps, total = task["width"], task["height"], task["fps"], task["duration"]
 
-    start = time.perf_counter()
+    cpu, start = cpu_seconds(), time.perf_counter()
 
     def cover(clip):
         scale = max(W / clip.w, H / clip.h)
@@ -71,9 +73,9 @@ def main(task_json: str, output: str, preset: str) -> float:
                                                           "-movflags", "+faststart"], logger=None)
     elapsed = time.perf_counter() - start
     for clip in opened + [speech, music, final]:
-        clip.close()
-    return elapsed
+        clip.close()  # waits for its FFmpeg processes, so their CPU is counted below
+    return {"seconds": elapsed, "cpu_seconds": cpu_seconds() - cpu}
 
 
 if __name__ == "__main__":
-    print(json.dumps({"seconds": main(sys.argv[1], sys.argv[2], sys.argv[3])}))
+    print(json.dumps(main(sys.argv[1], sys.argv[2], sys.argv[3])))

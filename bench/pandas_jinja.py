@@ -17,6 +17,10 @@ from pathlib import Path
 import jinja2
 import pandas
 
+from sheet2video.engine.compose.layout import shares
+from sheet2video.engine.speech.rate import parse_speech_rate
+from sheet2video.plan.row_view import split_blocks
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "sheet2video" / "templates" / "script"
 FILES = {"InputConfig": "input_config.json.j2", "EditingConfig": "editing_config.json.j2",
          "OutputConfig": "output_config.json.j2", "UserData": "user_data.json.j2",
@@ -38,6 +42,15 @@ class Row:
 
     def lines(self, column):
         return [line.strip() for line in self.values.get(column, "").splitlines() if line.strip()]
+
+    def blocks(self, column):
+        return split_blocks(self.values.get(column, ""))
+
+    def warn(self, column, message):  # the script a user writes keeps no warnings
+        return ""
+
+    def fail(self, column, message):
+        raise ValueError(f"{column}: {message}")
 
     def number(self, column, default=None):
         raw = self.values.get(column, "").strip()
@@ -71,6 +84,9 @@ def prune(value):
 def load_templates(folder: Path = TEMPLATES) -> dict[str, jinja2.Template]:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), extensions=["jinja2.ext.do"])
     env.filters["prune"] = prune
+    # the product's own filters the templates call: a user's script would import them too
+    env.filters["safe_zone"] = lambda size: shares(*size)
+    env.filters["speech_rate"] = parse_speech_rate
     return {name: env.get_template(file) for name, file in FILES.items()}
 
 

@@ -91,11 +91,12 @@ def plan_benchmarks(reps: int = 3) -> list[Result]:
             log(f"{name} rep {rep + 1}: plan {got['plan']['seconds']:.2f} s (peak {got['plan']['peak_mb']:.0f} MB), "
                 f"{reference} {got[reference]['seconds']:.3f} s → {got['plan']['seconds'] / got[reference]['seconds']:.2f}")
         ratios = [p["seconds"] / q["seconds"] for p, q in zip(plans, pandas_runs)]
+        cpu_ratios = [p["cpu_seconds"] / q["cpu_seconds"] for p, q in zip(plans, pandas_runs)]
         per_row_us = [p["seconds"] / ROWS * 1e6 for p in plans]
         detail = {
             "file": f"{ROWS:,} rows × {len(HEADERS)} columns ({path.suffix[1:]}, {path.stat().st_size / 2**20:.1f} MiB), "
                     "script template set, every row valid, 1–3 outputs per row",
-            "measured": f"in-process sheet2video.sheets.read.read_sheet + campaign.plan_campaign (what `sheet2video plan` "
+            "measured": f"CPU time (and wall) of in-process sheet2video.sheets.read.read_sheet + campaign.plan_campaign (what `sheet2video plan` "
                         f"does, without printing) / {'bare ' if reference == 'pandas' else ''}{reader} of the same file; "
                         "each in a fresh process, "
                         "imports before the clock",
@@ -111,10 +112,10 @@ def plan_benchmarks(reps: int = 3) -> list[Result]:
         if calamine_runs:
             detail["pandas_calamine_seconds"] = stats([c["seconds"] for c in calamine_runs], 4)
             detail["ratio_vs_pandas_calamine"] = stats([p["seconds"] / c["seconds"] for p, c in zip(plans, calamine_runs)], 2)
-        results.append(Result(name, target, ratios, detail=detail))
+        results.append(Result(name, target, ratios, cpu_ratios=cpu_ratios, basis="cpu", detail=detail))
         peak_name = "plan_peak_mb" if path.suffix == ".xlsx" else "plan_csv_peak_mb"
         results.append(Result(
-            peak_name, "<= 500", [p["peak_mb"] for p in plans], unit="MB",
+            peak_name, "<= 500", [p["peak_mb"] for p in plans], unit="MB", basis="memory",
             detail={
                 "measured": f"peak RSS (VmHWM of /proc/self/status — getrusage's ru_maxrss would report the parent's "
                             f"peak, as it survives fork+exec on Linux) of a fresh process that imports "

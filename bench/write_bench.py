@@ -5,10 +5,8 @@ workbook with ``write_back`` (the worksheet patched inside the zip) ÷ what writ
 from __future__ import annotations
 
 import shutil
-import time
-from pathlib import Path
 
-from bench.common import WORK, Result, log, stats
+from bench.common import WORK, Result, interleaved, log, ratios, stats
 from bench.plan_bench import ROWS, big_rows, write_xlsx
 
 
@@ -25,33 +23,26 @@ def write_benchmarks(reps: int = 3) -> list[Result]:
     updates = [RowUpdate(r, f"store-{r - 2:05d}", {"job_id": f"job-{r}", "status": "Finished" if r % 7 else "Failed"})
                for r in range(2, ROWS + 2)]
 
-    def ours() -> float:
+    def ours() -> None:
         target = work / "ours.xlsx"
         shutil.copyfile(source, target)
-        started = time.perf_counter()
         outcome = write_back(target, updates, key_column="id")
-        elapsed = time.perf_counter() - started
         assert outcome.written == ROWS and not outcome.results_copy, outcome
         for leftover in work.glob("ours.bak*"):
             leftover.unlink()
-        return elapsed
 
-    def openpyxl_round_trip() -> float:
-        target = work / "openpyxl.xlsx"
-        started = time.perf_counter()
-        openpyxl.load_workbook(source).save(target)
-        return time.perf_counter() - started
+    def openpyxl_round_trip() -> None:
+        openpyxl.load_workbook(source).save(work / "openpyxl.xlsx")
 
-    ratios, pairs = [], []
-    for rep in range(reps):
-        first, second = (ours, openpyxl_round_trip) if rep % 2 == 0 else (openpyxl_round_trip, ours)
-        a, b = first(), second()
-        mine, theirs = (a, b) if first is ours else (b, a)
-        ratios.append(mine / theirs)
-        pairs.append({"write_back_s": round(mine, 3), "openpyxl_s": round(theirs, 3)})
-        log(f"  write_back {mine:.2f} s vs openpyxl load+save {theirs:.2f} s")
+    def show(rep, s):
+        log(f"  write_back {s['ours'].wall:.2f} s (cpu {s['ours'].cpu:.2f}) vs openpyxl load+save "
+            f"{s['openpyxl'].wall:.2f} s (cpu {s['openpyxl'].cpu:.2f})")
+
+    rounds = interleaved({"ours": ours, "openpyxl": openpyxl_round_trip}, reps, on_rep=show)
+    pairs = [{"write_back_s": round(r["ours"].wall, 3), "openpyxl_s": round(r["openpyxl"].wall, 3)} for r in rounds]
     mib = source.stat().st_size / 2**20
-    return [Result("write_back_10k_vs_openpyxl", "<= 1.0", ratios, detail={
+    return [Result("write_back_10k_vs_openpyxl", "<= 1.0", ratios(rounds, "ours", "openpyxl"),
+                   cpu_ratios=ratios(rounds, "ours", "openpyxl", cpu=True), basis="cpu", detail={
         "seconds": pairs, "write_back_s": stats([p["write_back_s"] for p in pairs]),
         "openpyxl_s": stats([p["openpyxl_s"] for p in pairs]), "rows": ROWS, "mebibytes": round(mib, 2)},
         note=f"{ROWS:,} rows × 16 columns ({mib:.1f} MiB); job_id and status written into every row (status "
