@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install install-test demo farm-demo test bench bench-quick bench-campaign soak clean
+.PHONY: install install-test demo farm-demo test bench-tools bench bench-quick bench-campaign soak clean
 
 install: $(VENV)/.installed
 
@@ -32,18 +32,21 @@ farm-demo: install-test  # Redis, an S3 server (moto), two workers and the engin
 test: install-test
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-bench: install-test
-	$(BIN)/pip install -q -e '.[bench]'
+# MoviePy, the peer of moviepy_vs_render, pins Pillow < 12 and would downgrade the product's own
+# Pillow: it is installed without its dependencies (it runs on ours), and those it needs beside
+bench-tools: install-test
+	$(BIN)/pip install -q --no-deps 'moviepy>=2.1,<3'
+	$(BIN)/pip install -q decorator proglog python-dotenv
+
+bench: bench-tools
 	$(BIN)/python -m bench
 
 # one repetition of every benchmark: proves they still run; NOT a measurement (writes bench/work/ only)
-bench-quick: install-test
-	$(BIN)/pip install -q -e '.[bench]'
+bench-quick: bench-tools
 	$(BIN)/python -m bench --quick
 
 # the 50-row campaign (100 videos at 1080x1920, 15 s) locally and on a 2-worker farm, and the first preview
-bench-campaign: install-test
-	$(BIN)/pip install -q -e '.[bench]'
+bench-campaign: bench-tools
 	$(BIN)/python -m bench --only campaign
 
 soak: install-test

@@ -127,7 +127,12 @@ class Result:
     on: CPU where the work is what is compared (a render's cost on a shared machine, where neighbours
     stretch the wall clock), wall where waiting is the point (latency, pacing, parallel overlap).
     ``repeated`` is False for figures whose values are not repetitions of one timing (a score per
-    track, a one-off): they have no spread to gate. A target of ``reported`` gives no verdict."""
+    track, a one-off): they have no spread to gate. A target of ``reported`` gives no verdict.
+    ``worst`` judges a bound (a recovery time, a memory peak) on its worst repetition instead of the
+    median: noise can then only make it look worse, never better, so its spread (still reported)
+    does not gate it. ``pooled`` is a percentile taken over every repetition's calls at once (a
+    p99 latency): one repetition's p99 rests on a handful of calls, the pooled one on all of them;
+    the repetitions' own p99s are the reported spread."""
 
     name: str
     target: str          # e.g. "<= 1.10", or "reported"
@@ -141,6 +146,8 @@ class Result:
     repeated: bool = True
     rounds: int = 1      # how many times the figure was run (re-runs of a noisy one add rounds)
     quick: bool = False  # one repetition (--quick): a smoke test, never a verdict
+    worst: bool = False
+    pooled: float | None = None
 
     @property
     def judged(self) -> list[float]:
@@ -148,6 +155,10 @@ class Result:
 
     @property
     def ratio(self) -> float:
+        if self.pooled is not None:
+            return self.pooled
+        if self.worst:
+            return max(self.judged) if self.target.startswith("<=") else min(self.judged)
         return statistics.median(self.judged)
 
     @property
@@ -156,7 +167,8 @@ class Result:
 
     @property
     def noisy(self) -> bool:
-        return self.spread is not None and self.spread > NOISE_LIMIT
+        gated = not self.worst and self.pooled is None
+        return gated and self.spread is not None and self.spread > NOISE_LIMIT
 
     @property
     def target_reached(self) -> bool | None:
@@ -193,7 +205,8 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         detail = {
-            "median": round(self.ratio, 4),
+            "median": round(statistics.median(self.judged), 4),
+            "statistic": "pooled" if self.pooled is not None else "worst" if self.worst else "median",
             "min": round(min(self.judged), 4),
             "max": round(max(self.judged), 4),
             "spread": None if self.spread is None else round(self.spread, 4),

@@ -1,4 +1,4 @@
-"""``edit_plan_cached_vs_off``: planning a 100-row campaign (3 groups × 5 clips with scene cuts, a
+"""``edit_plan_cached_vs_off``: planning a 60-row campaign (3 groups × 5 clips with scene cuts, a
 voice-over and music, the engine's planner) with the shot and beat analysis cached ÷ the same
 rows with the analysis off (``EnableClipDetection: false``, no beats). The first run, which
 analyses every clip and song, is in the detail (``first_run_seconds`` and its ratio), as is a run
@@ -13,7 +13,7 @@ from pathlib import Path
 from bench.common import WORK, Result, Sample, interleaved, log, measure, ratios, stats
 from bench.media import SPEECH
 
-ROWS = 100
+ROWS = 60
 GROUPS, CLIPS = 3, 5
 
 

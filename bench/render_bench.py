@@ -176,7 +176,7 @@ def render_benchmarks(reps: int = 5, moviepy_reps: int = 5) -> list[Result]:
 # batch_vs_single
 
 
-BATCH = 10
+BATCH = 8
 # (label, workers, threads per render): what the engine can be told. The first is the engine's default,
 # the only one measured unless BENCH_BATCH_CONFIGS=all (the others answered the question once, below).
 DEFAULT = "engine default: workers=2 (CPU count), FFmpeg's own threads"

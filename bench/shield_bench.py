@@ -1,7 +1,7 @@
 """The shared engine under load (issue [shield]): ``sheet2video serve`` runs in its own process, as
 a team runs it, and is measured from outside.
 
-* ``get_p99_under_load_ms`` — p99 of a signed GetBatchMediaProducingJob (5 pollers, one call every
+* ``get_p99_under_load_ms`` — p99 of a signed GetBatchMediaProducingJob (10 pollers, one call every
   0.1 s each, in a separate process) while 60 submits arrive (20 per second) and render.
 * ``serve_rss_above_idle_mb`` — the server process's peak resident memory (VmHWM, sampled VmRSS as
   a check) above its idle level while the largest inputs it accepts are probed and rendered: a
@@ -22,8 +22,10 @@ from pathlib import Path
 
 from bench import engine_util
 from bench.common import ROOT, WORK, Result, log, stats
+from bench.pollers import percentile
 
 SUBMITS = 60
+POLLERS = 10  # each calls every 0.1 s: ~800 Gets a repetition, so its p99 is not two or three calls
 ARRIVALS_PER_SECOND = 20.0
 W, H = 360, 640  # big enough that 60 renders keep both cores busy for 20 s
 
@@ -118,7 +120,7 @@ def _job(references: list[str], name: str, music: str | None = None) -> dict:
 def get_p99_under_load(reps: int = 3) -> Result:
     folder = WORK / "shield"
     media = _media(folder / "media")
-    p99s, p50s, counts, walls = [], [], [], []
+    p99s, p50s, counts, walls, every = [], [], [], [], []
     for rep in range(reps):
         serve = Serve(folder / f"engine-load-{rep}", folder / "media", "--workers", "2")
         try:
@@ -127,7 +129,7 @@ def get_p99_under_load(reps: int = 3) -> Result:
             engine_util.wait(c, first)
             env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
             pollers = subprocess.Popen([sys.executable, "-m", "bench.pollers", serve.url, serve.key_id, "0.1", "100000",
-                                        *[first] * 5], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        *[first] * POLLERS], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                        stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
             pollers.stdin.write(serve.secret + "\n")
             pollers.stdin.close()
@@ -147,16 +149,18 @@ def get_p99_under_load(reps: int = 3) -> Result:
                 raise RuntimeError(f"{len(failed)} of {SUBMITS} jobs did not finish")
             got = json.loads(out.strip().splitlines()[-1])
             p99s.append(got["p99_ms"])
+            every += got["latencies_ms"]
             p50s.append(got["p50_ms"])
             counts.append(got["count"])
             log(f"get_p99_under_load rep {rep + 1}: {got['count']} Gets while {SUBMITS} jobs arrived and rendered "
                 f"in {walls[-1]:.0f} s: p50 {got['p50_ms']:.1f} ms, p99 {got['p99_ms']:.1f} ms, {got['errors']} errors")
         finally:
             serve.close()
-    return Result("get_p99_under_load_ms", "<= 100", p99s, unit="ms", detail={
+    return Result("get_p99_under_load_ms", "<= 100", p99s, unit="ms", pooled=percentile(every, 99), detail={
         "measured": f"`sheet2video serve --workers 2` in its own process; {SUBMITS} jobs (one 3 s clip, 360x640) "
-                    f"submitted at {ARRIVALS_PER_SECOND:g}/s and rendered while 5 pollers (a separate process) "
-                    "call GetBatchMediaProducingJob every 0.1 s each; latency = client wall time of a signed Get",
+                    f"submitted at {ARRIVALS_PER_SECOND:g}/s and rendered while {POLLERS} pollers (a separate process) "
+                    "call GetBatchMediaProducingJob every 0.1 s each; latency = client wall time of a signed Get; the "
+                    "figure is the p99 of every repetition's calls together",
         "p50_ms": stats(p50s, 2), "gets": counts, "seconds_to_render_all": stats(walls, 1)})
 
 
@@ -185,7 +189,7 @@ def rss_above_idle(reps: int = 3) -> Result:
                 + ", ".join(f"{k} {v[-1]:.0f} MB" for k, v in peaks.items()))
         finally:
             serve.close()
-    return Result("serve_rss_above_idle_mb", "<= 200", deltas, unit="MB", basis="memory", detail={
+    return Result("serve_rss_above_idle_mb", "<= 200", deltas, unit="MB", basis="memory", worst=True, detail={
         "measured": "`sheet2video serve --workers 1` in its own process; idle = VmRSS after one small job; then "
                     "jobs with a square picture just under the pixel limit (PNG, then JPEG), the largest WebP the "
                     "server decodes itself, a 3840x2160 clip, "

@@ -102,3 +102,13 @@ def test_compare_fails_when_a_verdict_flips(tmp_path):
     same, flipped = compare(a, b), compare(a, c)
     assert same.returncode == 0 and "every verdict agrees" in same.stdout
     assert flipped.returncode == 1 and "1 verdict(s) differ" in flipped.stdout
+
+
+def test_a_bound_is_judged_on_its_worst_repetition_and_a_percentile_on_every_call():
+    recovery = Result("r", "<= 30", [4.1, 4.3, 5.7], worst=True)  # spread 18 %: noise can only make it worse
+    assert recovery.ratio == 5.7 and recovery.verdict == "met"
+    assert Result("r", "<= 5", [4.1, 4.3, 5.7], worst=True).verdict == "not met"
+    assert Result("q", ">= 0.95", [0.97, 0.96, 0.99], worst=True).ratio == 0.96
+    latency = Result("p", "<= 100", [73.0, 97.0, 84.0], pooled=88.0)
+    assert latency.ratio == 88.0 and latency.verdict == "met"
+    assert latency.to_dict()["detail"]["statistic"] == "pooled"
