@@ -36,7 +36,7 @@ test: install-test
 # Pillow: it is installed without its dependencies (it runs on ours), and those it needs beside
 bench-tools: install-test
 	$(BIN)/pip install -q --no-deps 'moviepy>=2.1,<3'
-	$(BIN)/pip install -q decorator proglog python-dotenv
+	$(BIN)/pip install -q decorator imageio proglog python-dotenv
 
 bench: bench-tools
 	$(BIN)/python -m bench

@@ -3,6 +3,7 @@ planning a sheet row into RenderTasks."""
 
 from __future__ import annotations
 
+import gc
 import os
 import platform
 import resource
@@ -81,6 +82,7 @@ class Sample:
 
 def measure(fn: Callable[[], Any], pids: Iterable[int] = ()) -> Sample:
     pids = tuple(pids)
+    gc.collect()  # every run starts from the same heap: a collection left over from the last one is not its cost
     cpu, start = cpu_seconds(pids), time.perf_counter()
     fn()
     wall = time.perf_counter() - start

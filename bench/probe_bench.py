@@ -72,7 +72,7 @@ def _plan(path: Path, probe: bool) -> tuple[Sample, dict]:
     return seconds, {"probed": check.probed, "cached": check.cached, "check_seconds": spent[0]} if check else {}
 
 
-def probe_benchmarks(reps: int = 7) -> list[Result]:
+def probe_benchmarks(reps: int = 11) -> list[Result]:
     import sheet2video.plan.media_preflight  # noqa: F401  (PyAV and the templates load before any clock)
     from sheet2video.plan.media_preflight import CACHE_NAME
 

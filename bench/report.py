@@ -31,7 +31,7 @@ WHAT = {
     "write_back_10k_vs_openpyxl": "`write_back` of job_id + status into every row of a 10,000-row xlsx (worksheet patched in the zip) ÷ openpyxl `load_workbook` + `save` of the same file (how write-back worked before)",
     "beats_seconds_10min": "beat tracker: seconds for 10 min of music (the most it analyses), FFmpeg decode included",
     "karaoke_vs_plain_captions": "the looked job with karaoke captions (a \\k tag per spoken word) ÷ the same job with plain captions",
-    "get_p99_under_load_ms": "p99 of a signed Get on `sheet2video serve` (its own process) from 10 pollers while 60 submits arrive at 20/s and render (ms)",
+    "get_p99_under_load_ms": "p99 of a signed Get on `sheet2video serve` (its own process) from 5 pollers while 60 submits arrive at 20/s and render (ms)",
     "serve_rss_above_idle_mb": "`serve`'s peak resident memory above idle while the largest inputs it accepts are probed and rendered (MB)",
     "campaign_videos_per_cpu_minute": "`sheet2video run` of the 50-row campaign (100 videos, 1080×1920, ≤ 15 s, voice-over, music, captions, transitions) on the embedded engine: videos ÷ CPU minutes of the run and its FFmpeg; one run (`make bench-campaign`)",
     "campaign_wall_minutes": "the same run, start to the written sheet (minutes)",
