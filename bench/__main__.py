@@ -35,8 +35,12 @@ ORDER = ["render_vs_ffmpeg", "moviepy_vs_render", "look_vs_plain", "look_vs_ffmp
          "campaign_first_preview_s"]  # replaced by plan_csv_vs_pandas_jinja: not carried over from an older results.json
 
 
-# group → (module, function) of the groups whose function takes ``reps`` (default 3) and returns its results
+# group → (module, function): each takes ``reps`` (its own default when not given) and returns its results
 _MEASURES = {
+    "render": ("bench.render_bench", "render_benchmarks"),
+    "qps": ("bench.api_bench", "submit_qps_benchmarks"),
+    "get": ("bench.api_bench", "get_latency_benchmarks"),
+    "tts": ("bench.tts_bench", "tts_benchmarks"),
     "batch": ("bench.render_bench", "batch_benchmark"),
     "plan": ("bench.plan_bench", "plan_benchmarks"),
     "probe": ("bench.probe_bench", "probe_benchmarks"),
@@ -52,24 +56,6 @@ _MEASURES = {
 
 
 def _run_group(group: str, reps: int | None) -> list[Result]:
-    if group == "render":
-        from bench.render_bench import render_benchmarks
-
-        return render_benchmarks(reps=reps or 5, moviepy_reps=reps or 5)
-    if group == "qps":
-        from bench.api_bench import submit_qps
-
-        return [submit_qps(reps=reps or 3)]
-    if group == "get":
-        from bench.api_bench import get_latency
-
-        return [get_latency(reps=reps or 3)]
-    if group == "tts":
-        from bench.tts_bench import tts_benchmarks
-
-        return tts_benchmarks(reps=max(reps or 5, 3))
-    if group not in _MEASURES:
-        raise ValueError(group)
     module, function = _MEASURES[group]
     measure = getattr(importlib.import_module(module), function)
     return measure(reps=reps) if reps else measure()  # each group's own default repetitions
@@ -131,7 +117,8 @@ def main(argv: list[str]) -> int:
         t0 = time.monotonic()
         still_to_run = sum(last.get(g, 60.0) for g in groups[n + 1:])
         try:
-            results += [r.to_dict() for r in _measure_group(group, reps, started, still_to_run)]
+            results += [{**r.to_dict(), "group": group}
+                        for r in _measure_group(group, reps, started, still_to_run)]
         except Exception as error:  # one broken benchmark must not lose the others' figures
             traceback.print_exc()
             failures.append(f"{group}: {type(error).__name__}: {error}")
@@ -145,15 +132,20 @@ def main(argv: list[str]) -> int:
     # a smoke run never replaces the measurements: it goes to bench/work/
     path = WORK / "results-quick.json" if args.quick else BENCH / "results.json"
     previous = {}
-    if args.only and path.exists():
+    if path.exists():
         try:
             previous = json.loads(path.read_text())
         except (OSError, ValueError):
             previous = {}
     if previous:
+        # --only merges into the last results; a whole run keeps the figures of the groups it does
+        # not run (the campaign), measured when they were last asked for
         names = {r["name"] for r in results}
-        results = [r for r in previous.get("results", []) if r["name"] not in names | RETIRED] + results
-        timings = {**previous.get("seconds_per_group", {}), **timings}
+        kept = [r for r in previous.get("results", []) if r["name"] not in names | RETIRED
+                and (args.only or r.get("group") in ON_REQUEST)]
+        results = kept + results
+        timings = {**{g: s for g, s in previous.get("seconds_per_group", {}).items()
+                      if args.only or g in ON_REQUEST}, **timings}
     results.sort(key=lambda r: ORDER.index(r["name"]) if r["name"] in ORDER else len(ORDER))
     doc = {
         "machine": machine(),

@@ -181,3 +181,11 @@ def get_latency(reps: int = 3, pollers: int = 50, interval: float = 0.5, rounds:
             f"{s['requests_per_second']:.0f} req/s, p50 {s['p50_ms']:.1f} ms, p99 {s['p99_ms']:.1f} ms — "
             "latency there is queueing (50 in flight / throughput), not service time")
     return Result("get_p99_ms", "<= 50", p99s, unit="ms", pooled=percentile(every, 99), detail=detail)
+
+
+def submit_qps_benchmarks(reps: int = 3) -> list[Result]:
+    return [submit_qps(reps)]
+
+
+def get_latency_benchmarks(reps: int = 3) -> list[Result]:
+    return [get_latency(reps)]

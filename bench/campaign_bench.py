@@ -102,7 +102,7 @@ def _figures(prefix: str, sample, videos: int, seconds: float, how: str, **extra
     detail = {**extra, "wall_seconds": round(sample.wall, 1), "cpu_seconds": round(sample.cpu, 1), "videos": videos,
               "video_seconds_total": round(seconds, 1), "campaign": DESCRIPTION, "how": how, "shared": SHARED}
     per_cpu_minute = videos / (sample.cpu / 60)
-    return [Result(f"{prefix}_videos_per_cpu_minute", "reported", [per_cpu_minute], unit="videos/CPU min",
+    return [Result(f"{prefix}_videos_per_cpu_minute", "reported", [per_cpu_minute], unit="videos/CPU min", basis="cpu",
                    detail=detail, repeated=False),
             Result(f"{prefix}_wall_minutes", "reported", [sample.wall / 60], unit="min", detail=detail, repeated=False)]
 

@@ -70,8 +70,8 @@ def cut(task, seconds: float, output: str):
     return short
 
 
-def render_benchmarks(reps: int = 5, moviepy_reps: int = 5) -> list[Result]:
-    """``render_vs_ffmpeg`` (``reps`` pairs) and ``moviepy_vs_render`` (``moviepy_reps`` pairs)."""
+def render_benchmarks(reps: int = 5) -> list[Result]:
+    """``render_vs_ffmpeg`` and ``moviepy_vs_render``, ``reps`` pairs each."""
     from sheet2video.engine.render import render
 
     work = WORK / "render"
@@ -123,7 +123,7 @@ def render_benchmarks(reps: int = 5, moviepy_reps: int = 5) -> list[Result]:
     hand = interleaved({"engine": engine_render, "hand-written": hand_render}, reps,
                        on_rep=show("render_vs_ffmpeg", "engine", "hand-written"))
     mp: list[dict[str, Sample]] = []
-    for rep in range(moviepy_reps):  # MoviePy reports its own times (imports left out)
+    for rep in range(reps):  # MoviePy reports its own times (imports left out)
         order = ("engine", "MoviePy") if rep % 2 == 0 else ("MoviePy", "engine")
         got = {name: measure(engine_render_short) if name == "engine" else moviepy_render() for name in order}
         mp.append(got)

@@ -95,14 +95,15 @@ def _spread(d: dict) -> str:
 def _wall(r: dict) -> str:
     """The wall-time median beside a CPU-judged figure."""
     d = r["detail"]
-    return _fmt(d["wall"]["median"]) if d.get("basis") == "cpu" and "wall" in d else ""
+    return _fmt(d["wall"]["median"]) if d.get("basis") == "cpu" and "cpu" in d else ""
 
 
 def _judged(d: dict) -> str:
     """What the verdict looks at: "CPU, median", "wall, worst of 3" …"""
     basis = {"cpu": "CPU"}.get(d.get("basis", "wall"), d.get("basis", "wall"))
-    how = f"worst of {d.get('repetitions', '?')}" if d.get("statistic") == "worst" else "median"
-    return basis if d.get("spread") is None and d.get("statistic") != "worst" else f"{basis}, {how}"
+    how = {"worst": f"worst of {d.get('repetitions', '?')}",
+           "pooled": f"over all calls of {d.get('repetitions', '?')}"}.get(d.get("statistic"), "median")
+    return basis if d.get("spread") is None and d.get("statistic") == "median" else f"{basis}, {how}"
 
 
 def _table(results: list[dict]) -> list[str]:
@@ -126,11 +127,14 @@ def readme_table(doc: dict) -> list[str]:
              f"{doc['total_seconds'] / 60:.1f} min. *CPU* figures compare user + system CPU time of the processes "
              "doing the work (the machine is shared; the wall-time ratio is beside them), *spread* is the "
              "interquartile range ÷ median of the repetitions (over 10 % after two re-runs: *noisy*, never met); "
-             "a bound (a latency, a recovery time, a memory peak) is judged on its worst repetition.",
+             "a bound (a recovery time, a memory peak) is judged on its worst repetition, a p99 latency over "
+             "every repetition's calls together.",
              "", "| benchmark | judged on | value | spread | wall | target | met |", "|---|---|---|---|---|---|---|"]
     for r in doc["results"]:
         d = r["detail"]
-        lines.append(f"| {SHORT.get(r['name'], r['name'])} | {_judged(d)} | {_fmt(r['ratio'])}"
+        when = r.get("measured", doc.get("generated"))
+        other_run = f" *(measured {when[:16]})*" if when != doc.get("generated") else ""
+        lines.append(f"| {SHORT.get(r['name'], r['name'])}{other_run} | {_judged(d)} | {_fmt(r['ratio'])}"
                      f"{'' if d.get('unit', 'ratio') == 'ratio' else ' ' + d['unit']} | {_spread(d)} | {_wall(r)} | "
                      f"{r['target']} | {_verdict(r)} |")
     return lines + ["", README_END]
@@ -317,8 +321,9 @@ def write_readme(doc: dict, path: Path) -> None:
         "*Spread* is the interquartile range ÷ median of the repetitions. A figure whose spread is over",
         "10 % is measured again (its group, at most twice, repetitions pooled, while the run still fits",
         "14 minutes); if it stays over, it is reported **noisy**, which never counts as met. A bound (a",
-        "latency, a recovery time, a memory peak) is judged on its **worst** repetition instead: noise can",
-        "only make that look worse, so its spread is shown but does not gate it. A target of *reported* is",
+        "recovery time, a memory peak) is judged on its **worst** repetition instead: noise can only make",
+        "that look worse, so its spread is shown but does not gate it; a p99 latency is taken over every",
+        "repetition's calls together (one repetition's p99 rests on a handful of calls). *Reported* is",
         "a figure without a verdict. Inputs are drawn by the engine's own FFmpeg into",
         "`bench/work/` (git-ignored): nothing is downloaded. `python -m bench --compare A B` puts two runs",
         "side by side (every run keeps a copy in `bench/work/runs/`).",

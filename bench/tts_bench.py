@@ -35,7 +35,7 @@ def _rtf(name: str, synth, voice: str | None, reps: int, note: str) -> Result:
     return Result(name, "<= 0.25", wall, cpu_ratios=cpu, basis="cpu", note=note)
 
 
-def tts_benchmarks(reps: int = 9) -> list[Result]:
+def tts_benchmarks(reps: int = 5) -> list[Result]:
     from sheet2video.engine.speech import piper as piper_tts
     from sheet2video.engine.speech.synthesis import DefaultSynthesizer
 
