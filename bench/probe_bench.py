@@ -4,6 +4,7 @@ cold, against the same plan with probing off (``--no-probe``)."""
 
 from __future__ import annotations
 
+import gc
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -63,6 +64,7 @@ def _plan(path: Path, probe: bool) -> tuple[Sample, dict]:
         spent.append(time.perf_counter() - t0)
         return problems
 
+    gc.collect()  # a clean heap for every plan: leftover garbage made one plain plan in four 25 % slower
     cpu, start = cpu_seconds(), time.perf_counter()
     sheet = read_sheet(path)
     check = MediaCheck(sheet, template_set) if probe else None
