@@ -308,7 +308,7 @@ def write_readme(doc: dict, path: Path) -> None:
     lines = [
         "# Benchmarks",
         "",
-        "`make bench` (= `.venv/bin/python -m bench`, after installing the `bench` extra) measures the engine and",
+        "`make bench` (= `.venv/bin/python -m bench`, after `make bench-tools` installs MoviePy) measures the engine and",
         "the planner against a reference run side by side in the same process, and writes `bench/results.json`",
         "and this file. **This file is generated — edit `bench/report.py`, not the text below.**",
         "",
