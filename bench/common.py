@@ -7,7 +7,6 @@ import gc
 import os
 import platform
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -237,15 +236,6 @@ def _rounded(x: float | None) -> float | None:
 def stats(values: list[float], digits: int = 3) -> dict[str, float]:
     return {"median": round(statistics.median(values), digits), "min": round(min(values), digits),
             "max": round(max(values), digits)}
-
-
-def listening(port: int) -> bool:
-    """Whether something accepts connections on 127.0.0.1:``port`` (a service we started is up)."""
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
 
 
 def machine() -> str:

@@ -14,8 +14,9 @@ import time
 import uuid
 
 from bench import engine_util
-from bench.common import WORK, Result, Sample, listening, log, measure, stats
+from bench.common import WORK, Result, Sample, log, measure, stats
 from bench.media import small_media, typical_row, write_csv
+from sheet2video.samples.farm_demo import listening
 
 OUTPUTS = 8
 

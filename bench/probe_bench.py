@@ -4,12 +4,11 @@ cold, against the same plan with probing off (``--no-probe``)."""
 
 from __future__ import annotations
 
-import gc
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.common import WORK, Result, Sample, cpu_seconds, log, stats
+from bench.common import WORK, Result, Sample, log, measure, stats
 from bench.media import write_csv
 
 ROWS = 500
@@ -60,16 +59,20 @@ def _plan(path: Path, probe: bool) -> tuple[Sample, dict]:
 
     def timed_check(planned):  # the check's own share, which a busy machine's noise cannot hide
         t0 = time.perf_counter()
-        problems = check(planned)
+        problems = checks[0](planned)
         spent.append(time.perf_counter() - t0)
         return problems
 
-    gc.collect()  # a clean heap for every plan: leftover garbage made one plain plan in four 25 % slower
-    cpu, start = cpu_seconds(), time.perf_counter()
-    sheet = read_sheet(path)
-    check = MediaCheck(sheet, template_set) if probe else None
-    planned = plan_campaign(sheet, template_set, checks=(timed_check,) if check else ())
-    seconds = Sample(time.perf_counter() - start, cpu_seconds() - cpu)
+    planned, checks = [], []
+
+    def plan() -> None:
+        sheet = read_sheet(path)
+        checks.append(MediaCheck(sheet, template_set) if probe else None)
+        planned.extend(plan_campaign(sheet, template_set, checks=(timed_check,) if checks[0] else ()))
+
+    # measure() starts from a collected heap: leftover garbage made one plain plan in four 25 % slower
+    seconds = measure(plan)
+    check = checks[0]
     assert len(planned) == ROWS
     return seconds, {"probed": check.probed, "cached": check.cached, "check_seconds": spent[0]} if check else {}
 

@@ -160,8 +160,8 @@ def render_benchmarks(reps: int = 5) -> list[Result]:
                 "engine_seconds": stats([s["engine"].wall for s in mp]),
                 "moviepy_output": _probe_summary(moviepy_out),
                 "engine_output": _probe_summary(short.output),
-                "measured": f"MoviePy 2 (bench/moviepy_comp.py, separate process, clip building + write_videofile, "
-                            f"imports excluded) / engine render() of the same task"
+                "measured": "MoviePy 2 (bench/moviepy_comp.py, separate process, clip building + write_videofile, "
+                            "imports excluded) / engine render() of the same task"
                             + f", both at {short.width}x{short.height}"
                             + (f", cut to {MOVIEPY_SECONDS:g} s (BENCH_MOVIEPY_SECONDS) — same shots, title, "
                                "speech and music, shorter" if MOVIEPY_SECONDS < task.duration

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sheet2video.samples.demo import CAMPAIGNS, ROOT
 
-__all__ = ["S3_ENV", "BUCKET", "main"]
+__all__ = ["S3_ENV", "BUCKET", "listening", "main"]
 
 KEY_ID, KEY_SECRET = "farmdemo", "farm-demo-secret"
 S3_ENV = {"AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo-secret"}
@@ -39,7 +39,8 @@ def _wait(what: str, ready, proc: subprocess.Popen, logs: Path, timeout: float =
         time.sleep(0.1)  # polling the condition against the deadline
 
 
-def _listening(port: int) -> bool:
+def listening(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:``port`` (a service we started is up)."""
     try:
         socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
         return True
@@ -78,9 +79,9 @@ def main(folder: Path = ROOT / "demo-farm") -> int:
         print(f"starting redis-server on {broker}, an S3 server on {s3} ...", file=sys.stderr)
         proc = start("redis", [redis_server, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
                                "--appendonly", "no", "--dir", str(logs)])
-        _wait("redis-server", lambda: _listening(redis_port), proc, logs)
+        _wait("redis-server", lambda: listening(redis_port), proc, logs)
         proc = start("s3", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(s3_port)])
-        _wait("the S3 server", lambda: _listening(s3_port), proc, logs)
+        _wait("the S3 server", lambda: listening(s3_port), proc, logs)
         ObjectStore(BUCKET, endpoint_url=s3, env=S3_ENV)._client.create_bucket(Bucket=BUCKET)
         farm = ["--farm", broker, "--storage-bucket", BUCKET, "--storage-endpoint", s3]
         for n in (1, 2):
@@ -89,7 +90,7 @@ def main(folder: Path = ROOT / "demo-farm") -> int:
             _wait(f"worker {n}", lambda n=n: " ready." in (logs / f"worker{n}.log").read_text(errors="replace"), proc, logs)
         proc = start("engine", [sys.executable, "-m", "sheet2video", "serve", "--port", str(engine_port), "--data",
                                 str(folder / "engine"), "--media-root", str(folder), *farm])
-        _wait("the engine", lambda: _listening(engine_port), proc, logs)
+        _wait("the engine", lambda: listening(engine_port), proc, logs)
         endpoint = f"http://127.0.0.1:{engine_port}"
         print(f"engine {endpoint} with 2 workers (logs in {logs})", file=sys.stderr)
 
