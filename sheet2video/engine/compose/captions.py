@@ -142,11 +142,17 @@ def _ratio(file: str, index: int) -> float:
     return (ascent + descent) / 1000
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _text_width(file: str, index: int, size: int, text: str) -> float:
+    # remembered: balancing lines measures the same prefixes again and again, for every event of
+    # every output of a job (~2,800 shapings per output before)
+    return _pil(file, index, size).getlength(text)
+
+
 def _measure_at(lk: Look) -> Callable[[int], linebreak.Measure]:
     def at(size: int) -> linebreak.Measure:
-        font = _pil(lk.file, lk.index, size)
         # the outline widens each line by its width on both sides
-        return lambda text: font.getlength(text) + 2 * lk.outline
+        return lambda text: _text_width(lk.file, lk.index, size, text) + 2 * lk.outline
 
     return at
 

@@ -68,6 +68,11 @@ def _phrase_lang(text: str) -> str | None:
 
 def units(text: str) -> list[str]:
     """The text cut at every allowed break; ``"".join(units(t)) == t`` for single-line text."""
+    return list(_units(text))
+
+
+@functools.lru_cache(maxsize=4096)  # balancing cuts the same text a dozen times
+def _units(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for piece in _SPACE.split(text):
         if not piece:
@@ -80,7 +85,7 @@ def units(text: str) -> list[str]:
             continue
         lang = _phrase_lang(piece)
         out += _parser(lang).parse(piece) if lang else [piece]
-    return _kinsoku([u for u in out if u])
+    return tuple(_kinsoku([u for u in out if u]))
 
 
 def _kinsoku(parts: list[str]) -> list[str]:
@@ -133,7 +138,7 @@ def wrap(text: str, max_width: float, measure: Measure) -> list[str]:
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
         line = ""
-        for unit in units(" ".join(paragraph.split())):
+        for unit in _units(" ".join(paragraph.split())):
             if line and _width(measure, line + unit) > max_width:
                 lines.append(line)
                 line = ""
@@ -193,5 +198,5 @@ def fit(
 def fits(text: str, max_width: float, measure: Measure, max_lines: int) -> list[str] | None:
     """Balanced lines when ``text`` fits in ``max_lines`` with no unit broken, else None."""
     lines = balanced(text, max_width, measure)
-    whole_units = all(_width(measure, u) <= max_width for u in units(" ".join(text.split())))
+    whole_units = all(_width(measure, u) <= max_width for u in _units(" ".join(text.split())))
     return lines if len(lines) <= max_lines and whole_units else None
