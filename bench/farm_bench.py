@@ -1,4 +1,4 @@
-"""The farm: 8 outputs through Redis + two ``sheet2video worker`` processes ÷ the local executor
+"""The farm: 6 outputs through Redis + two ``sheet2video worker`` processes ÷ the local executor
 with the same two renders at a time; the recovery time after a worker is killed; and, from the
 measured per-output cost, a 900-output campaign on 1, 4 and 16 workers (on paper).
 
@@ -18,7 +18,7 @@ from bench.common import WORK, Result, Sample, log, measure, stats
 from bench.media import small_media, typical_row, write_csv
 from sheet2video.samples.farm_demo import listening
 
-OUTPUTS = 8
+OUTPUTS = 6
 
 
 def farm_benchmarks(reps: int = 5, recovery_reps: int = 2) -> list[Result]:

@@ -7,8 +7,8 @@ from typing import Any
 
 WHAT = {
     "render_vs_ffmpeg": "engine `render()` of a typical output ÷ a hand-written single FFmpeg command (same inputs, libx264 same preset/CRF, AAC)",
-    "moviepy_vs_render": "the typical composition (720×1280, its first 5 s) made with MoviePy 2 ÷ engine `render()`",
-    "batch_vs_single": "one 8-output job on the engine ÷ 8 × one output alone (wall: the waiting saved by overlapping renders)",
+    "moviepy_vs_render": "the typical composition (720×1280, its first 3 s) made with MoviePy 2 ÷ engine `render()`",
+    "batch_vs_single": "one 6-output job on the engine ÷ 6 × one output alone (wall: the waiting saved by overlapping renders)",
     "plan_vs_pandas": "`read_sheet` + `plan_campaign` of a 10,000-row xlsx ÷ `pandas.read_excel` (openpyxl, its default engine)",
     "plan_peak_mb": "peak RSS of the process planning the 10,000-row xlsx (MB)",
     "plan_csv_vs_pandas_jinja": "`read_sheet` + `plan_campaign` of a 10,000-row CSV (validation included) ÷ the script a user would write instead: `pandas.read_csv` + plain jinja2 rendering the same five templates per row + `json.loads`",
@@ -24,7 +24,7 @@ WHAT = {
     "tts_rtf_espeak": "espeak-ng synthesis seconds ÷ audio seconds, per new line",
     "upload_vs_boto3": "200 MB in 20 files to a loopback S3 server (moto_server) through `ObjectStore.upload_content` (sha256, HEAD, PUT) ÷ boto3's own `upload_file`",
     "upload_rerun_vs_first": "a cloud run's upload phase (CloudMedia: upload + RegisterMediaInfo of those 20 files) run again ÷ the first time",
-    "farm_vs_local": "8 outputs (360x640, 5 s) through Redis + 2 `sheet2video worker` × 1 render × 1 thread and a loopback S3 server ÷ the local executor, 2 × 1 × 1",
+    "farm_vs_local": "6 outputs (360x640, 5 s) through Redis + 2 `sheet2video worker` × 1 render × 1 thread and a loopback S3 server ÷ the local executor, 2 × 1 × 1",
     "farm_recovery_s": "kill -9 of a worker mid-render → its task running on the other worker (s), Redis visibility timeout at its 3600 s default",
     "beats_f_measure": "beat tracker (engine/media/beats.py): F-measure ±70 ms against the true grid, one value per track — click tracks 60–174 BPM, drum patterns, the demo music; librosa's figures in results.json when it can be run",
     "edit_plan_cached_vs_off": "planning 60 rows (3 groups × 5 clips with scene cuts, voice-over, music) with the shot and beat analysis cached ÷ with it off; the first, analysing run and a restarted planner in the detail",
@@ -43,7 +43,7 @@ WHAT = {
 
 SHORT = {
     "render_vs_ffmpeg": "engine render ÷ hand-written FFmpeg command (1080×1920, 17.8 s)",
-    "moviepy_vs_render": "MoviePy 2 ÷ engine render (the same composition, 720×1280, 5 s)",
+    "moviepy_vs_render": "MoviePy 2 ÷ engine render (the same composition, 720×1280, 3 s)",
     "look_vs_plain": "captions + a fade at every cut + motion ÷ the same job without them (540×960)",
     "look_vs_ffmpeg": "that looked job ÷ the same video typed by hand (whole-stream xfade, zoompan)",
     "loudness_vs_plain": "loudness gains, fades and limiter ÷ loudness off",
