@@ -165,7 +165,9 @@ def render(
             proc = subprocess.run(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout,
                 preexec_fn=in_child,
-                start_new_session=True,  # a terminal's Ctrl+C is sheet2video's to handle, not a failed render
+                # its own process group: a terminal's Ctrl+C is sheet2video's to handle, not a failed render;
+                # not its own session, which autogroup kernels schedule as a peer of the API, nice or not
+                process_group=0,
             )
         except subprocess.TimeoutExpired:  # run() has killed FFmpeg; the finally below removes its files
             raise RenderError(f"the render was stopped at its time limit of {timeout:g} s (FFmpeg had not finished;"
