@@ -192,7 +192,9 @@ def test_a_render_that_never_ends_is_stopped_at_its_time_limit(tmp_path, hostile
     keys = {"KEY": "secret"}
     with _engine(tmp_path / "data", hostile_media, keys, render_timeout_floor=1.0, render_timeout_factor=0.5) as (
             engine, (client,)):
+        # no shot analysis: its FFmpeg would be the endless one too and wait out its own limit (~30 s)
         job_id = client.submit_batch_job(input_config={"MediaGroupArray": GROUP},
+                                         editing_config={"ProcessConfig": {"EnableClipDetection": False}},
                                          output_config=out_cfg("stuck", FixedDuration=2))
         job = wait_job(client, job_id, timeout=WAIT)
         (sub,) = job["SubJobList"]
