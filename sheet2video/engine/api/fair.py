@@ -7,11 +7,15 @@ recently (a caller never served first; among those, the one that queued first). 
 work all the time are thus served round-robin, and a caller who comes with one task goes next.
 ``per_caller`` caps how many tasks of one caller run at once — for tasks that mostly wait
 (planning waits for speech lines), so that one caller's waiting tasks cannot hold every thread.
+``nice`` lowers the priority of the pool's threads (and of the threads they start, such as
+onnxruntime's), so heavy work such as speech yields the CPU to the engine's API as renders do.
 """
 
 from __future__ import annotations
 
 import atexit
+import os
+import sys
 import threading
 import weakref
 from collections import deque
@@ -19,6 +23,17 @@ from concurrent.futures import Future
 from typing import Any, Callable
 
 __all__ = ["FairPool"]
+
+
+def _lower_priority(nice: int) -> None:
+    """Raise this thread's nice value by ``nice``: on Linux a thread has its own, and the threads it
+    starts inherit it (elsewhere the call would change the whole process, so nothing is done)."""
+    if nice and sys.platform == "linux":
+        thread = threading.get_native_id()
+        try:
+            os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + nice))
+        except OSError:  # a sandbox that forbids it: the work runs, only at the usual priority
+            pass
 
 _LIVE: weakref.WeakSet = weakref.WeakSet()  # pools whose threads may still run a task
 
@@ -32,9 +47,10 @@ def _end_running_tasks() -> None:
 
 
 class FairPool:
-    def __init__(self, workers: int, name: str, per_caller: int | None = None):
+    def __init__(self, workers: int, name: str, per_caller: int | None = None, nice: int = 0):
         self.workers = max(1, workers)
         self.per_caller = per_caller
+        self.nice = nice
         self._queues: dict[str, deque] = {}  # caller → its queued (future, fn, args), oldest first
         self._served: dict[str, int] = {}  # caller → when it was last served (a count of tasks started)
         self._started = 0
@@ -94,6 +110,7 @@ class FairPool:
         return caller, item
 
     def _work(self) -> None:
+        _lower_priority(self.nice)
         while True:
             with self._cond:
                 picked = self._next()

@@ -33,6 +33,7 @@ log = logging.getLogger("sheet2video.engine")
 # than cores; a caller holds at most two of them, so one caller's jobs never keep another's waiting.
 PLANNING_THREADS = 8
 PLANNING_PER_CALLER = 2
+SPEECH_NICE = 10  # as a render's FFmpeg: speaking a campaign's lines yields the CPU to the API
 
 
 class Executor(Protocol):
@@ -164,7 +165,7 @@ class JobRunner:
     def _speech_pool(self, engine: str) -> FairPool:
         with self._lock:
             if engine not in self._speech:
-                self._speech[engine] = FairPool(1, f"speech-{engine}")
+                self._speech[engine] = FairPool(1, f"speech-{engine}", nice=SPEECH_NICE)
                 if self._stopped:  # a job still planning after stop(): its lines are cancelled
                     self._speech[engine].shutdown(wait=False, cancel_futures=True)
             return self._speech[engine]

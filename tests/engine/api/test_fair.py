@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 
 import pytest
@@ -122,3 +124,32 @@ def test_shutdown_without_cancel_runs_what_is_queued(pool):
     release.set()
     fair.shutdown(wait=True)
     assert all(f.done() and not f.cancelled() for f in queued) and sorted(done) == ["a", "b"]
+
+
+def _own_nice() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux threads have their own nice value")
+def test_a_nice_pool_lowers_its_threads_and_theirs_not_the_callers():
+    """The speech pools run at a render's nice: speaking yields the CPU to the API's threads, and so do
+    the threads the speech engine starts from them (onnxruntime's)."""
+    before = _own_nice()
+    pool = FairPool(1, "nice-test", nice=5)
+    try:
+        def own_and_child() -> tuple[int, int]:
+            seen = []
+            child = threading.Thread(target=lambda: seen.append(_own_nice()))
+            child.start()
+            child.join()
+            return _own_nice(), seen[0]
+
+        assert pool.submit("A", own_and_child).result(timeout=30) == (min(19, before + 5),) * 2
+    finally:
+        pool.shutdown(wait=True)
+    assert _own_nice() == before
+    plain = FairPool(1, "plain-test")
+    try:
+        assert plain.submit("A", _own_nice).result(timeout=30) == before
+    finally:
+        plain.shutdown(wait=True)
