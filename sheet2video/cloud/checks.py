@@ -11,7 +11,6 @@ from __future__ import annotations
 import difflib
 import functools
 import json
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -241,8 +240,10 @@ def _cross_rules(inputs: InputConfig, output: OutputConfig, params: dict[str, An
                 Issue("OutputConfig.FixedDuration", "cannot be used with a global SpeechTextArray (speech sets the length)")
             )
     if output.MaxDuration and inputs.SpeechTextArray:
-        longest = max(inputs.SpeechTextArray, key=_speech_seconds)
-        seconds = _speech_seconds(longest)
+        from sheet2video.engine.speech.script import speaking_seconds
+
+        speed = _speech_speed(params)
+        seconds = max(speaking_seconds(text, speed) for text in inputs.SpeechTextArray)
         if seconds > output.MaxDuration:
             issues.append(Issue("OutputConfig.MaxDuration", (
                 f"the voice-over takes about {seconds:.0f} s (longest script), longer than MaxDuration "
@@ -292,11 +293,11 @@ def _font_rules(params: dict[str, Any]) -> list[Issue]:
     return issues
 
 
-_WIDE = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+def _speech_speed(params: dict[str, Any]) -> float:
+    """The speed factor of the job's ``SpeechRate`` (1 when absent or malformed: the models say why)."""
+    from sheet2video.engine.speech.rate import ims_rate_to_speed
 
-
-def _speech_seconds(text: str) -> float:
-    """A rough speaking time (for warnings only: the engine times the real speech): about 4.5
-    CJK characters or 14 other characters a second at the normal rate."""
-    wide = len(_WIDE.findall(text))
-    return wide / 4.5 + (len(text) - wide) / 14
+    editing = params.get("EditingConfig")
+    speech = editing.get("SpeechConfig") if isinstance(editing, dict) else None
+    rate = speech.get("SpeechRate") if isinstance(speech, dict) else None
+    return ims_rate_to_speed(rate) if isinstance(rate, (int, float)) and not isinstance(rate, bool) else 1.0
