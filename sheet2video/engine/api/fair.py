@@ -35,6 +35,7 @@ def _lower_priority(nice: int) -> None:
         except OSError:  # a sandbox that forbids it: the work runs, only at the usual priority
             pass
 
+
 _LIVE: weakref.WeakSet = weakref.WeakSet()  # pools whose threads may still run a task
 
 
