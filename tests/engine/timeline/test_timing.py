@@ -86,7 +86,8 @@ def test_a_voice_over_longer_than_max_duration_is_a_plan_time_warning():
     inputs = {"MediaGroupArray": [{"GroupName": "A", "MediaArray": ["a.mp4"]}],
               "SpeechTextArray": ["Slow steeped for eighteen hours, smooth and cold, and ready when you are."]}
     (issue,) = [i for i in check_params(params(inputs, MaxDuration=3)) if i.path == "OutputConfig.MaxDuration"]
-    assert issue.level == "warning" and "about 5 s" in issue.message and "MaxDuration 3 s" in issue.message
+    # Piper says it in 3.9 s; the guess (engine/speech/script.py speaking_seconds) is 4.4 s
+    assert issue.level == "warning" and "about 4 s" in issue.message and "MaxDuration 3 s" in issue.message
     assert not [i for i in check_params(params(inputs, MaxDuration=30)) if i.path == "OutputConfig.MaxDuration"]
 
 
